@@ -1,0 +1,73 @@
+"""Atomic file writing and reading helpers shared by every step.
+
+Every output is written to a temporary file in the destination folder and moved into
+place with ``os.replace``, which is atomic on POSIX and Windows: an interrupted run leaves
+each file either in its old or its new state, never half written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+
+class OutputError(RuntimeError):
+    """An output could not be written (for example, the folder is read-only)."""
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success move it onto ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise OutputError(f"cannot write to folder {path.parent}: {err.strerror}") from err
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` as UTF-8 with Unix newlines, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(path)
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> Path:
+    """Write a frame as CSV with a fixed float format, so reruns are byte-identical."""
+    return write_text(path, frame.to_csv(index=index, lineterminator="\n"))
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
+    """Write a frame as Parquet (types and categories kept), atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+    return Path(path)
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """Read a Parquet file written by :func:`write_parquet`."""
+    return pd.read_parquet(path, engine="pyarrow")

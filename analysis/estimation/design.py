@@ -1,0 +1,256 @@
+"""Design matrices, chunked linear algebra and the checks run before any fit.
+
+Memory stays linear in N: the design matrix X is built once (float64, C order) and every
+cross-product (X'WX, X'v, score sums) is accumulated over row blocks, so no N x k temporary
+beyond one block is ever created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+
+from analysis.estimation.errors import (
+    CollinearityError,
+    EmptyCellError,
+    PerfectSeparationError,
+    SpecificationError,
+)
+
+CONSTANT = "const"
+#: Rows per block in chunked cross-products (block of 30 columns = 15 MB).
+BLOCK_ROWS = 65_536
+#: Eigenvalues of the scaled Gram matrix below this fraction of the largest one mean exact
+#: (numerical) linear dependence; real near-collinearity is far above it.
+RANK_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """The numeric data a fit used (after listwise deletion).
+
+    X holds the index regressors in `terms` order (with "const" last for binary models and
+    the LPM; no constant for ordered logit). `groups` holds 0..G-1 cluster codes or None.
+    `index` is the DataFrame index of the rows used.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    terms: tuple[str, ...]
+    groups: np.ndarray | None
+    index: pd.Index
+
+    @property
+    def nobs(self) -> int:
+        return int(self.X.shape[0])
+
+    def column(self, term: str) -> np.ndarray:
+        return self.X[:, self.terms.index(term)]
+
+
+def row_blocks(n: int, size: int = BLOCK_ROWS):
+    """Yield slices covering range(n) in blocks."""
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
+
+
+def weighted_gram(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """X' diag(w) X accumulated over row blocks (no N x k temporary)."""
+    k = X.shape[1]
+    out = np.zeros((k, k))
+    for sl in row_blocks(X.shape[0]):
+        xb = X[sl]
+        out += xb.T @ (xb if w is None else xb * w[sl, None])
+    return (out + out.T) / 2.0
+
+
+def solve_psd(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve matrix @ x = rhs for symmetric positive definite `matrix`, after equilibration
+    (scaling to unit diagonal), which keeps regressors on very different scales accurate."""
+    d = np.sqrt(np.diag(matrix))
+    d[d == 0] = 1.0
+    scaled = matrix / np.outer(d, d)
+    factor = scipy.linalg.cho_factor(scaled, lower=True, check_finite=True)
+    rhs_scaled = rhs / (d if rhs.ndim == 1 else d[:, None])
+    sol = scipy.linalg.cho_solve(factor, rhs_scaled)
+    return sol / (d if rhs.ndim == 1 else d[:, None])
+
+
+def inverse_psd(matrix: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix (equilibrated Cholesky)."""
+    inv = solve_psd(matrix, np.eye(matrix.shape[0]))
+    return (inv + inv.T) / 2.0
+
+
+def build_design(
+    data: pd.DataFrame,
+    outcome: str,
+    regressors: Sequence[str],
+    *,
+    add_constant: bool,
+    cluster: str | None,
+    model_id: str,
+) -> Design:
+    """Listwise-delete on outcome, regressors and cluster column; build float64 X and y."""
+    regressors = list(regressors)
+    if len(set(regressors)) != len(regressors):
+        dup = sorted({r for r in regressors if regressors.count(r) > 1})
+        raise SpecificationError(model_id, f"duplicated regressors {dup}", dup)
+    if add_constant and CONSTANT in regressors:
+        raise SpecificationError(
+            model_id, f"regressor name {CONSTANT!r} is reserved for the added constant",
+            [CONSTANT])
+    used = [outcome, *regressors] + ([cluster] if cluster is not None else [])
+    missing = [c for c in dict.fromkeys(used) if c not in data.columns]
+    if missing:
+        raise SpecificationError(model_id, f"columns not in the data: {missing}", missing)
+
+    mask = np.ones(len(data), dtype=bool)
+    for col in dict.fromkeys(used):
+        mask &= data[col].notna().to_numpy()
+    n = int(mask.sum())
+    if n == 0:
+        raise EmptyCellError(
+            model_id, f"no observations left after listwise deletion on {used}", used)
+
+    terms = tuple(regressors) + ((CONSTANT,) if add_constant else ())
+    X = np.empty((n, len(terms)), dtype=np.float64)
+    for j, name in enumerate(regressors):
+        X[:, j] = _numeric(data[name], name, model_id)[mask]
+    if add_constant:
+        X[:, -1] = 1.0
+    y = _numeric(data[outcome], outcome, model_id)[mask]
+    groups = None
+    if cluster is not None:
+        groups, _ = pd.factorize(data[cluster].to_numpy()[mask], sort=True)
+        groups = groups.astype(np.intp)
+    return Design(X=X, y=y, terms=terms, groups=groups, index=data.index[mask])
+
+
+def _numeric(series: pd.Series, name: str, model_id: str) -> np.ndarray:
+    """Column as float64 (NA -> NaN); non-numeric or infinite values are named errors."""
+    try:
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise SpecificationError(
+            model_id, f"column {name!r} is not numeric (dtype {series.dtype}); "
+            "build dummies before estimation", [name]) from exc
+    if np.isinf(values).any():
+        row = series.index[np.isinf(values)][0]
+        raise SpecificationError(
+            model_id, f"column {name!r} has an infinite value at row {row!r}", [name])
+    return values
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def check_outcome(design: Design, outcome: str, estimator: str, model_id: str) -> None:
+    """Outcome must vary; binary estimators need a 0/1 outcome."""
+    values = np.unique(design.y)
+    if values.size < 2:
+        raise EmptyCellError(
+            model_id, f"outcome {outcome!r} has no variation: every one of the "
+            f"{design.nobs} used observations equals {values[0]:g}", [outcome])
+    if estimator in ("logit", "probit", "lpm") and not np.isin(values, (0.0, 1.0)).all():
+        bad = [float(v) for v in values if v not in (0.0, 1.0)][:5]
+        raise SpecificationError(
+            model_id, f"outcome {outcome!r} must be coded 0/1 for {estimator}; found {bad}",
+            [outcome])
+
+
+def check_regressors(design: Design, model_id: str, *, implicit_constant: bool) -> np.ndarray:
+    """Raise CollinearityError for constant or linearly dependent regressors.
+
+    Returns the Gram matrix X'X (reused as the first Newton Hessian). With
+    `implicit_constant` (ordered logit: the thresholds act as a constant), the rank check
+    is run on [X, 1].
+    """
+    X, terms = design.X, design.terms
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    constant = [(t, lo[j]) for j, t in enumerate(terms) if t != CONSTANT and lo[j] == hi[j]]
+    if constant:
+        names = [t for t, _ in constant]
+        detail = ", ".join(f"{t} (always {v:g})" for t, v in constant)
+        raise CollinearityError(
+            model_id, f"constant regressor(s) in the estimation sample: {detail}", names)
+
+    gram = weighted_gram(X)
+    check_gram = gram
+    check_terms = list(terms)
+    if implicit_constant:
+        sums = X.sum(axis=0)
+        check_gram = np.block([[gram, sums[:, None]], [sums[None, :], np.array([[X.shape[0]]])]])
+        check_terms.append("<thresholds>")
+    _check_rank(check_gram, check_terms, model_id)
+    return gram
+
+
+def _check_rank(gram: np.ndarray, terms: list[str], model_id: str) -> None:
+    d = np.sqrt(np.diag(gram))
+    scaled = gram / np.outer(d, d)
+    eigval, eigvec = np.linalg.eigh(scaled)
+    null = eigval < RANK_TOLERANCE * eigval.max()
+    if not null.any():
+        return
+    relations = []
+    involved: list[str] = []
+    for vec in eigvec[:, null].T:
+        coefs = vec / d  # back to the original units of the columns
+        coefs = coefs / np.abs(coefs).max()
+        members = [(terms[j], coefs[j]) for j in np.flatnonzero(np.abs(vec) > 1e-6)]
+        involved += [t for t, _ in members if t not in involved]
+        relations.append(" ".join(f"{c:+.3g}*{t}" for t, c in members) + " = 0")
+    raise CollinearityError(
+        model_id, f"regressors are linearly dependent: {involved} "
+        f"(relation: {'; '.join(relations)}); drop one of them, e.g. a base-category dummy",
+        involved)
+
+
+def binary_columns(design: Design) -> list[int]:
+    """Indices of non-constant-term columns whose values are all 0 or 1."""
+    out = []
+    for j, term in enumerate(design.terms):
+        if term == CONSTANT:
+            continue
+        col = design.X[:, j]
+        if np.all((col == 0.0) | (col == 1.0)):
+            out.append(j)
+    return out
+
+
+def check_separation(design: Design, outcome: str, model_id: str) -> None:
+    """Quasi-complete separation by a 0/1 regressor: the outcome ranges of the d=0 and d=1
+    groups overlap in at most one value (for a 0/1 outcome: all d=1 (or d=0) observations
+    have the same outcome). The ML coefficient of d is then infinite (Stata drops such
+    observations with "predicts success/failure perfectly"); we refuse to fit."""
+    y = design.y
+    for j in binary_columns(design):
+        d = design.X[:, j] == 1.0
+        y1, y0 = y[d], y[~d]
+        if y1.size == 0 or y0.size == 0:
+            continue  # constant column: handled by check_regressors
+        if y0.max() <= y1.min() or y1.max() <= y0.min():
+            term = design.terms[j]
+            raise PerfectSeparationError(
+                model_id, f"{term}={_describe_separation(y0, y1)} "
+                f"(outcome {outcome!r}); the coefficient of {term!r} is not identified. "
+                "Merge or drop the category, or drop the regressor",
+                [term])
+
+
+def _describe_separation(y0: np.ndarray, y1: np.ndarray) -> str:
+    for value, group in ((1, y1), (0, y0)):
+        if np.unique(group).size == 1:
+            return (f"{value} predicts {outcome_word(group[0])} perfectly "
+                    f"({group.size} obs, all with outcome {group[0]:g})")
+    return (f"1 separates the outcome: outcome range {y1.min():g}..{y1.max():g} when 1 vs "
+            f"{y0.min():g}..{y0.max():g} when 0")
+
+
+def outcome_word(value: float) -> str:
+    return "success" if value == 1.0 else ("failure" if value == 0.0 else f"outcome {value:g}")

@@ -1,0 +1,247 @@
+"""Model specifications as data: load ``config/models.toml`` and expand it into models.
+
+The TOML file is the single place that names outcomes, regressor blocks, controls,
+estimators, standard errors and labels; this module only reads it, checks it, and
+crosses families x outcomes x variants into a flat, ordered list of :class:`ModelDef`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ESTIMATORS = ("logit", "probit", "ologit", "lpm")
+SE_TYPES = ("robust", "cluster", "nonrobust")
+DISPLAYS = ("coefficients", "indicator")
+QUANTITIES = ("coef", "ame", "odds_ratio")
+
+
+class SpecError(ValueError):
+    """The model specification file is wrong; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    label: str
+    display: str
+    variables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    description: str
+    estimator: str
+    outcomes: tuple[str, ...]
+    main: tuple[str, ...]
+    variants: dict[str, tuple[str, ...]]
+    se: str
+    cluster: str
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    title: str
+    families: tuple[str, ...]
+    quantity: str
+
+
+@dataclass(frozen=True)
+class ModelDef:
+    """One model to estimate: an outcome, its regressor blocks, the estimator and the SEs."""
+
+    id: str
+    family: str
+    outcome: str
+    variant: str
+    estimator: str
+    se: str
+    cluster: str
+    main_blocks: tuple[str, ...]
+    control_blocks: tuple[str, ...]
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        return self.main_blocks + self.control_blocks
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    path: Path
+    defaults: dict[str, Any]
+    blocks: dict[str, Block]
+    outcome_labels: dict[str, str]
+    labels: dict[str, str]
+    families: dict[str, Family]
+    tables: dict[str, TableDef]
+    headline: dict[str, str] = field(default_factory=dict)
+
+    def variables(self, model: ModelDef) -> list[str]:
+        """The model's regressors (data-set variables, before dummy expansion), in order."""
+        names: list[str] = []
+        for block in model.blocks:
+            names += [v for v in self.blocks[block].variables if v not in names]
+        return names
+
+    def label(self, term: str) -> str:
+        """The row label of a term; dummies ``var[level]`` read ``level``."""
+        if term in self.labels:
+            return self.labels[term]
+        if "[" in term and term.endswith("]"):
+            return term.split("[", 1)[1][:-1]
+        return term
+
+
+def _require(mapping: dict[str, Any], key: str, where: str, path: Path) -> Any:
+    if key not in mapping:
+        raise SpecError(f"{path}: [{where}] is missing the required key '{key}'")
+    return mapping[key]
+
+
+def _choice(value: str, allowed: Sequence[str], where: str, path: Path) -> str:
+    if value not in allowed:
+        raise SpecError(
+            f"{path}: {where} = '{value}' is not one of {', '.join(allowed)}"
+        )
+    return value
+
+
+def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
+    """Check a parsed TOML document and turn it into a :class:`ModelSpec`."""
+    defaults = {"estimator": "logit", "se": "robust", "cluster": "", "confidence_level": 0.95}
+    defaults.update(raw.get("defaults", {}))
+    _choice(defaults["estimator"], ESTIMATORS, "[defaults] estimator", path)
+    _choice(defaults["se"], SE_TYPES, "[defaults] se", path)
+
+    blocks = {}
+    for name, body in _require(raw, "blocks", "top level", path).items():
+        variables = _require(body, "variables", f"blocks.{name}", path)
+        if not variables:
+            raise SpecError(f"{path}: [blocks.{name}] variables is empty")
+        blocks[name] = Block(
+            name=name,
+            label=body.get("label", name),
+            display=_choice(body.get("display", "coefficients"), DISPLAYS,
+                            f"[blocks.{name}] display", path),
+            variables=tuple(variables),
+        )
+
+    families = {}
+    for name, body in _require(raw, "families", "top level", path).items():
+        where = f"families.{name}"
+        main = tuple(_require(body, "main", where, path))
+        variants = {k: tuple(v) for k, v in body.get("variants", {"base": []}).items()}
+        for block in main + tuple(b for v in variants.values() for b in v):
+            if block not in blocks:
+                raise SpecError(f"{path}: [{where}] names the unknown block '{block}'")
+        se = _choice(body.get("se", defaults["se"]), SE_TYPES, f"[{where}] se", path)
+        cluster = body.get("cluster", defaults["cluster"])
+        if se == "cluster" and not cluster:
+            raise SpecError(f"{path}: [{where}] se = 'cluster' needs a 'cluster' variable")
+        families[name] = Family(
+            name=name,
+            description=body.get("description", ""),
+            estimator=_choice(body.get("estimator", defaults["estimator"]), ESTIMATORS,
+                              f"[{where}] estimator", path),
+            outcomes=tuple(_require(body, "outcomes", where, path)),
+            main=main,
+            variants=variants,
+            se=se,
+            cluster=cluster,
+        )
+
+    tables = {}
+    for name, body in raw.get("tables", {}).items():
+        where = f"tables.{name}"
+        fams = tuple(_require(body, "families", where, path))
+        for fam in fams:
+            if fam not in families:
+                raise SpecError(f"{path}: [{where}] names the unknown family '{fam}'")
+        tables[name] = TableDef(
+            name=name,
+            title=body.get("title", name),
+            families=fams,
+            quantity=_choice(body.get("quantity", "coef"), QUANTITIES, f"[{where}] quantity",
+                             path),
+        )
+
+    headline = dict(raw.get("headline", {}))
+    if headline and headline.get("family") not in families:
+        raise SpecError(f"{path}: [headline] family '{headline.get('family')}' is not defined")
+
+    return ModelSpec(
+        path=path,
+        defaults=defaults,
+        blocks=blocks,
+        outcome_labels=dict(raw.get("outcomes", {})),
+        labels=dict(raw.get("labels", {})),
+        families=families,
+        tables=tables,
+        headline=headline,
+    )
+
+
+def load_model_spec(path: Path) -> ModelSpec:
+    """Read and check the specification file at ``path``."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError as err:
+        raise SpecError(f"{path}: model specification file not found") from err
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{path}: not valid TOML: {err}") from err
+    return parse_model_spec(raw, path)
+
+
+def model_id(family: str, outcome: str, variant: str) -> str:
+    return f"{family}__{outcome}__{variant}"
+
+
+def expand_models(spec: ModelSpec, families: Iterable[str] | None = None) -> list[ModelDef]:
+    """Cross each family's outcomes with its variants, in file order."""
+    chosen = list(families) if families is not None else list(spec.families)
+    models = []
+    for fam_name in chosen:
+        fam = spec.families[fam_name]
+        for outcome in fam.outcomes:
+            for variant, controls in fam.variants.items():
+                models.append(ModelDef(
+                    id=model_id(fam_name, outcome, variant),
+                    family=fam_name,
+                    outcome=outcome,
+                    variant=variant,
+                    estimator=fam.estimator,
+                    se=fam.se,
+                    cluster=fam.cluster,
+                    main_blocks=fam.main,
+                    control_blocks=controls,
+                ))
+    return models
+
+
+def check_against_data(spec: ModelSpec, models: Sequence[ModelDef], columns: Iterable[str],
+                       unavailable: Iterable[str] = ()) -> None:
+    """Fail with the file, model and variable when a model names a variable not in the data.
+
+    ``unavailable`` lists variables the survey cannot provide (a scale or partner type it
+    does not record); those are dropped from models rather than reported as errors.
+    """
+    present = set(columns)
+    skip = set(unavailable)
+    for model in models:
+        needed = [model.outcome] + spec.variables(model)
+        if model.se == "cluster":
+            needed.append(model.cluster)
+        for name in needed:
+            if name not in present and name not in skip:
+                raise SpecError(
+                    f"{spec.path}: model '{model.id}' uses the variable '{name}', which is not "
+                    "in the analysis data set (check the spelling, or add it in "
+                    "analysis/variables.py)"
+                )

@@ -1,0 +1,2 @@
+def test_x():
+    import analysis.context  # noqa: F401

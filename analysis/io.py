@@ -12,8 +12,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported lazily: the pipeline runner must start fast
+    import pandas as pd
 
 
 class OutputError(RuntimeError):
@@ -70,4 +72,6 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
 
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read a Parquet file written by :func:`write_parquet`."""
+    import pandas as pd
+
     return pd.read_parquet(path, engine="pyarrow")

@@ -117,9 +117,7 @@ def manifest_entries(
     for folder in folders:
         for file in iter_files(folder, excluded):
             relative = relative_posix(file, base)
-            entries[relative] = ManifestEntry(
-                relative, os.path.getsize(file), hasher.sha256(file)
-            )
+            entries[relative] = ManifestEntry(relative, os.path.getsize(file), hasher.sha256(file))
     return [entries[key] for key in sorted(entries)]
 
 

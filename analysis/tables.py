@@ -104,7 +104,7 @@ class TableSpec:
             raise TableError(f"table {self.title!r}: quantity {self.quantity!r} is not one of "
                              f"{TABLE_QUANTITIES}")
         for name, values in (("column_labels", self.column_labels),
-                             ("dependent_variable", self._per_model_headers())):
+                             ("dependent_variable", self.per_model_headers())):
             if values is not None and len(values) != len(models):
                 raise TableError(f"table {self.title!r}: {name} has {len(values)} entries "
                                  f"for {len(models)} models")
@@ -118,7 +118,8 @@ class TableSpec:
             raise TableError(f"table {self.title!r}: unknown fit statistics {unknown}; "
                              f"known: {sorted(FIT_LABELS)}")
 
-    def _per_model_headers(self) -> list[str] | None:
+    def per_model_headers(self) -> list[str] | None:
+        """The dependent-variable header of each column, or None."""
         if self.dependent_variable is None:
             return None
         if isinstance(self.dependent_variable, str):
@@ -128,7 +129,7 @@ class TableSpec:
     def header_groups(self) -> list[tuple[str, int]]:
         """The dependent-variable header as (label, number of columns spanned) pairs."""
         groups: list[tuple[str, int]] = []
-        for name in self._per_model_headers() or []:
+        for name in self.per_model_headers() or []:
             if groups and groups[-1][0] == name:
                 groups[-1] = (name, groups[-1][1] + 1)
             else:
@@ -292,13 +293,14 @@ def model_results(estimates: pd.DataFrame, spec: TableSpec) -> list[TidyModelRes
 # --------------------------------------------------------------------------- cell grid
 
 
-def _fit_values(results: Sequence[TidyModelResults], spec: TableSpec) -> dict[str, list[str]]:
-    """Formatted fit rows (label -> one string per model); statistics no model has are left out."""
+def _fit_values(results: Sequence[TidyModelResults],
+                spec: TableSpec) -> dict[str, tuple[str, list[str]]]:
+    """Fit term -> (label, one formatted string per model); terms no model has are left out."""
     rows = {}
     for term, label in spec.fit_labels().items():
         values = [format_statistic(term, r.fit.get(term, math.nan)) for r in results]
         if any(values):
-            rows[label] = values
+            rows[term] = (label, values)
     return rows
 
 
@@ -306,7 +308,7 @@ def _cells_from_results(results: Sequence[TidyModelResults], spec: TableSpec) ->
     models = list(spec.models)
     rows: list[list[str]] = []
     if spec.dependent_variable is not None:
-        rows.append(["header", "dependent_variable", "", *spec._per_model_headers()])
+        rows.append(["header", "dependent_variable", "", *spec.per_model_headers()])
     if spec.column_labels is not None:
         rows.append(["header", "column_label", "", *spec.column_labels])
     rows.append(["header", "model_number", "", *[f"({i})" for i in range(1, len(models) + 1)]])
@@ -321,10 +323,8 @@ def _cells_from_results(results: Sequence[TidyModelResults], spec: TableSpec) ->
         rows.append(["std_error", term, "", *errors])
     for label, included in spec.control_rows.items():
         rows.append(["control", label, label, *["Yes" if included[m] else "No" for m in models]])
-    for term, label in spec.fit_labels().items():
-        values = _fit_values(results, spec).get(label)
-        if values is not None:
-            rows.append(["fit", term, label, *values])
+    for term, (label, values) in _fit_values(results, spec).items():
+        rows.append(["fit", term, label, *values])
     return pd.DataFrame(rows, columns=["section", "key", "label", *models], dtype=object)
 
 
@@ -421,7 +421,7 @@ def _repair_html(markup: str, spec: TableSpec) -> str:
     markup = _replace_once(markup, f'{title}<br><table style="text-align:center">',
                            f'<table style="text-align:center">\n<caption>{title}</caption>')
     # The header opens a row it never closes before the next one.
-    markup = markup.replace('<tr><td style="text-align:left"></td><tr>', "<tr>")
+    markup = re.sub(r'<tr><td style="text-align:left"></td>\s*<tr>', "<tr>", markup)
     # The footer's first rule lacks its opening <tr>.
     markup = re.sub(r'(?<!<tr>)<td colspan="(\d+)" style="border-bottom',
                     r'<tr><td colspan="\1" style="border-bottom', markup)
@@ -441,11 +441,12 @@ def _markdown(cells: pd.DataFrame, spec: TableSpec) -> str:
     models = list(spec.models)
     lines = [row([label, *values]) for label, values in
              zip(cells["label"], cells[models].itertuples(index=False, name=None), strict=True)]
-    n_header = int((cells["section"] == "header").sum())
     separator = "|:---|" + "---:|" * len(models)
-    notes = [f"*Note:* {note.replace('|', chr(92) + '|')}" for note in spec.notes]
-    body = [lines[0], separator, *lines[1:n_header], *lines[n_header:]]
-    return "\n".join([f"**{spec.title}**", "", *body, *([""] + notes if notes else [])]) + "\n"
+    body = [lines[0], separator, *lines[1:]]
+    notes = []
+    for note in spec.notes:  # one paragraph each
+        notes += ["", "*Note:* " + note.replace("|", "\\|")]
+    return "\n".join([f"**{spec.title}**", "", *body, *notes]) + "\n"
 
 
 def render_regression_table(estimates: pd.DataFrame, spec: TableSpec) -> RenderedTable:

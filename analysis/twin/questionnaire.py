@@ -235,7 +235,7 @@ def render_markdown() -> str:
         "The reference period of all innovation and collaboration items is the last three "
         "years.",
         "",
-        f"Scales of the collaboration battery (Q10): "
+        "Scales of the collaboration battery (Q10): "
         + "; ".join(f"`{code}` = {SCALE_LABELS[s]}" for s, code in SCALE_CODES.items())
         + ". Partner types: "
         + "; ".join(f"`{code}` = {PARTNER_LABELS[p]}" for p, code in

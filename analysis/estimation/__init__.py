@@ -1,0 +1,43 @@
+"""Estimation layer: binary and ordered models, SEs, marginal effects, tests, tidy output.
+
+Pure functions (no file I/O). See fit.py for the standard-error conventions and
+margins.py for the marginal-effect definitions.
+"""
+
+from analysis.estimation.design import CONSTANT, Design
+from analysis.estimation.errors import (
+    CollinearityError,
+    ConvergenceError,
+    EmptyCellError,
+    EstimationError,
+    PerfectSeparationError,
+    SpecificationError,
+)
+from analysis.estimation.fit import (
+    ESTIMATORS,
+    SE_TYPES,
+    fit_logit,
+    fit_lpm,
+    fit_model,
+    fit_ologit,
+    fit_probit,
+)
+from analysis.estimation.inference import TestResult, odds_ratios, ratio, wald_test
+from analysis.estimation.margins import (
+    PREDICTION_COLUMNS,
+    Margins,
+    average_marginal_effects,
+    ologit_ames_by_category,
+    predictions,
+)
+from analysis.estimation.result import FitResult
+from analysis.estimation.tidy import TIDY_COLUMNS, fit_statistics, stack_tidy, tidy
+
+__all__ = [
+    "CONSTANT", "ESTIMATORS", "PREDICTION_COLUMNS", "SE_TYPES", "TIDY_COLUMNS",
+    "CollinearityError", "ConvergenceError", "Design", "EmptyCellError", "EstimationError",
+    "FitResult", "Margins", "PerfectSeparationError", "SpecificationError", "TestResult",
+    "average_marginal_effects", "fit_logit", "fit_lpm", "fit_model", "fit_ologit",
+    "fit_probit", "fit_statistics", "odds_ratios", "ologit_ames_by_category", "predictions",
+    "ratio", "stack_tidy", "tidy", "wald_test",
+]

@@ -1,0 +1,223 @@
+"""Publication figures from tidy frames (matplotlib, Agg canvas, no pyplot state).
+
+Figure 1 (:func:`plot_marginal_effects`): average marginal effects of partner breadth at each
+geographic scale, with 95% confidence intervals, one panel per outcome.
+Figure 2 (:func:`plot_predicted_probabilities`): predicted probability of innovation against
+the number of international partner types, with 95% bands, one line per outcome.
+
+The plotting functions return a :class:`~matplotlib.figure.Figure` and do no I/O;
+:func:`write_figure` saves PDF and PNG atomically and byte-identically across reruns (no
+timestamps or software strings in the files, fixed resolution, the same style every time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from analysis import io
+
+
+class FigureError(ValueError):
+    """The frame handed to a figure lacks a model, term or value the figure needs."""
+
+
+#: One fixed style, applied on top of matplotlib's defaults (a user's matplotlibrc is ignored),
+#: so the same data give the same bytes on every machine with this matplotlib version.
+STYLE: dict[str, object] = {
+    "font.family": "DejaVu Sans",  # ships with matplotlib
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "pdf.fonttype": 42,  # embed TrueType: text stays text in the journal's PDF
+    "svg.hashsalt": "glocal",
+}
+DPI = 300
+#: Metadata that would otherwise carry a timestamp or the library version into the files.
+PDF_METADATA: dict[str, str | None] = {"CreationDate": None, "ModDate": None, "Producer": None,
+                                       "Creator": None}
+PNG_METADATA: dict[str, str | None] = {"Software": None}
+
+#: Marker, line style and grey level per line/point series, readable in black and white.
+SERIES_STYLES: tuple[dict[str, object], ...] = (
+    {"color": "0.0", "marker": "o", "linestyle": "-"},
+    {"color": "0.35", "marker": "s", "linestyle": "--"},
+    {"color": "0.6", "marker": "^", "linestyle": ":"},
+    {"color": "0.2", "marker": "D", "linestyle": "-."},
+)
+DATA_GID = "estimates"  # gid of the plotted data lines, so callers and tests can find them
+
+
+@contextlib.contextmanager
+def figure_style() -> Iterator[None]:
+    """Matplotlib's defaults plus :data:`STYLE`, restored on exit."""
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(STYLE)
+        yield
+
+
+def _new_figure(width: float, height: float, note: str | None) -> Figure:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    if note:
+        # Leave a strip at the bottom for the note; the layout engine does not see fig.text.
+        figure.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))
+        figure.text(0.01, 0.015, note, ha="left", va="bottom", fontsize=7, style="italic")
+    return figure
+
+
+def _finite(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if not values.map(math.isfinite).all():
+            raise FigureError(f"{what}: column {column} has missing or non-finite values")
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise FigureError(f"{what}: frame lacks columns {missing}")
+
+
+def marginal_effect_points(ame_rows: pd.DataFrame, panels: Mapping[str, str],
+                           terms: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """Model -> its AME rows for ``terms`` in that order (estimate, ci_lower, ci_upper)."""
+    _require_columns(ame_rows, ["model", "term", "estimate", "ci_lower", "ci_upper"], "AME rows")
+    if "quantity" in ame_rows.columns:
+        ame_rows = ame_rows[ame_rows["quantity"] == "ame"]
+    points = {}
+    for model in panels:
+        rows = ame_rows[ame_rows["model"] == model].set_index("term")
+        if rows.index.duplicated().any():
+            raise FigureError(f"AME rows of model {model!r}: a term appears twice")
+        missing = [t for t in terms if t not in rows.index]
+        if missing:
+            raise FigureError(f"AME rows of model {model!r} lack terms {missing}")
+        chosen = rows.loc[list(terms), ["estimate", "ci_lower", "ci_upper"]]
+        _finite(chosen, ["estimate", "ci_lower", "ci_upper"], f"AME rows of model {model!r}")
+        points[model] = chosen.astype(float)
+    return points
+
+
+def plot_marginal_effects(
+    ame_rows: pd.DataFrame,
+    panels: Mapping[str, str],
+    terms: Mapping[str, str],
+    *,
+    title: str | None = None,
+    note: str | None = None,
+    xlabel: str = "Partner types at each scale",
+    ylabel: str = "Average marginal effect on Pr(innovation)",
+) -> Figure:
+    """Figure 1: AMEs with 95% CI bars; one panel per model (outcome), one point per term.
+
+    ame_rows: C1 rows (quantity "ame" is selected when the column is present).
+    panels: model id -> panel title, e.g. {"t2_product_full": "Product innovation", ...}.
+    terms: term -> tick label, e.g. {"breadth_local": "Local", ...}, left to right.
+    """
+    points = marginal_effect_points(ame_rows, panels, terms)
+    with figure_style():
+        figure = _new_figure(2.4 * len(panels) + 0.6, 3.2, note)
+        axes = figure.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+        positions = np.arange(len(terms), dtype=float)
+        for ax, (model, panel_title) in zip(axes, panels.items(), strict=True):
+            estimate, lower, upper = points[model].to_numpy(float).T
+            ax.axhline(0.0, color="0.5", linewidth=0.8, linestyle="--", zorder=1)
+            bars = ax.errorbar(positions, estimate, yerr=[estimate - lower, upper - estimate],
+                               fmt="o", color="black", markersize=5, capsize=3,
+                               linewidth=1.2, zorder=2)
+            bars.lines[0].set_gid(DATA_GID)
+            ax.set_xticks(positions, list(terms.values()))
+            ax.set_xlim(-0.5, len(terms) - 0.5)
+            ax.set_title(panel_title)
+            ax.set_xlabel(xlabel)
+        axes[0].set_ylabel(ylabel)
+        if title:
+            figure.suptitle(title)
+    return figure
+
+
+def prediction_curves(predictions: pd.DataFrame, lines: Mapping[str, str],
+                      variable: str) -> dict[str, pd.DataFrame]:
+    """Model -> its predictions along ``variable`` sorted by value."""
+    columns = ["model", "variable", "value", "prediction", "ci_lower", "ci_upper"]
+    _require_columns(predictions, columns, "predictions")
+    curves = {}
+    for model in lines:
+        rows = predictions[(predictions["model"] == model) & (predictions["variable"] == variable)]
+        if rows.empty:
+            raise FigureError(f"predictions lack model {model!r} at variable {variable!r}")
+        if rows["value"].duplicated().any():
+            raise FigureError(f"predictions of model {model!r}: a value of {variable!r} "
+                              "appears twice")
+        _finite(rows, columns[2:], f"predictions of model {model!r}")
+        curves[model] = rows[columns[2:]].astype(float).sort_values("value")
+    return curves
+
+
+def plot_predicted_probabilities(
+    predictions: pd.DataFrame,
+    lines: Mapping[str, str],
+    variable: str,
+    *,
+    title: str | None = None,
+    note: str | None = None,
+    xlabel: str = "Number of international partner types",
+    ylabel: str = "Predicted probability",
+) -> Figure:
+    """Figure 2: predicted probability along ``variable`` with 95% bands, one line per model.
+
+    predictions: the predictions frame (model, outcome, variable, value, prediction,
+        std_error, ci_lower, ci_upper).
+    lines: model id -> legend label, e.g. {"t2_product_full": "Product", ...}.
+    """
+    curves = prediction_curves(predictions, lines, variable)
+    if len(lines) > len(SERIES_STYLES):
+        raise FigureError(f"at most {len(SERIES_STYLES)} lines per figure, got {len(lines)}")
+    with figure_style():
+        figure = _new_figure(5.0, 3.6, note)
+        ax = figure.subplots()
+        for (model, label), style in zip(lines.items(), SERIES_STYLES, strict=False):
+            value, prediction, lower, upper = curves[model].to_numpy(float).T
+            ax.fill_between(value, lower, upper, color=style["color"], alpha=0.15, linewidth=0)
+            (line,) = ax.plot(value, prediction, label=label, markersize=4,
+                              linewidth=1.4, **style)
+            line.set_gid(DATA_GID)
+        values = sorted({v for c in curves.values() for v in c["value"]})
+        if all(float(v).is_integer() for v in values):
+            ax.set_xticks(values)
+        ax.set_ylim(0.0, 1.0)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="upper left")
+        if title:
+            figure.suptitle(title)
+    return figure
+
+
+def write_figure(figure: Figure, directory: Path, stem: str, dpi: int = DPI) -> list[Path]:
+    """Save ``figure`` as ``stem``.pdf and ``stem``.png (at ``dpi``) atomically; return the paths.
+
+    The files carry no creation date or software version, so a rerun is byte-identical.
+    """
+    directory = Path(directory)
+    paths = []
+    with figure_style():
+        for fmt, metadata in (("pdf", PDF_METADATA), ("png", PNG_METADATA)):
+            path = directory / f"{stem}.{fmt}"
+            with io.atomic_path(path) as tmp:
+                figure.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
+            paths.append(path)
+    return paths

@@ -1,0 +1,82 @@
+"""Step `clean`: raw survey file -> canonical clean data, sample flow and data appendix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis import clean, io
+from analysis.appendix import describe_variables
+from analysis.context import Context
+from analysis.frame_exhibits import to_markdown, write_frame_exhibit
+from analysis.study_config import StudyConfig, load_study_config
+
+DESCRIPTION = ("Read the raw survey file, validate it against the study configuration, "
+               "recode missing values, apply the sample rules and write the clean data, the "
+               "sample flow and the data appendix.")
+
+CLEAN_FILE = "survey_clean.parquet"
+FLOW_STEM = "sample_flow"
+FLOW_TITLE = "Sample flow: from raw survey records to the estimation sample"
+APPENDIX_DIR = "data_appendix"
+APPENDIX_STEM = "clean_variables"
+APPENDIX_TITLE = "Data appendix: variables of the clean survey data"
+EXHIBIT_SUFFIXES = (".csv", ".md", ".tex", ".html")
+
+
+def study_config(ctx: Context) -> StudyConfig:
+    """The study configuration of this run (data file resolved against the repo root)."""
+    return load_study_config(ctx.study_config_path, root=ctx.paths.root)
+
+
+def inputs(ctx: Context) -> list[Path]:
+    """The study configuration and the raw data file it names."""
+    return [Path(ctx.study_config_path), study_config(ctx).data_file]
+
+
+def outputs(ctx: Context) -> list[Path]:
+    appendix = ctx.paths.output / APPENDIX_DIR
+    return [
+        ctx.paths.data_clean / CLEAN_FILE,
+        *(ctx.paths.tables / f"{FLOW_STEM}{suffix}" for suffix in EXHIBIT_SUFFIXES),
+        appendix / f"{APPENDIX_STEM}.csv",
+        appendix / f"{APPENDIX_STEM}.md",
+    ]
+
+
+def flow_notes(cfg: StudyConfig) -> list[str]:
+    """Notes under the sample-flow table."""
+    notes = [
+        "Rules are applied in the order shown; each record is removed by the first rule it "
+        "meets, so the rows add up (adds_up checks every subtraction).",
+        f"Study configuration: {cfg.source.name}; raw file: {cfg.data_file.name}.",
+    ]
+    if cfg.synthetic and cfg.data_note:
+        notes.append(cfg.data_note)
+    return notes
+
+
+def appendix_notes(cfg: StudyConfig) -> list[str]:
+    notes = [
+        "N missing by kind: dont_know and refused are the survey's user-missing codes; "
+        "not_applicable = not asked because of the questionnaire's routing; no_answer = "
+        "system-missing (item skipped or interview broken off).",
+        "Collaboration items keep the frequency code of the file (lowest code = never).",
+    ]
+    if cfg.synthetic and cfg.data_note:
+        notes.append(cfg.data_note)
+    return notes
+
+
+def run(ctx: Context) -> None:
+    cfg = study_config(ctx)
+    raw, meta = clean.read_raw(cfg.data_file, cfg.format)
+    result = clean.clean_survey(raw, meta, cfg)  # validates before anything is written
+    appendix = describe_variables(result.data, result.docs)
+
+    io.write_parquet(ctx.paths.data_clean / CLEAN_FILE, result.data)
+    write_frame_exhibit(result.flow, ctx.paths.tables, FLOW_STEM, FLOW_TITLE, flow_notes(cfg),
+                        decimals=0)
+    folder = ctx.paths.output / APPENDIX_DIR
+    io.write_csv(folder / f"{APPENDIX_STEM}.csv", appendix)
+    io.write_text(folder / f"{APPENDIX_STEM}.md",
+                  to_markdown(appendix, f"{APPENDIX_TITLE} ({cfg.title})", appendix_notes(cfg)))

@@ -1,0 +1,84 @@
+"""Describe step: descriptive exhibits of the analysis data set (CSV, Markdown, LaTeX, HTML).
+
+Writes Table 1 (summary statistics of every model variable), collaboration prevalence by
+partner type and scale, the correlations of the breadth measures, and innovation rates by
+glocal type and by city-region into ``<output>/tables``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import descriptives, io, variables
+from analysis.context import Context
+from analysis.frame_exhibits import write_frame_exhibit
+from analysis.steps import build
+
+DESCRIPTION = ("Descriptive exhibits: summary statistics, collaboration prevalence, breadth "
+               "correlations, innovation by glocal type and by city-region")
+
+STEMS = ("table1_summary_statistics", "collaboration_prevalence", "breadth_correlations",
+         "innovation_by_glocal_type", "innovation_by_region")
+
+
+class DescribeError(RuntimeError):
+    """The describe step cannot run; the message names the file and the problem."""
+
+
+def model_variables(spec_path: Path) -> tuple[list[str] | None, dict[str, str]]:
+    """Outcomes and block variables of the model specification, and its labels.
+
+    ``(None, {})`` when there is no specification file (the exhibit then uses the default
+    list of :func:`analysis.descriptives.default_model_variables`).
+    """
+    if not Path(spec_path).is_file():
+        return None, {}
+    try:
+        spec = tomllib.loads(Path(spec_path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise DescribeError(f"model specification {spec_path}: not valid TOML: {err}") from err
+    names = list(spec.get("outcomes", {}))
+    for block in spec.get("blocks", {}).values():
+        names += list(block.get("variables", []))
+    labels = {**spec.get("outcomes", {}), **spec.get("labels", {})}
+    return list(dict.fromkeys(names)), {k: str(x) for k, x in labels.items()}
+
+
+def inputs(ctx: Context) -> list[Path]:
+    files = [ctx.paths.data_clean / build.ANALYSIS_FILE, ctx.study_config_path]
+    return files + ([ctx.model_spec_path] if Path(ctx.model_spec_path).is_file() else [])
+
+
+def outputs(ctx: Context) -> list[Path]:
+    return [ctx.paths.tables / f"{stem}.{ext}" for stem in STEMS
+            for ext in ("csv", "md", "tex", "html")]
+
+
+def run(ctx: Context) -> None:
+    path = ctx.paths.data_clean / build.ANALYSIS_FILE
+    if not path.is_file():
+        raise DescribeError(f"{path}: analysis data not found (run the build step first)")
+    analysis = io.read_parquet(path)
+    settings = build.read_settings(ctx.study_config_path)
+    partners = tuple(p for p in variables.PARTNER_TYPES
+                     if any(c.startswith(f"collab_{p}_") for c in analysis.columns))
+    scales = tuple(c.removeprefix("breadth_") for c in analysis.columns
+                   if c.startswith("breadth_"))
+    names, spec_labels = model_variables(ctx.model_spec_path)
+    categories = {c: list(analysis[c].cat.categories) for c in ("sector", "region")
+                  if c in analysis.columns and isinstance(analysis[c].dtype, pd.CategoricalDtype)}
+    labels = {name: doc.label for name, doc in variables.variable_registry(
+        partners, scales, survey_year=settings.survey_year, categories=categories).items()}
+    labels.update(spec_labels)
+    try:
+        exhibits = descriptives.descriptive_exhibits(
+            analysis, partners, scales, labels=labels, model_variables=names,
+            data_note=settings.data_note or None)
+    except descriptives.DescriptivesError as err:
+        raise DescribeError(f"{path}: {err}") from err
+    for exhibit in exhibits:
+        write_frame_exhibit(exhibit.frame, ctx.paths.tables, exhibit.stem, exhibit.title,
+                            exhibit.notes)

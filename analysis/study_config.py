@@ -1,0 +1,631 @@
+"""Load and check a study configuration (a TOML file describing one survey file).
+
+The study configuration is the only place that knows the column names and codes of a
+survey. :func:`load_study_config` reads it into frozen dataclasses and checks it *before*
+any data are touched: every problem raises :class:`ConfigError` naming the file, the key
+path (e.g. ``collaboration.intensity.7``) and what is wrong.
+
+Optional parts, so that other surveys can be described: every column role except the two
+ids, the sampling weight (``columns.weight``), the novelty questions, the open-mindedness
+battery, regions, sectors, and any partner type or scale (the collaboration battery holds
+whatever partners and scales the file lists).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis import config
+
+#: Canonical role names of ``[columns]``; only the two ids are required.
+REQUIRED_ROLES: tuple[str, ...] = ("firm_id", "interview_id")
+OPTIONAL_ROLES: tuple[str, ...] = (
+    "region", "nace", "employees", "founded", "foreign_share", "group", "higher_ed_share",
+    "manager_education", "trust_general", "trust_regional", "weight",
+)
+ROLES: tuple[str, ...] = REQUIRED_ROLES + OPTIONAL_ROLES
+
+#: Scales a survey may record, from near to far: the canonical three, or "domestic" for
+#: surveys that only distinguish at home from abroad.
+ALLOWED_SCALES: tuple[str, ...] = (*config.SCALES[:-1], "domestic", *config.SCALES[-1:])
+
+FORMATS: dict[str, str] = {".sav": "sav", ".zsav": "sav", ".dta": "dta", ".csv": "csv",
+                           ".parquet": "parquet", ".pq": "parquet"}
+DUPLICATE_RULES: tuple[str, ...] = ("first", "last")
+MISSING_KIND_KEYS: tuple[str, ...] = ("dont_know", "refused")
+
+_SECTIONS = ("study", "sample", "columns", "outcomes", "binary_codes", "collaboration",
+             "open_mindedness", "regions", "sectors", "kinds", "validate")
+
+
+class ConfigError(ValueError):
+    """The study configuration is missing a key, has a wrong value or contradicts itself."""
+
+
+# --------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a column may hold: valid ``codes`` or an inclusive ``range``, plus missing codes."""
+
+    name: str
+    codes: tuple[int, ...] | None = None
+    range: tuple[float, float] | None = None
+    dont_know: tuple[float, ...] = ()
+    refused: tuple[float, ...] = ()
+
+    @property
+    def missing_codes(self) -> dict[float, str]:
+        """User-missing code -> kind of missing ("dont_know" / "refused")."""
+        out = {float(c): "dont_know" for c in self.dont_know}
+        out.update({float(c): "refused" for c in self.refused})
+        return out
+
+    def describe(self) -> str:
+        """Short text of the valid values, e.g. ``codes 1, 2`` or ``range 0 to 100``."""
+        if self.codes is not None:
+            return "codes " + ", ".join(str(c) for c in self.codes)
+        assert self.range is not None
+        return f"range {_num(self.range[0])} to {_num(self.range[1])}"
+
+
+@dataclass(frozen=True)
+class SampleRules:
+    """Sample rules: screen-out size threshold and which duplicate interview to keep."""
+
+    min_employees: float | None = None
+    duplicates: str = "first"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A yes/no innovation outcome and (optionally) its novelty follow-up question."""
+
+    name: str
+    column: str
+    yes: tuple[int, ...]
+    no: tuple[int, ...]
+    novelty_column: str | None = None
+    new_to_firm: tuple[int, ...] = ()
+    new_to_market: tuple[int, ...] = ()
+
+    @property
+    def novelty_name(self) -> str:
+        return f"{self.name}_novelty"
+
+
+@dataclass(frozen=True)
+class Collaboration:
+    """The collaboration battery: one frequency item per (partner type, scale)."""
+
+    column_template: str
+    partners: dict[str, str]
+    scales: dict[str, str]
+    never: tuple[int, ...]
+    intensity: dict[int, float]
+    routed_by_group: tuple[str, ...] = ()
+    kind: str = ""
+
+    def column(self, partner: str, scale: str) -> str:
+        """The file's column of one (partner type, scale) item."""
+        return self.column_template.format(partner=self.partners[partner],
+                                           scale=self.scales[scale])
+
+
+@dataclass(frozen=True)
+class OpenMindedness:
+    """The open-mindedness battery (Likert items; some reverse-coded)."""
+
+    items: tuple[str, ...]
+    reverse: tuple[str, ...] = ()
+    scale_min: int = 1
+    scale_max: int = 5
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """One survey file described for the pipeline (see ``config/norway_twin.toml``)."""
+
+    source: Path
+    name: str
+    title: str
+    synthetic: bool
+    data_note: str
+    data_file: Path
+    format: str
+    sample: SampleRules
+    columns: dict[str, str]
+    outcomes: dict[str, Outcome]
+    binary_yes: tuple[int, ...]
+    binary_no: tuple[int, ...]
+    collaboration: Collaboration | None
+    open_mindedness: OpenMindedness | None
+    regions: dict[int, str]
+    sectors: dict[str, tuple[tuple[int, int], ...]]
+    kinds: dict[str, Kind]
+    validate: dict[str, str]
+    country: str = ""
+    survey_year: int | None = None
+
+    @property
+    def weight_column(self) -> str | None:
+        return self.columns.get("weight")
+
+    def collaboration_items(self) -> list[tuple[str, str, str]]:
+        """(partner type, scale, file column) of every collaboration item, in config order."""
+        if self.collaboration is None:
+            return []
+        c = self.collaboration
+        return [(p, s, c.column(p, s)) for p in c.partners for s in c.scales]
+
+    def column_kinds(self) -> dict[str, Kind]:
+        """Kind of every file column the configuration names (collaboration items included)."""
+        out = {col: self.kinds[k] for col, k in self.validate.items()}
+        if self.collaboration is not None:
+            kind = self.kinds[self.collaboration.kind]
+            for _, _, col in self.collaboration_items():
+                out.setdefault(col, kind)
+        return out
+
+    def kind_of(self, column: str) -> Kind:
+        """Kind of one file column; KeyError if the configuration gives it none."""
+        return self.column_kinds()[column]
+
+    def used_columns(self) -> list[str]:
+        """Every file column the pipeline reads, in a stable order."""
+        cols: list[str] = list(self.columns.values())
+        for o in self.outcomes.values():
+            cols.append(o.column)
+            if o.novelty_column:
+                cols.append(o.novelty_column)
+        cols += [col for _, _, col in self.collaboration_items()]
+        if self.open_mindedness is not None:
+            cols += list(self.open_mindedness.items)
+        cols += [c for c in self.validate if c not in cols]
+        return list(dict.fromkeys(cols))
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+class _Checker:
+    """Raises ConfigError with the config file and key path in the message."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"study config {self.source}: [{key}] {problem}")
+
+    def table(self, data: Mapping[str, Any], key: str, required: bool = True) -> dict[str, Any]:
+        value = _dig(data, key)
+        if value is None:
+            if required:
+                raise self.fail(key, "missing required section/key")
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a table, got {value!r}")
+        return value
+
+    def value(self, table: Mapping[str, Any], key: str, path: str, types: tuple[type, ...],
+              required: bool = True, default: Any = None) -> Any:
+        if key not in table:
+            if required:
+                raise self.fail(f"{path}.{key}", "missing required key")
+            return default
+        value = table[key]
+        if isinstance(value, bool) and bool not in types:
+            raise self.fail(f"{path}.{key}", f"wrong type: {value!r}")
+        if not isinstance(value, types):
+            names = " or ".join(t.__name__ for t in types)
+            raise self.fail(f"{path}.{key}", f"must be {names}, got {value!r}")
+        return value
+
+    def codes(self, table: Mapping[str, Any], key: str, path: str, required: bool = True,
+              numbers: bool = False) -> tuple:
+        raw = self.value(table, key, path, (list,), required=required, default=[])
+        wanted = (int, float) if numbers else (int,)
+        for code in raw:
+            if isinstance(code, bool) or not isinstance(code, wanted):
+                what = "numbers" if numbers else "integers"
+                raise self.fail(f"{path}.{key}", f"codes must be {what}, got {code!r}")
+        if required and not raw:
+            raise self.fail(f"{path}.{key}", "must list at least one code")
+        return tuple(raw)
+
+    def unknown_keys(self, table: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.fail(f"{path}.{key}", f"unknown key (allowed: {', '.join(allowed)})")
+
+
+def _dig(data: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def infer_format(path: Path, source: Path | None = None) -> str:
+    """File format from the extension (sav, dta, csv, parquet)."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        where = f"study config {source}: " if source else ""
+        raise ConfigError(f"{where}[study.data_file] cannot infer the format of {path.name!r} "
+                          f"from its extension; use one of {', '.join(sorted(FORMATS))} or "
+                          f"set study.format")
+    return FORMATS[suffix]
+
+
+def load_study_config(path: Path | str, root: Path | None = None) -> StudyConfig:
+    """Read and check a study TOML; ``data_file`` is resolved against ``root`` (repo root)."""
+    source = Path(path)
+    check = _Checker(source)
+    if not source.is_file():
+        raise ConfigError(f"study config {source}: file not found")
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"study config {source}: not valid TOML: {err}") from err
+    return parse_study_config(data, source, root if root is not None else config.ROOT, check)
+
+
+def parse_study_config(data: Mapping[str, Any], source: Path, root: Path,
+                       check: _Checker | None = None) -> StudyConfig:
+    """Build a checked :class:`StudyConfig` from parsed TOML ``data``."""
+    check = check or _Checker(source)
+    check.unknown_keys(data, "top level", _SECTIONS)
+
+    study = check.table(data, "study")
+    check.unknown_keys(study, "study", ("name", "title", "country", "synthetic", "data_note",
+                                        "data_file", "format", "survey_year"))
+    name = check.value(study, "name", "study", (str,))
+    data_file_text = check.value(study, "data_file", "study", (str,))
+    data_file = Path(data_file_text)
+    if not data_file.is_absolute():
+        data_file = Path(root) / data_file
+    fmt = check.value(study, "format", "study", (str,), required=False)
+    if fmt is None:
+        fmt = infer_format(data_file, source)
+    elif fmt not in set(FORMATS.values()):
+        raise check.fail("study.format", f"unknown format {fmt!r} (use sav, dta, csv, parquet)")
+
+    kinds = _parse_kinds(check, data)
+    columns = _parse_columns(check, data)
+    validate = _parse_validate(check, data, kinds)
+    sample = _parse_sample(check, data, columns)
+    outcomes = _parse_outcomes(check, data, validate, kinds)
+    binary = check.table(data, "binary_codes", required="group" in columns)
+    check.unknown_keys(binary, "binary_codes", ("yes", "no"))
+    binary_yes = check.codes(binary, "yes", "binary_codes", required=bool(binary))
+    binary_no = check.codes(binary, "no", "binary_codes", required=bool(binary))
+    _check_disjoint(check, "binary_codes", binary_yes, binary_no)
+    collaboration = _parse_collaboration(check, data, kinds)
+    open_minded = _parse_open_mindedness(check, data)
+    regions = _parse_regions(check, data)
+    sectors = _parse_sectors(check, data)
+
+    cfg = StudyConfig(
+        source=source, name=name,
+        title=check.value(study, "title", "study", (str,), required=False, default=name),
+        synthetic=check.value(study, "synthetic", "study", (bool,), required=False,
+                              default=False),
+        data_note=check.value(study, "data_note", "study", (str,), required=False, default=""),
+        data_file=data_file, format=fmt, sample=sample, columns=columns, outcomes=outcomes,
+        binary_yes=binary_yes, binary_no=binary_no, collaboration=collaboration,
+        open_mindedness=open_minded, regions=regions, sectors=sectors, kinds=kinds,
+        validate=validate,
+        country=check.value(study, "country", "study", (str,), required=False, default=""),
+        survey_year=check.value(study, "survey_year", "study", (int,), required=False),
+    )
+    _cross_check(check, cfg)
+    return cfg
+
+
+def _parse_kinds(check: _Checker, data: Mapping[str, Any]) -> dict[str, Kind]:
+    kinds: dict[str, Kind] = {}
+    for kname, spec in check.table(data, "kinds").items():
+        path = f"kinds.{kname}"
+        if not isinstance(spec, dict):
+            raise check.fail(path, f"must be a table, got {spec!r}")
+        check.unknown_keys(spec, path, ("codes", "range", *MISSING_KIND_KEYS))
+        if ("codes" in spec) == ("range" in spec):
+            raise check.fail(path, "give exactly one of `codes` (valid answers) or `range`")
+        codes = check.codes(spec, "codes", path) if "codes" in spec else None
+        rng = None
+        if "range" in spec:
+            r = check.codes(spec, "range", path, numbers=True)
+            if len(r) != 2 or r[0] > r[1]:
+                raise check.fail(f"{path}.range", f"must be [lo, hi] with lo <= hi, got {list(r)}")
+            rng = (r[0], r[1])
+        dk = check.codes(spec, "dont_know", path, required=False, numbers=True)
+        rf = check.codes(spec, "refused", path, required=False, numbers=True)
+        kind = Kind(kname, codes, rng, dk, rf)
+        _check_disjoint(check, f"{path}.dont_know/refused", dk, rf)
+        for code in (*dk, *rf):
+            if _is_valid(kind, code):
+                raise check.fail(path, f"missing code {_num(code)} is also a valid value")
+        kinds[kname] = kind
+    return kinds
+
+
+def _is_valid(kind: Kind, value: float) -> bool:
+    if kind.codes is not None:
+        return value in kind.codes
+    assert kind.range is not None
+    return kind.range[0] <= value <= kind.range[1]
+
+
+def _check_disjoint(check: _Checker, path: str, a: tuple, b: tuple) -> None:
+    common = sorted(set(a) & set(b))
+    if common:
+        raise check.fail(path, f"code(s) {common} listed twice")
+
+
+def _parse_columns(check: _Checker, data: Mapping[str, Any]) -> dict[str, str]:
+    table = check.table(data, "columns")
+    check.unknown_keys(table, "columns", ROLES)
+    columns: dict[str, str] = {}
+    for role in ROLES:  # canonical order, whatever the file's order
+        col = check.value(table, role, "columns", (str,), required=role in REQUIRED_ROLES)
+        if col is not None:
+            columns[role] = col
+    return columns
+
+
+def _parse_validate(check: _Checker, data: Mapping[str, Any],
+                    kinds: dict[str, Kind]) -> dict[str, str]:
+    table = check.table(data, "validate")
+    out: dict[str, str] = {}
+    for col, kname in table.items():
+        if not isinstance(kname, str):
+            raise check.fail(f"validate.{col}", f"must name a kind, got {kname!r}")
+        if kname not in kinds:
+            raise check.fail(f"validate.{col}", f"unknown kind {kname!r} (defined kinds: "
+                                                f"{', '.join(kinds)})")
+        if col != "collaboration":
+            out[col] = kname
+    return out
+
+
+def _parse_sample(check: _Checker, data: Mapping[str, Any],
+                  columns: dict[str, str]) -> SampleRules:
+    table = check.table(data, "sample", required=False)
+    check.unknown_keys(table, "sample", ("min_employees", "duplicates"))
+    min_emp = check.value(table, "min_employees", "sample", (int, float), required=False)
+    if min_emp is not None and "employees" not in columns:
+        raise check.fail("sample.min_employees", "needs columns.employees")
+    dup = check.value(table, "duplicates", "sample", (str,), required=False, default="first")
+    if dup not in DUPLICATE_RULES:
+        raise check.fail("sample.duplicates", f"unknown rule {dup!r} (use first or last)")
+    return SampleRules(min_emp, dup)
+
+
+def _parse_outcomes(check: _Checker, data: Mapping[str, Any], validate: dict[str, str],
+                    kinds: dict[str, Kind]) -> dict[str, Outcome]:
+    table = check.table(data, "outcomes")
+    if not table:
+        raise check.fail("outcomes", "must define at least one outcome")
+    out: dict[str, Outcome] = {}
+    for oname, spec in table.items():
+        path = f"outcomes.{oname}"
+        if not isinstance(spec, dict):
+            raise check.fail(path, f"must be a table, got {spec!r}")
+        check.unknown_keys(spec, path, ("column", "yes", "no", "novelty_column", "new_to_firm",
+                                        "new_to_market"))
+        column = check.value(spec, "column", path, (str,))
+        yes, no = check.codes(spec, "yes", path), check.codes(spec, "no", path)
+        _check_disjoint(check, path, yes, no)
+        nov = check.value(spec, "novelty_column", path, (str,), required=False)
+        firm = check.codes(spec, "new_to_firm", path, required=nov is not None)
+        market = check.codes(spec, "new_to_market", path, required=nov is not None)
+        _check_disjoint(check, path, firm, market)
+        outcome = Outcome(oname, column, yes, no, nov, firm, market)
+        _codes_in_kind(check, path, column, yes + no, validate, kinds)
+        _codes_cover(check, path, column, yes + no, kinds[validate[column]], "yes nor no")
+        if nov is not None:
+            _codes_in_kind(check, path, nov, firm + market, validate, kinds)
+            _codes_cover(check, path, nov, firm + market, kinds[validate[nov]],
+                         "new_to_firm nor new_to_market")
+        out[oname] = outcome
+    return out
+
+
+def _codes_in_kind(check: _Checker, path: str, column: str, codes: tuple,
+                   validate: dict[str, str], kinds: dict[str, Kind]) -> None:
+    if column not in validate:
+        raise check.fail(f"validate.{column}", f"column {column!r} (used in [{path}]) has no kind")
+    kind = kinds[validate[column]]
+    for code in codes:
+        if not _is_valid(kind, code):
+            raise check.fail(path, f"code {code} is not a valid code of kind {kind.name!r} "
+                                   f"({kind.describe()}) of column {column!r}")
+
+
+def _codes_cover(check: _Checker, path: str, column: str, codes: tuple, kind: Kind,
+                 what: str) -> None:
+    # every valid answer must map to a canonical value, or it would silently become NA
+    left = sorted(set(kind.codes or ()) - set(codes))
+    if left:
+        raise check.fail(path, f"valid code(s) {left} of column {column!r} (kind {kind.name!r}) "
+                               f"are neither {what}")
+
+
+def _parse_collaboration(check: _Checker, data: Mapping[str, Any],
+                         kinds: dict[str, Kind]) -> Collaboration | None:
+    table = check.table(data, "collaboration", required=False)
+    if not table:
+        return None
+    path = "collaboration"
+    check.unknown_keys(table, path, ("column_template", "never", "intensity", "routed_by_group",
+                                     "partners", "scales"))
+    template = check.value(table, "column_template", path, (str,))
+    if "{partner}" not in template or "{scale}" not in template:
+        raise check.fail(f"{path}.column_template", "must contain {partner} and {scale}")
+    partners = _code_map(check, table, "partners", config.PARTNER_TYPES, "partner type")
+    scales = _code_map(check, table, "scales", ALLOWED_SCALES, "scale")
+    kname = _dig(data, "validate.collaboration")
+    if kname is None:
+        raise check.fail("validate.collaboration", "missing: the kind of the collaboration items")
+    kind = kinds[kname]
+    if kind.codes is None:
+        raise check.fail("validate.collaboration", f"kind {kname!r} must list codes")
+    never = check.codes(table, "never", path)
+    for code in never:
+        if code not in kind.codes:
+            raise check.fail(f"{path}.never", f"code {code} is not among the codes of kind "
+                                              f"{kname!r} ({kind.describe()})")
+    intensity_raw = check.table(data, f"{path}.intensity", required=False)
+    intensity: dict[int, float] = {}
+    for key, weight in intensity_raw.items():
+        ipath = f"{path}.intensity.{key}"
+        try:
+            code = int(key)
+        except ValueError:
+            raise check.fail(ipath, f"key must be an integer code, got {key!r}") from None
+        if code not in kind.codes:
+            raise check.fail(ipath, f"intensity code {code} is not among the codes of kind "
+                                    f"{kname!r} ({kind.describe()})")
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise check.fail(ipath, f"weight must be a number, got {weight!r}")
+        intensity[code] = float(weight)
+    if intensity and set(intensity) != set(kind.codes):
+        missing = sorted(set(kind.codes) - set(intensity))
+        raise check.fail(f"{path}.intensity", f"no weight for code(s) {missing}")
+    routed = tuple(check.value(table, "routed_by_group", path, (list,), required=False,
+                               default=[]))
+    for partner in routed:
+        if partner not in partners:
+            raise check.fail(f"{path}.routed_by_group", f"partner type {partner!r} is not in "
+                                                        f"[collaboration.partners]")
+    return Collaboration(template, partners, scales, never, intensity, routed, kname)
+
+
+def _code_map(check: _Checker, table: Mapping[str, Any], key: str, allowed: tuple[str, ...],
+              what: str) -> dict[str, str]:
+    path = f"collaboration.{key}"
+    raw = check.table(table, key)
+    if not raw:
+        raise check.fail(path, f"must list at least one {what}")
+    for name, code in raw.items():
+        if name not in allowed:
+            raise check.fail(f"{path}.{name}", f"unknown {what} {name!r} (allowed: "
+                                               f"{', '.join(allowed)})")
+        if not isinstance(code, str) or not code:
+            raise check.fail(f"{path}.{name}", f"code must be a non-empty string, got {code!r}")
+    # canonical order (config.PARTNER_TYPES / SCALES), so exhibits do not depend on the file
+    return {name: raw[name] for name in allowed if name in raw}
+
+
+def _parse_open_mindedness(check: _Checker, data: Mapping[str, Any]) -> OpenMindedness | None:
+    table = check.table(data, "open_mindedness", required=False)
+    if not table:
+        return None
+    path = "open_mindedness"
+    check.unknown_keys(table, path, ("items", "reverse", "scale_min", "scale_max"))
+    items = tuple(check.value(table, "items", path, (list,)))
+    reverse = tuple(check.value(table, "reverse", path, (list,), required=False, default=[]))
+    if not items or not all(isinstance(i, str) for i in items):
+        raise check.fail(f"{path}.items", "must list the item columns")
+    for col in reverse:
+        if col not in items:
+            raise check.fail(f"{path}.reverse", f"{col!r} is not one of the items")
+    lo = check.value(table, "scale_min", path, (int,))
+    hi = check.value(table, "scale_max", path, (int,))
+    if lo >= hi:
+        raise check.fail(path, f"scale_min ({lo}) must be below scale_max ({hi})")
+    return OpenMindedness(items, reverse, lo, hi)
+
+
+def _parse_regions(check: _Checker, data: Mapping[str, Any]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for key, name in check.table(data, "regions", required=False).items():
+        try:
+            code = int(key)
+        except ValueError:
+            raise check.fail(f"regions.{key}", "key must be an integer code") from None
+        if not isinstance(name, str) or not name:
+            raise check.fail(f"regions.{key}", f"name must be a non-empty string, got {name!r}")
+        out[code] = name
+    if len(set(out.values())) != len(out):
+        raise check.fail("regions", "two codes share one name")
+    return out
+
+
+def _parse_sectors(check: _Checker, data: Mapping[str, Any]) -> dict[str, tuple]:
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    seen: list[tuple[int, int, str]] = []
+    for sector, ranges in check.table(data, "sectors", required=False).items():
+        path = f"sectors.{sector}"
+        if not isinstance(ranges, list) or not ranges:
+            raise check.fail(path, f"must be a list of [lo, hi] ranges, got {ranges!r}")
+        parsed = []
+        for r in ranges:
+            if (not isinstance(r, list) or len(r) != 2
+                    or not all(isinstance(x, int) and not isinstance(x, bool) for x in r)
+                    or r[0] > r[1]):
+                raise check.fail(path, f"range {r!r} is not [lo, hi] (integers, lo <= hi)")
+            for lo, hi, other in seen:
+                if r[0] <= hi and lo <= r[1]:
+                    raise check.fail(path, f"range {r} overlaps [{lo}, {hi}] of sector {other!r}")
+            seen.append((r[0], r[1], sector))
+            parsed.append((r[0], r[1]))
+        out[sector] = tuple(parsed)
+    return out
+
+
+def _cross_check(check: _Checker, cfg: StudyConfig) -> None:
+    """Checks that need several sections at once."""
+    for role, col in cfg.columns.items():
+        if role != "weight" and col not in cfg.validate:
+            raise check.fail(f"validate.{col}", f"column {col!r} (columns.{role}) has no kind")
+    weight = cfg.weight_column
+    if weight and weight in cfg.validate and cfg.kinds[cfg.validate[weight]].range is None:
+        raise check.fail(f"validate.{weight}", "a weight needs a range kind")
+    if cfg.open_mindedness is not None:
+        om = cfg.open_mindedness
+        for col in om.items:
+            if col not in cfg.validate:
+                raise check.fail(f"validate.{col}", f"open-mindedness item {col!r} has no kind")
+            kind = cfg.kinds[cfg.validate[col]]
+            lo_hi = (min(kind.codes), max(kind.codes)) if kind.codes else kind.range
+            if lo_hi is not None and (lo_hi[0] < om.scale_min or lo_hi[1] > om.scale_max):
+                raise check.fail("open_mindedness", f"valid values of {col!r} ({kind.describe()})"
+                                                    f" fall outside scale_min..scale_max")
+    if "group" in cfg.columns:
+        kind = cfg.kind_of(cfg.columns["group"])
+        for code in cfg.binary_yes + cfg.binary_no:
+            if not _is_valid(kind, code):
+                raise check.fail("binary_codes", f"code {code} is not a valid code of kind "
+                                                 f"{kind.name!r} of column "
+                                                 f"{cfg.columns['group']!r}")
+        _codes_cover(check, "binary_codes", cfg.columns["group"], cfg.binary_yes + cfg.binary_no,
+                     kind, "yes nor no")
+    if cfg.collaboration is not None and cfg.collaboration.routed_by_group \
+            and "group" not in cfg.columns:
+        raise check.fail("collaboration.routed_by_group", "needs columns.group")
+    if cfg.regions:
+        if "region" not in cfg.columns:
+            raise check.fail("regions", "needs columns.region")
+        kind = cfg.kind_of(cfg.columns["region"])
+        unnamed = [c for c in (kind.codes or ()) if c not in cfg.regions]
+        if unnamed:
+            raise check.fail("regions", f"region code(s) {unnamed} of kind {kind.name!r} "
+                                        f"have no name")
+    if cfg.sectors and "nace" not in cfg.columns:
+        raise check.fail("sectors", "needs columns.nace")
+    canonical = set(cfg.columns) | set(cfg.outcomes)
+    clash = canonical & {o.novelty_name for o in cfg.outcomes.values()}
+    if clash:
+        raise check.fail("outcomes", f"outcome name clashes with {sorted(clash)}")

@@ -1,0 +1,327 @@
+"""Tests of analysis.descriptives and the build / describe steps."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config, io
+from analysis import descriptives as d
+from analysis import variables as v
+from analysis.context import Context, Paths
+from analysis.frame_exhibits import write_frame_exhibit
+from analysis.steps import build, describe
+
+NOTE = "Data: synthetic twin (test note)."
+
+
+def tiny() -> pd.DataFrame:
+    """Five firms of an analysis data set, enough for hand computations."""
+    return pd.DataFrame({
+        "x": [1.0, 2.0, 4.0, np.nan, 3.0],
+        "b": pd.array([1, 0, 1, None, 1], dtype="Int64"),
+        "w": [1.0, 2.0, 3.0, 1.0, 2.0],
+        "region": pd.Categorical(["Oslo", "Oslo", "Bergen", None, "Bergen"],
+                                 categories=["Oslo", "Bergen"]),
+    })
+
+
+def test_weighted_stats_match_hand_computation():
+    frame = tiny()
+    got = d.weighted_stats(frame["x"], frame["w"])
+    x, w = np.array([1.0, 2.0, 4.0, 3.0]), np.array([1.0, 2.0, 3.0, 2.0])
+    mean = (1 + 4 + 12 + 6) / 8
+    # Stata aweights: weights rescaled to sum to N = 4, variance divided by N - 1
+    var = np.sum(w * 4 / 8 * (x - mean) ** 2) / 3
+    assert got["N"] == 4 and got["Mean"] == pytest.approx(mean)
+    assert got["SD"] == pytest.approx(np.sqrt(var))
+    assert (got["Min"], got["Max"]) == (1.0, 4.0)
+    unweighted = d.weighted_stats(frame["x"], pd.Series(1.0, index=frame.index))
+    assert unweighted["SD"] == pytest.approx(np.std(x, ddof=1))
+    assert unweighted["Mean"] == pytest.approx(2.5)
+
+
+def test_summary_statistics_table_and_missing_variable():
+    frame = tiny()
+    table = d.summary_statistics(frame, ["x", "b"], {"x": "An x"}, weight="w")
+    assert list(table.columns) == ["Variable", "Description", "N", "Mean", "SD", "Min", "Max"]
+    assert table["N"].tolist() == [4, 4]
+    assert table.loc[1, "Mean"] == pytest.approx((1 + 3 + 2) / 8)
+    assert table.loc[0, "Description"] == "An x"
+    with pytest.raises(d.DescriptivesError, match="variable nope"):
+        d.summary_statistics(frame, ["nope"])
+
+
+def test_is_weighted():
+    assert not d.is_weighted(pd.Series([1.0, 1.0]))
+    assert d.is_weighted(pd.Series([1.0, 2.0]))
+    assert not d.is_weighted(None)
+
+
+def test_expand_model_variables():
+    frame = tiny()
+    frame["region_oslo"] = pd.array([1, 1, 0, None, 0], dtype="Int64")
+    frame["region_bergen"] = pd.array([0, 0, 1, None, 1], dtype="Int64")
+    frame["novelty_ordered"] = pd.Categorical(["none"] * 5, categories=["none", "firm"],
+                                              ordered=True)
+    assert d.expand_model_variables(frame, ["x", "region", "novelty_ordered"]) == [
+        "x", "region_oslo", "region_bergen", "novelty_ordered"]
+    assert d.as_float(frame["novelty_ordered"]).tolist() == [0.0] * 5
+    with pytest.raises(d.DescriptivesError, match="model variable sector"):
+        d.expand_model_variables(frame, ["sector"])
+
+
+def prevalence_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "collab_suppliers_local": pd.array([1, 0, 1, None], dtype="Int64"),
+        "collab_suppliers_international": pd.array([0, 0, 1, 0], dtype="Int64"),
+        "collab_customers_local": pd.array([0, 0, 0, 0], dtype="Int64"),
+        "collab_customers_international": pd.array([1, 0, 0, 0], dtype="Int64"),
+        "any_collab_local": pd.array([1, 0, 1, 0], dtype="Int64"),
+        "any_collab_international": pd.array([1, 0, 1, None], dtype="Int64"),
+        "weight": [1.0, 1.0, 2.0, 1.0],
+    })
+
+
+def test_collaboration_prevalence_shares():
+    frame = prevalence_frame()
+    out = d.collaboration_prevalence(frame, ["suppliers", "customers"],
+                                     ["local", "international"])
+    assert list(out.columns) == ["Partner type", "Same city-region", "Abroad"]
+    assert out["Partner type"].tolist() == ["Suppliers", "Customers", "Any partner type"]
+    assert out["Same city-region"].tolist() == pytest.approx([2 / 3, 0.0, 0.5])
+    assert out["Abroad"].tolist() == pytest.approx([0.25, 0.25, 2 / 3])
+    weighted = d.collaboration_prevalence(frame, ["suppliers"], ["local"], weight="weight")
+    assert weighted.iloc[0, 1] == pytest.approx(3 / 4)
+    with pytest.raises(d.DescriptivesError, match="collab_group_local"):
+        d.collaboration_prevalence(frame, ["group"], ["local"])
+
+
+def test_breadth_correlations_match_numpy():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"breadth_{s}": rng.integers(0, 8, 30) for s in config.SCALES})
+    out = d.breadth_correlations(frame, config.SCALES)
+    assert out["Variable"].tolist()[0] == "Breadth, same city-region"
+    expected = np.corrcoef(frame.to_numpy(dtype=float), rowvar=False)
+    assert np.allclose(out.iloc[:, 1:].to_numpy(dtype=float), expected)
+
+
+def test_innovation_rates_by_group_with_missing_group():
+    frame = pd.DataFrame({
+        "product": pd.array([1, 0, 1, 1, None], dtype="Int64"),
+        "process": pd.array([0, 0, 1, 0, 1], dtype="Int64"),
+        "new_to_market": pd.array([1, 0, 0, None, None], dtype="Int64"),
+        "glocal_type": pd.Categorical(["Local only", "Local only", None, "Non-local only",
+                                       "Non-local only"], categories=list(v.GLOCAL_TYPES)),
+    })
+    out = d.innovation_rates_by(frame, "glocal_type", by_label="Glocal type")
+    assert out["Glocal type"].tolist() == [*v.GLOCAL_TYPES, "All firms"]
+    assert out["N"].tolist() == [0, 2, 2, 0, 5]
+    local = out.set_index("Glocal type").loc["Local only"]
+    assert local["Product innovation"] == pytest.approx(0.5)
+    assert local["New-to-market product"] == pytest.approx(0.5)
+    non_local = out.set_index("Glocal type").loc["Non-local only"]
+    assert non_local["Product innovation"] == pytest.approx(1.0)  # NA outcome left out
+    assert np.isnan(non_local["New-to-market product"])
+    assert out.iloc[-1]["Process innovation"] == pytest.approx(2 / 5)
+
+
+# ------------------------------------------------------------------------------ steps
+
+def synthetic_clean(n: int = 200, seed: int = 5, weights: bool = False) -> pd.DataFrame:
+    """A random clean survey in the C3 layout with some missing answers of every kind."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 2, n)
+    data: dict[str, object] = {
+        "firm_id": np.arange(n) + 900000001, "interview_id": np.arange(n) + 1,
+        "region": pd.Categorical(rng.choice(["Oslo", "Bergen", "Stavanger"], n),
+                                 categories=["Oslo", "Bergen", "Stavanger"]),
+        "nace": rng.choice([10, 46, 62], n),
+        "sector": pd.Categorical(rng.choice(["manufacturing", "trade", "business_services"], n),
+                                 categories=["manufacturing", "trade", "business_services"]),
+        "employees": pd.array(np.maximum(10, rng.lognormal(3.2, 1, n).astype(int)),
+                              dtype="Int64"),
+        "founded": pd.array(rng.integers(1900, 2011, n), dtype="Int64"),
+        "foreign_share": rng.choice([0.0, 0.0, 0.0, 30.0, 100.0], n),
+        "group": pd.array(group, dtype="Int64"),
+        "higher_ed_share": rng.uniform(0, 100, n),
+        "product": pd.array(rng.integers(0, 2, n), dtype="Int64"),
+        "process": pd.array(rng.integers(0, 2, n), dtype="Int64"),
+        "manager_education": pd.array(rng.integers(1, 6, n), dtype="Int64"),
+        "trust_general": pd.array(rng.integers(0, 11, n), dtype="Int64"),
+        "trust_regional": pd.array(rng.integers(1, 6, n), dtype="Int64"),
+        "weight": rng.uniform(0.5, 2, n) if weights else np.ones(n),
+    }
+    frame = pd.DataFrame(data)
+    frame["product_novelty"] = pd.Categorical(
+        np.where(frame["product"] == 1, rng.choice(["firm", "market"], n), None),
+        categories=["firm", "market"])
+    frame["process_novelty"] = pd.Categorical(
+        np.where(frame["process"] == 1, rng.choice(["firm", "market"], n), None),
+        categories=["firm", "market"])
+    for p in config.PARTNER_TYPES:
+        for s in config.SCALES:
+            col = v.item_column(p, s)
+            codes = pd.array(rng.choice([1, 1, 1, 2, 3, 4, 5], n), dtype="Int64")
+            kinds = pd.array([None] * n, dtype="string")
+            unknown = rng.random(n) < 0.05
+            codes[unknown] = pd.NA
+            kinds[unknown] = "dont_know"
+            if p == "group":
+                codes[group == 0] = pd.NA
+                kinds[group == 0] = "not_applicable"
+            frame[col], frame[col + "__missing"] = codes, kinds
+    frame.loc[:4, [v.item_column(p, "national") for p in config.PARTNER_TYPES]] = pd.NA
+    for i in range(1, 5):
+        frame[f"open_{i}"] = pd.array(rng.integers(1, 6, n), dtype="Int64")
+    frame.loc[rng.random(n) < 0.05, "open_2"] = pd.NA
+    return frame
+
+
+def make_ctx(tmp_path: Path, clean: pd.DataFrame) -> Context:
+    paths = Paths.under(tmp_path)
+    io.write_parquet(paths.data_clean / build.CLEAN_FILE, clean)
+    return Context(paths=paths, study_config_path=config.DEFAULT_STUDY_CONFIG,
+                   model_spec_path=config.DEFAULT_MODEL_SPEC)
+
+
+def test_read_settings_from_the_study_config(tmp_path):
+    settings = build.read_settings(config.DEFAULT_STUDY_CONFIG)
+    assert settings.survey_year == 2010
+    assert settings.never == (1,)
+    assert settings.intensity == {1: 0.0, 2: 1.0, 3: 2.0, 4: 3.0, 5: 4.0}
+    assert settings.scale_order == config.SCALES
+    assert "synthetic" in settings.data_note
+    other = tmp_path / "other.toml"
+    other.write_text('[study]\nname = "x"\nsurvey_year = 2016\n', encoding="utf-8")
+    assert build.read_settings(other).survey_year == 2016
+    other.write_text('[study]\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(build.BuildError, match="no survey year"):
+        build.read_settings(other)
+
+
+def test_build_and_describe_steps_write_their_outputs_deterministically(tmp_path):
+    ctx = make_ctx(tmp_path, synthetic_clean())
+    build.run(ctx)
+    describe.run(ctx)
+    files = build.outputs(ctx) + describe.outputs(ctx)
+    assert all(f.is_file() for f in files), [f for f in files if not f.is_file()]
+    analysis = io.read_parquet(ctx.paths.data_clean / build.ANALYSIS_FILE)
+    appendix = pd.read_csv(ctx.paths.output / "data_appendix" / "analysis_variables.csv")
+    assert appendix["variable"].tolist() == list(analysis.columns)
+    assert appendix["label"].notna().all() and appendix["definition"].notna().all()
+    assert "Missing-data policy" in (ctx.paths.output / "data_appendix" /
+                                     "analysis_variables.md").read_text()
+    table1 = pd.read_csv(ctx.paths.tables / "table1_summary_statistics.csv")
+    for name in ("breadth_international", "sti_extra", "log_employees", "open_mindedness",
+                 "sector_trade", "region_bergen", "novelty_ordered"):
+        assert name in table1["Variable"].tolist(), name
+    for stem in describe.STEMS:
+        assert NOTE[:4] in (ctx.paths.tables / f"{stem}.md").read_text()
+        assert "synthetic twin" in (ctx.paths.tables / f"{stem}.md").read_text()
+    before = {f: f.read_bytes() for f in files}
+    build.run(ctx)
+    describe.run(ctx)
+    assert all(f.read_bytes() == before[f] for f in files)
+
+
+def test_build_step_names_the_missing_clean_file(tmp_path):
+    ctx = Context(paths=Paths.under(tmp_path), study_config_path=config.DEFAULT_STUDY_CONFIG,
+                  model_spec_path=config.DEFAULT_MODEL_SPEC)
+    with pytest.raises(build.BuildError, match="survey_clean.parquet"):
+        build.run(ctx)
+
+
+def test_exhibits_carry_the_data_note_and_the_weighting():
+    analysis = v.build_analysis_data(synthetic_clean(60, weights=True), survey_year=2010)
+    exhibits = d.descriptive_exhibits(analysis, config.PARTNER_TYPES, config.SCALES,
+                                      data_note=NOTE)
+    assert [e.stem for e in exhibits] == list(describe.STEMS)
+    for exhibit in exhibits:
+        assert NOTE in exhibit.notes
+        assert any("weighted by the survey weight" in n for n in exhibit.notes)
+    plain = d.descriptive_exhibits(analysis.assign(weight=1.0), config.PARTNER_TYPES,
+                                   config.SCALES)
+    assert all(NOTE not in e.notes and any("Unweighted" in n for n in e.notes) for e in plain)
+
+
+def test_latex_exhibits_compile_with_booktabs(tmp_path):
+    if shutil.which("pdflatex") is None:
+        if os.environ.get("GLOCAL_ALLOW_NO_LATEX") == "1":
+            pytest.skip("pdflatex not on PATH (GLOCAL_ALLOW_NO_LATEX=1)")
+        pytest.fail("pdflatex is not on PATH; install TeX Live or set GLOCAL_ALLOW_NO_LATEX=1")
+    clean = synthetic_clean(80)
+    analysis = v.build_analysis_data(clean, survey_year=2010)
+    stems = []
+    for exhibit in d.descriptive_exhibits(analysis, config.PARTNER_TYPES, config.SCALES,
+                                          data_note=NOTE + " 50% & $ # _ ~ ^ <>"):
+        write_frame_exhibit(exhibit.frame, tmp_path, exhibit.stem, exhibit.title, exhibit.notes)
+        stems.append(exhibit.stem)
+    counts = v.policy_counts(clean, config.PARTNER_TYPES, config.SCALES)
+    write_frame_exhibit(counts, tmp_path, "missing_data_policy", "Policy",
+                        list(v.MISSING_DATA_POLICY.values()))
+    stems.append("missing_data_policy")
+    body = "\n".join(rf"\input{{{s}.tex}}\clearpage" for s in stems)
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n"
+        "\\usepackage[margin=1cm,landscape]{geometry}\n\\begin{document}\n" + body
+        + "\n\\end{document}\n", encoding="utf-8")
+    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                             "doc.tex"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "doc.pdf").is_file()
+
+
+# ------------------------------------------------------------------------------ the twin
+
+@pytest.fixture(scope="module")
+def twin_ctx(tmp_path_factory) -> Context:
+    """The shipped synthetic twin, cleaned by the clean step into a temporary folder."""
+    try:
+        clean_step = importlib.import_module("analysis.steps.clean")
+    except ImportError:
+        pytest.skip("the clean step does not exist yet")
+    ctx = Context(paths=Paths.under(tmp_path_factory.mktemp("twin")),
+                  study_config_path=config.DEFAULT_STUDY_CONFIG,
+                  model_spec_path=config.DEFAULT_MODEL_SPEC)
+    raw = config.ROOT / "data_raw" / "norway_firm_survey_2010_synthetic.sav"
+    if not raw.is_file():
+        pytest.skip(f"{raw} not generated yet")
+    clean_step.run(ctx)
+    return ctx
+
+
+def test_twin_prevalence_matches_the_generator_targets(twin_ctx):
+    truth = importlib.import_module("analysis.twin.truth")
+    targets = truth.DEFAULT.collaboration.prevalence  # share of ALL firms, (partner, scale)
+    clean = io.read_parquet(twin_ctx.paths.data_clean / build.CLEAN_FILE)
+    assert set(targets) == {(p, s) for p in config.PARTNER_TYPES for s in config.SCALES}
+    for (partner, scale), target in targets.items():
+        # routed-out group items are 0, so the share is among all firms answering
+        indicator = v.collaboration_indicator(clean, partner, scale).dropna().astype(float)
+        share, n = float(indicator.mean()), len(indicator)
+        assert n > 0.95 * len(clean)
+        se = np.sqrt(target * (1 - target) / n)
+        assert abs(share - target) < 4 * se, (partner, scale, share, target, n)
+
+
+def test_build_and_describe_on_the_twin(twin_ctx):
+    build.run(twin_ctx)
+    describe.run(twin_ctx)
+    analysis = io.read_parquet(twin_ctx.paths.data_clean / build.ANALYSIS_FILE)
+    truth = importlib.import_module("analysis.twin.truth")
+    assert len(analysis) == 1604
+    assert set(truth.REGRESSORS) <= set(analysis.columns)  # names the recovery tests use
+    assert analysis["breadth_local"].notna().mean() > 0.99
+    prevalence = pd.read_csv(twin_ctx.paths.tables / "collaboration_prevalence.csv")
+    assert prevalence.shape == (len(config.PARTNER_TYPES) + 1, len(config.SCALES) + 1)
+    appendix = (twin_ctx.paths.output / "data_appendix" / "analysis_variables.csv")
+    assert "Cronbach's alpha" in appendix.read_text()

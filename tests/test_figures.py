@@ -1,0 +1,169 @@
+"""Tests of analysis.figures on small hand-made tidy frames."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+
+from analysis import figures
+from analysis.figures import DATA_GID, FigureError
+
+PANELS = {"m_prod": "Product", "m_proc": "Process", "m_ntm": "New to market"}
+SCALES = {"breadth_local": "Local", "breadth_national": "National",
+          "breadth_international": "International"}
+
+
+def ame_frame() -> pd.DataFrame:
+    """AME rows with distinct values per model and term, plus coef rows that must be ignored."""
+    rows = []
+    for m, model in enumerate(PANELS):
+        for t, term in enumerate(SCALES):
+            estimate = 0.01 * (t + 1) + 0.1 * m
+            rows.append({"model": model, "quantity": "ame", "term": term, "estimate": estimate,
+                         "ci_lower": estimate - 0.02, "ci_upper": estimate + 0.03})
+            rows.append({"model": model, "quantity": "coef", "term": term, "estimate": 9.0,
+                         "ci_lower": 8.0, "ci_upper": 10.0})
+    return pd.DataFrame(rows)
+
+
+def prediction_frame(values=range(8)) -> pd.DataFrame:
+    rows = []
+    for m, model in enumerate(PANELS):
+        for v in reversed(list(values)):  # unsorted on purpose
+            p = 0.2 + 0.05 * v + 0.1 * m
+            rows.append({"model": model, "outcome": model, "variable": "breadth_international",
+                         "value": v, "prediction": p, "std_error": 0.02,
+                         "ci_lower": p - 0.04, "ci_upper": p + 0.04})
+        rows.append({"model": model, "outcome": model, "variable": "breadth_local", "value": 0,
+                     "prediction": 0.9, "std_error": 0.1, "ci_lower": 0.7, "ci_upper": 1.0})
+    return pd.DataFrame(rows)
+
+
+def figure_one():
+    return figures.plot_marginal_effects(ame_frame(), PANELS, SCALES, note="Synthetic data",
+                                         title="Average marginal effects")
+
+
+def figure_two():
+    return figures.plot_predicted_probabilities(
+        prediction_frame(), {"m_prod": "Product", "m_proc": "Process", "m_ntm": "New to market"},
+        "breadth_international", note="Synthetic data")
+
+
+def data_lines(ax):
+    return [line for line in ax.get_lines() if line.get_gid() == DATA_GID]
+
+
+def test_marginal_effects_one_panel_per_outcome_with_points_bars_and_zero_line():
+    figure = figure_one()
+    axes = figure.get_axes()
+    assert [ax.get_title() for ax in axes] == list(PANELS.values())
+    frame = ame_frame()
+    for ax, model in zip(axes, PANELS, strict=True):
+        (points,) = data_lines(ax)
+        expected = frame[(frame["model"] == model) & (frame["quantity"] == "ame")]
+        np.testing.assert_allclose(points.get_ydata(), expected["estimate"])
+        np.testing.assert_allclose(points.get_xdata(), [0, 1, 2])
+        # One vertical CI segment per point, from ci_lower to ci_upper.
+        segments = [c for c in ax.collections if c.get_segments()]
+        spans = sorted((s[0][1], s[1][1]) for s in segments[0].get_segments())
+        np.testing.assert_allclose(spans, sorted(zip(expected["ci_lower"], expected["ci_upper"],
+                                                     strict=True)))
+        zero = [line for line in ax.get_lines() if list(line.get_ydata()) == [0.0, 0.0]]
+        assert len(zero) == 1
+        assert [t.get_text() for t in ax.get_xticklabels()] == list(SCALES.values())
+        assert ax.get_xlabel()
+    assert axes[0].get_ylabel().startswith("Average marginal effect")
+    texts = [t.get_text() for t in figure.texts]
+    assert "Synthetic data" in texts
+    assert figure.get_suptitle() == "Average marginal effects"
+
+
+def test_predicted_probabilities_one_line_per_outcome_with_bands():
+    figure = figure_two()
+    (ax,) = figure.get_axes()
+    lines = data_lines(ax)
+    assert [line.get_label() for line in lines] == ["Product", "Process", "New to market"]
+    frame = prediction_frame()
+    for line, model in zip(lines, PANELS, strict=True):
+        expected = frame[(frame["model"] == model) & (frame["variable"] == "breadth_international")]
+        expected = expected.sort_values("value")
+        np.testing.assert_allclose(line.get_xdata(), range(8))
+        np.testing.assert_allclose(line.get_ydata(), expected["prediction"])
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 3
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(PANELS.values())
+    np.testing.assert_allclose(ax.get_xticks(), range(8))
+    assert ax.get_xlabel() == "Number of international partner types"
+
+
+def test_missing_term_or_model_is_named():
+    with pytest.raises(FigureError, match="'m_prod'.*breadth_regional"):
+        figures.plot_marginal_effects(ame_frame(), PANELS, {**SCALES, "breadth_regional": "R"})
+    with pytest.raises(FigureError, match="'m_other'"):
+        figures.plot_predicted_probabilities(prediction_frame(), {"m_other": "x"},
+                                             "breadth_international")
+
+
+def test_non_finite_values_are_rejected():
+    frame = ame_frame()
+    frame.loc[0, "ci_upper"] = math.nan
+    with pytest.raises(FigureError, match="ci_upper"):
+        figures.plot_marginal_effects(frame, PANELS, SCALES)
+    predictions = prediction_frame()
+    predictions.loc[0, "prediction"] = math.inf
+    with pytest.raises(FigureError, match="prediction"):
+        figures.plot_predicted_probabilities(predictions, {"m_prod": "P"},
+                                             "breadth_international")
+
+
+def test_duplicated_prediction_value_is_rejected():
+    predictions = prediction_frame()
+    predictions = pd.concat([predictions, predictions.iloc[[0]]], ignore_index=True)
+    with pytest.raises(FigureError, match="twice"):
+        figures.plot_predicted_probabilities(predictions, {"m_prod": "P"},
+                                             "breadth_international")
+
+
+def write_both(directory: Path) -> list[Path]:
+    # A low resolution keeps the tests fast; determinism does not depend on it.
+    return (figures.write_figure(figure_one(), directory, "figure1", dpi=60)
+            + figures.write_figure(figure_two(), directory, "figure2", dpi=60))
+
+
+def test_written_files_exist_and_carry_no_timestamp_or_software(tmp_path):
+    paths = write_both(tmp_path)
+    assert [p.name for p in paths] == ["figure1.pdf", "figure1.png", "figure2.pdf",
+                                       "figure2.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    for path in paths:
+        data = path.read_bytes()
+        assert len(data) > 1000
+        assert path.stat().st_size == len(data)
+        if path.suffix == ".pdf":
+            assert data.startswith(b"%PDF") and b"/CreationDate" not in data
+        else:
+            assert data.startswith(b"\x89PNG") and b"Software" not in data
+
+
+def test_two_renders_are_byte_identical_also_in_another_process(tmp_path):
+    first = [p.read_bytes() for p in write_both(tmp_path / "a")]
+    second = [p.read_bytes() for p in write_both(tmp_path / "b")]
+    assert first == second
+    # A fresh interpreter with another hash seed (a rerun of the pipeline) gives the same bytes.
+    script = ("import sys; from pathlib import Path; sys.path[:0] = [sys.argv[1], sys.argv[2]];"
+              "import test_figures as t; t.write_both(Path(sys.argv[3]))")
+    tests_dir, root = Path(__file__).parent, Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", script, str(tests_dir), str(root), str(tmp_path / "c")],
+                   check=True, env=env, timeout=120)
+    third = [(tmp_path / "c" / p.name).read_bytes() for p in sorted((tmp_path / "a").iterdir())]
+    assert sorted(first) == sorted(third)

@@ -1,0 +1,104 @@
+"""Unit tests of the model specification loader and the design matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import DEFAULT_MODEL_SPEC
+from analysis.design import DesignError, build_design
+from analysis.specification import (
+    SpecError,
+    check_against_data,
+    expand_models,
+    load_model_spec,
+    parse_model_spec,
+)
+
+MINIMAL = {
+    "blocks": {
+        "main": {"variables": ["x1"]},
+        "ctrl": {"variables": ["x2"], "display": "indicator"},
+    },
+    "families": {
+        "fam": {"outcomes": ["y1", "y2"], "main": ["main"],
+                "variants": {"a": [], "b": ["ctrl"]}},
+    },
+}
+
+
+def test_shipped_spec_loads_and_expands() -> None:
+    spec = load_model_spec(DEFAULT_MODEL_SPEC)
+    models = expand_models(spec)
+    ids = [m.id for m in models]
+    assert len(ids) == len(set(ids))
+    assert "breadth__product__manager" in ids
+    headline = spec.headline
+    assert headline["international"] in spec.blocks["breadth"].variables
+
+
+def test_families_cross_outcomes_and_variants_in_order(tmp_path) -> None:
+    spec = parse_model_spec(MINIMAL, tmp_path / "m.toml")
+    models = expand_models(spec)
+    assert [m.id for m in models] == ["fam__y1__a", "fam__y1__b", "fam__y2__a", "fam__y2__b"]
+    assert spec.variables(models[1]) == ["x1", "x2"]
+    assert models[0].estimator == "logit" and models[0].se == "robust"
+
+
+def test_adding_a_covariate_to_a_block_reaches_every_model(tmp_path) -> None:
+    raw = {**MINIMAL, "blocks": {**MINIMAL["blocks"],
+                                 "ctrl": {"variables": ["x2", "x3"]}}}
+    spec = parse_model_spec(raw, tmp_path / "m.toml")
+    with_ctrl = [m for m in expand_models(spec) if "ctrl" in m.blocks]
+    assert with_ctrl and all("x3" in spec.variables(m) for m in with_ctrl)
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"families": {"fam": {"outcomes": ["y"], "main": ["nope"]}}}, "unknown block 'nope'"),
+        ({"families": {"fam": {"outcomes": ["y"], "main": ["main"], "estimator": "tobit"}}},
+         "estimator = 'tobit'"),
+        ({"families": {"fam": {"outcomes": ["y"], "main": ["main"], "se": "cluster",
+                               "cluster": ""}}}, "needs a 'cluster'"),
+        ({"blocks": {"main": {"variables": []}}}, "variables is empty"),
+        ({"tables": {"t": {"families": ["ghost"]}}}, "unknown family 'ghost'"),
+    ],
+)
+def test_spec_errors_name_the_key(tmp_path, patch, message) -> None:
+    raw = {**MINIMAL, **patch}
+    with pytest.raises(SpecError, match=message) as info:
+        parse_model_spec(raw, tmp_path / "m.toml")
+    assert "m.toml" in str(info.value)
+
+
+def test_unknown_variable_is_reported_with_model_and_name(tmp_path) -> None:
+    spec = parse_model_spec(MINIMAL, tmp_path / "m.toml")
+    models = expand_models(spec)
+    with pytest.raises(SpecError, match="'fam__y1__b' uses the variable 'x2'"):
+        check_against_data(spec, models, ["y1", "y2", "x1"])
+    check_against_data(spec, models, ["y1", "y2", "x1"], unavailable=["x2"])
+
+
+def test_missing_spec_file_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(SpecError, match="not found"):
+        load_model_spec(tmp_path / "absent.toml")
+
+
+def test_design_expands_categoricals_with_first_level_as_base() -> None:
+    frame = pd.DataFrame({
+        "x": [1.0, 2.0, np.nan, 4.0],
+        "sector": pd.Categorical(["a", "b", "c", None], categories=["a", "b", "c"]),
+    })
+    design = build_design(frame, ["x", "sector"])
+    assert list(design.frame.columns) == ["x", "sector[b]", "sector[c]"]
+    assert design.columns_of["sector"] == ["sector[b]", "sector[c]"]
+    assert design.frame["sector[b]"].tolist()[:3] == [0.0, 1.0, 0.0]
+    assert design.complete.tolist() == [True, True, False, False]
+    assert design.binary_terms == {"sector[b]", "sector[c]"}
+
+
+def test_design_rejects_unknown_variable() -> None:
+    with pytest.raises(DesignError, match="'z'"):
+        build_design(pd.DataFrame({"x": [1.0]}), ["z"])

@@ -1,1 +1,1 @@
-"""Replication package for Fitjar and Rodriguez-Pose: local buzz, global pipelines and innovation."""
+"""Replication of Fitjar and Rodriguez-Pose: local buzz, global pipelines and innovation."""

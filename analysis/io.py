@@ -36,6 +36,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise OutputError(f"cannot write to folder {path.parent}: {err.strerror}") from err
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates files readable by the owner only; outputs are for everyone to read.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
         os.replace(tmp, path)

@@ -1,1 +1,1 @@
-"""The synthetic twin of the Norwegian firm survey: its questionnaire, true parameters and generator."""
+"""The synthetic twin of the Norwegian firm survey: questionnaire, true parameters, generator."""

@@ -25,7 +25,7 @@ import pandas as pd
 import pyreadstat
 
 from analysis.appendix import MISSING_KINDS, MISSING_SUFFIX, VariableDoc
-from analysis.study_config import Kind, StudyConfig
+from analysis.study_config import BINARY_NEVER, BINARY_YES, Kind, StudyConfig
 
 MISSING_DTYPE = pd.CategoricalDtype(list(MISSING_KINDS))
 NOVELTY_DTYPE = pd.CategoricalDtype(["firm", "market"], ordered=True)
@@ -144,6 +144,11 @@ def read_raw(path: Path | str, fmt: str) -> tuple[pd.DataFrame, RawMeta]:
             raise RawDataError(f"raw data file {path}: unknown format {fmt!r}")
     except RawDataError:
         raise
+    except UnicodeDecodeError as err:  # a CSV saved in latin-1 / cp1252: no guessing
+        byte = err.object[err.start]
+        raise RawDataError(f"raw data file {path} is not UTF-8 text (byte 0x{byte:02x} at "
+                           f"byte position {err.start} cannot be decoded as utf-8); save "
+                           f"the file as UTF-8 and rerun") from err
     except Exception as err:  # pyreadstat/pyarrow/pandas raise many types for a bad file
         raise RawDataError(f"raw data file {path} could not be read as {fmt}: "
                            f"{type(err).__name__}: {err}") from err
@@ -207,16 +212,18 @@ def _check_kind(frame: pd.DataFrame, column: str, kind: Kind, id_column: str) ->
             f"{kind.describe()}) nor a declared missing code ({missing}); {_affected(bad)}")
 
 
-def routing_rules(cfg: StudyConfig) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """Routed item -> (filter column, codes of the filter that lead to the item).
+def routing_rules(cfg: StudyConfig) -> dict[str, tuple[str | tuple[str, ...], tuple[int, ...]]]:
+    """Routed item -> (filter column(s), codes of the filter that lead to the item).
 
-    Novelty questions are asked of innovators only; partner types in
-    ``collaboration.routed_by_group`` only of firms in a business group.
+    Novelty questions are asked of innovators only (of an outcome made of several columns:
+    of firms with a yes in any of them); partner types in ``collaboration.routed_by_group``
+    only of firms in a business group.
     """
-    rules: dict[str, tuple[str, tuple[int, ...]]] = {}
+    rules: dict[str, tuple[str | tuple[str, ...], tuple[int, ...]]] = {}
     for outcome in cfg.outcomes.values():
         if outcome.novelty_column:
-            rules[outcome.novelty_column] = (outcome.column, outcome.yes)
+            filters = outcome.column if not outcome.extra_columns else outcome.columns
+            rules[outcome.novelty_column] = (filters, outcome.yes)
     if cfg.collaboration is not None:
         for partner, _, column in cfg.collaboration_items():
             if partner in cfg.collaboration.routed_by_group:
@@ -224,14 +231,18 @@ def routing_rules(cfg: StudyConfig) -> dict[str, tuple[str, tuple[int, ...]]]:
     return rules
 
 
-def routed_out(frame: pd.DataFrame, filter_column: str, asked_codes: tuple[int, ...]) -> pd.Series:
+def routed_out(frame: pd.DataFrame, filter_column: str | tuple[str, ...],
+               asked_codes: tuple[int, ...]) -> pd.Series:
     """Records whose filter answer (incl. don't know / refused) skips the routed item.
 
     A system-missing filter means the interview ended before it: that is a break-off
-    (no_answer), not routing.
+    (no_answer), not routing. With several filter columns the item is skipped when one is
+    answered and none has an asked code.
     """
-    values = frame[filter_column].astype("float64")
-    return values.notna() & ~values.isin([float(c) for c in asked_codes])
+    columns = [filter_column] if isinstance(filter_column, str) else list(filter_column)
+    values = frame[columns].astype("float64")
+    asked = values.isin([float(c) for c in asked_codes]).any(axis=1)
+    return values.notna().any(axis=1) & ~asked
 
 
 def _check_routing(frame: pd.DataFrame, cfg: StudyConfig, id_column: str) -> list[str]:
@@ -239,11 +250,13 @@ def _check_routing(frame: pd.DataFrame, cfg: StudyConfig, id_column: str) -> lis
     for column, (filter_column, asked) in routing_rules(cfg).items():
         bad = routed_out(frame, filter_column, asked) & frame[column].notna()
         if bad.any():
+            filters = [filter_column] if isinstance(filter_column, str) else filter_column
+            shown = ", ".join(f"{f} = {_num(frame[f][bad].iloc[0])}" for f in filters)
             problems.append(
                 f"column {column!r}: value {_num(frame[column][bad].iloc[0])} at "
                 f"{_first_row(frame, bad, id_column)} although the item is routed out "
-                f"({filter_column} = {_num(frame[filter_column][bad].iloc[0])}, asked only "
-                f"if {filter_column} in {list(asked)}); {_affected(bad)}")
+                f"({shown}, asked only if {' or '.join(filters)} in {list(asked)}); "
+                f"{_affected(bad)}")
     return problems
 
 
@@ -405,18 +418,71 @@ def _sector_codes(nace: pd.Series, cfg: StudyConfig) -> pd.Series:
     return out
 
 
+#: Joins the file columns of a variable made of several columns (``"inpdgd+inpdsv"``).
+SOURCE_JOIN = "+"
+
+
+def source_name(columns: tuple[str, ...]) -> str:
+    """Name of the (possibly combined) source of a canonical variable."""
+    return SOURCE_JOIN.join(columns)
+
+
+def combined_sources(cfg: StudyConfig) -> dict[str, tuple[tuple[str, ...], tuple[int, ...],
+                                                         dict[int, float]]]:
+    """Combined source -> (file columns, codes meaning "yes"/collaboration, rank of codes).
+
+    Outcomes combine by "any yes"; a collaboration item by its most frequent answer (the
+    highest intensity weight, else the highest code).
+    """
+    out = {}
+    for outcome in cfg.outcomes.values():
+        if outcome.extra_columns:
+            out[source_name(outcome.columns)] = (outcome.columns, outcome.yes, {})
+    c = cfg.collaboration
+    for _, _, columns in cfg.collaboration_sources():
+        if c is not None and len(columns) > 1:
+            out[source_name(columns)] = (columns, c.yes, c.intensity)
+    return out
+
+
+def combine_columns(values: pd.DataFrame, reasons: pd.DataFrame, columns: tuple[str, ...],
+                    positive: tuple[int, ...], rank: dict[int, float]
+                    ) -> tuple[pd.Series, pd.Series]:
+    """One item from several: a positive code if any column has one (the highest ranked),
+    the first column's code if every column is answered, else missing with the reason of
+    the first missing column (so a routed-out battery stays not_applicable)."""
+    frame = values[list(columns)]
+    positive_mask = frame.isin([float(c) for c in positive])
+    ranks = frame.where(positive_mask).apply(
+        lambda col: col.map(lambda v: rank.get(int(v), v) if pd.notna(v) else np.nan))
+    best = ranks.to_numpy().copy()
+    best[np.isnan(best)] = -np.inf
+    pick = best.argmax(axis=1)
+    chosen = frame.to_numpy()[np.arange(len(frame)), pick]
+    out = np.where(positive_mask.any(axis=1), chosen,
+                   np.where(frame.notna().all(axis=1), frame.iloc[:, 0], np.nan))
+    why = reasons[list(columns)].astype(object).bfill(axis=1).iloc[:, 0]
+    why = why.where(np.isnan(out), None)
+    return (pd.Series(out, index=values.index, dtype="float64"),
+            pd.Series(pd.Categorical(why, dtype=MISSING_DTYPE), index=values.index))
+
+
 def canonical_columns(cfg: StudyConfig) -> list[tuple[str, str | None]]:
-    """(canonical variable, file column or None if derived), in the clean data's order."""
+    """(canonical variable, file column or None if derived), in the clean data's order.
+
+    A variable made of several file columns names their combined source (``a+b``).
+    """
     cols = cfg.columns
     out: list[tuple[str, str | None]] = [(r, cols[r]) for r in FRAME_ROLES if r in cols]
     if cfg.sectors:
         out.append(("sector", None))
     out += [(r, cols[r]) for r in FIRM_ROLES if r in cols]
     for outcome in cfg.outcomes.values():
-        out.append((outcome.name, outcome.column))
+        out.append((outcome.name, source_name(outcome.columns)))
         if outcome.novelty_column:
             out.append((outcome.novelty_name, outcome.novelty_column))
-    out += [(f"collab__{p}__{s}", col) for p, s, col in cfg.collaboration_items()]
+    out += [(f"collab__{p}__{s}", source_name(cols))
+            for p, s, cols in cfg.collaboration_sources()]
     out += [(r, cols[r]) for r in TRAILING_ROLES if r in cols]
     if cfg.open_mindedness is not None:
         out += [(f"open_{i}", col) for i, col in enumerate(cfg.open_mindedness.items, 1)]
@@ -442,6 +508,13 @@ def _canonical_series(name: str, column: str | None, values: pd.DataFrame,
         return _categories(series, mapping, pd.CategoricalDtype(list(cfg.regions.values())))
     if name == "group":
         return _binary(series, cfg.binary_yes, cfg.binary_no)
+    c = cfg.collaboration
+    if c is not None and c.type == "binary" and name.startswith("collab__"):
+        # yes/no items become a two-point frequency scale: 1 = never, 2 = at least once
+        recoded = pd.Series(np.nan, index=series.index)
+        recoded[series.isin([float(x) for x in c.yes])] = BINARY_YES
+        recoded[series.isin([float(x) for x in c.never])] = BINARY_NEVER
+        return recoded.astype("Int64")
     for outcome in cfg.outcomes.values():
         if name == outcome.name:
             return _binary(series, outcome.yes, outcome.no)
@@ -459,6 +532,12 @@ def canonical_frame(values: pd.DataFrame, reasons: pd.DataFrame, cfg: StudyConfi
                     ) -> pd.DataFrame:
     """The canonical variables (C3), each item followed at the end by its ``__missing``."""
     spec = canonical_columns(cfg)
+    combined = combined_sources(cfg)
+    if combined:
+        values, reasons = values.copy(), reasons.copy()
+        for source, (columns, positive, rank) in combined.items():
+            values[source], reasons[source] = combine_columns(values, reasons, columns,
+                                                              positive, rank)
     data = {name: _canonical_series(name, column, values, cfg) for name, column in spec}
     companions = {f"{name}{MISSING_SUFFIX}": reasons[column] for name, column in spec
                   if column is not None and name not in ID_ROLES and name != "weight"}
@@ -512,7 +591,7 @@ def sample_rules(cfg: StudyConfig) -> list[tuple[str, str, Callable]]:
     if cfg.sample.min_employees is not None:
         rules.append(("screen_out", f"Screen-outs: fewer than {_num(cfg.sample.min_employees)} "
                       f"employees ({cfg.columns['employees']})", screen_outs))
-    outcome_cols = ", ".join(o.column for o in cfg.outcomes.values())
+    outcome_cols = ", ".join(c for o in cfg.outcomes.values() for c in o.columns)
     rules.append(("break_off", f"Break-offs: no innovation outcome answered ({outcome_cols})",
                   break_offs))
     which = "lowest" if cfg.sample.duplicates == "first" else "highest"
@@ -562,6 +641,7 @@ def _item_values(column: str, cfg: StudyConfig, meta: RawMeta, reverse: bool = F
     ``reverse``: the canonical variable is ``scale_min + scale_max - code``, so code ``c``
     carries the label of the file's code ``lo + hi - c``.
     """
+    column = column.split(SOURCE_JOIN)[0]  # a combined item has the codes of its columns
     kind = cfg.kind_of(column)
     labels = meta.value_labels.get(column, {})
     if kind.codes is None:
@@ -595,8 +675,17 @@ def variable_docs(cfg: StudyConfig, meta: RawMeta) -> dict[str, VariableDoc]:
         label = meta.column_labels.get(column or "", "") or DEFAULT_LABELS.get(name, name)
         source = column or ""
         values = _item_values(column, cfg, meta) if column else ""
+        if column and SOURCE_JOIN in column:
+            source = " + ".join(column.split(SOURCE_JOIN)) + (
+                " (yes if any is yes)" if name in cfg.outcomes else " (the most frequent answer)")
         if name == "weight" and column is None:
             label, values = "Weight (no sampling weights in the survey: every firm 1.0)", "1.0"
+        elif name.startswith("collab__") and cfg.collaboration is not None \
+                and cfg.collaboration.type == "binary":
+            c = cfg.collaboration
+            source = f"{source}: yes/no item recoded 2 if code in {list(c.yes)}, 1 if in " \
+                     f"{list(c.never)}"
+            values = f"{BINARY_NEVER} = no collaboration; {BINARY_YES} = collaboration"
         elif name == "sector":
             label = DEFAULT_LABELS["sector"]
             source = f"{cfg.columns['nace']} grouped by the [sectors] ranges"
@@ -608,7 +697,7 @@ def variable_docs(cfg: StudyConfig, meta: RawMeta) -> dict[str, VariableDoc]:
         elif name == "group" or name in cfg.outcomes:
             outcome = cfg.outcomes.get(name)
             yes, no = (outcome.yes, outcome.no) if outcome else (cfg.binary_yes, cfg.binary_no)
-            source = f"{column}: 1 if code in {list(yes)}, 0 if in {list(no)}"
+            source = f"{source}: 1 if code in {list(yes)}, 0 if in {list(no)}"
             values = "0 = no; 1 = yes"
         elif any(name == o.novelty_name for o in cfg.outcomes.values()):
             o = next(o for o in cfg.outcomes.values() if o.novelty_name == name)
@@ -649,6 +738,10 @@ def clean_survey(raw: pd.DataFrame, meta: RawMeta, cfg: StudyConfig) -> CleanRes
     canonical = canonical_frame(values, reasons, cfg)
     sample = apply_sample_rules(canonical, cfg)
     data = sample.kept.sort_values("interview_id", kind="stable").reset_index(drop=True)
+    if data.empty:  # an empty sample would only fail later, far from its cause
+        removed = "; ".join(f"{e.rule}: {len(e.removed)}" for e in sample.exclusions)
+        raise RawDataError(f"raw data file {meta.path}: no record is left after the sample "
+                           f"rules ({sample.n_raw} raw records; removed by {removed})")
     if data["weight"].isna().any():
         bad = data["weight"].isna()
         raise RawDataError(f"raw data file {meta.path}: column {cfg.weight_column!r} (weight) "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import PARTNER_GROUPS, PARTNER_LABELS, REGIONAL_SCALES, SCALE_LABELS
+from analysis.disclosure import COUNT_BASIS, cells_frame, share_cells
 from analysis.variables import scale_phrase
 
 
@@ -25,12 +26,18 @@ class DescriptivesError(ValueError):
 
 @dataclass(frozen=True)
 class Exhibit:
-    """One descriptive exhibit: its frame, file stem, title and notes."""
+    """One descriptive exhibit: its frame, file stem, title and notes.
+
+    ``cells`` lists the counts of firms behind each cell (see :mod:`analysis.disclosure`),
+    rows identified by the value of ``key_column``.
+    """
 
     frame: pd.DataFrame
     stem: str
     title: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    key_column: str = ""
+    cells: pd.DataFrame | None = None
 
 
 OUTCOMES: tuple[tuple[str, str], ...] = (
@@ -240,6 +247,77 @@ def innovation_rates_by(
     return out
 
 
+# ------------------------------------------------------- counts behind the cells (disclosure)
+
+
+def _known(frame: pd.DataFrame, column: str, weight: str | None) -> pd.Series:
+    """``column`` as float over the firms a statistic uses (value and weight known)."""
+    x = as_float(frame[column])
+    return x[x.notna() & _weights(frame, weight).notna()]
+
+
+def summary_cells(frame: pd.DataFrame, variables: Sequence[str],
+                  weight: str | None = None) -> pd.DataFrame:
+    """Counts behind Table 1: N of each row; 1s and 0s of binary rows; firms at min and max.
+
+    A share of a 0/1 variable reveals how many firms have 1 (and 0); the minimum and the
+    maximum of any other variable are the values of the firms at the extremes.
+    """
+    records: list[tuple] = []
+    for name in variables:
+        x = _known(frame, name, weight)
+        n = len(x)
+        records.append((name, "N", n, COUNT_BASIS))
+        records += [(name, col, n, "firms with the variable known")
+                    for col in ("Mean", "SD", "Min", "Max")]
+        if n and x.isin([0.0, 1.0]).all():
+            for col in ("Mean", "SD"):
+                records += share_cells(name, col, x)[1:]
+        elif n:
+            records.append((name, "Min", int((x == x.min()).sum()), "firms at the minimum"))
+            records.append((name, "Max", int((x == x.max()).sum()), "firms at the maximum"))
+    return cells_frame(records)
+
+
+def prevalence_cells(frame: pd.DataFrame, partners: Sequence[str], scales: Sequence[str],
+                     weight: str | None = None) -> pd.DataFrame:
+    """Counts behind each share of :func:`collaboration_prevalence`."""
+    records: list[tuple] = []
+    rows = [(PARTNER_LABELS.get(p, p), p) for p in partners] + [("Any partner type", None)]
+    for label, partner in rows:
+        for scale in scales:
+            column = f"collab_{partner}_{scale}" if partner else f"any_collab_{scale}"
+            records += share_cells(label, _scale_label(scale), _known(frame, column, weight))
+    return cells_frame(records)
+
+
+def correlation_cells(frame: pd.DataFrame, scales: Sequence[str]) -> pd.DataFrame:
+    """Pairwise-complete N behind each correlation of :func:`breadth_correlations`."""
+    records = []
+    names = [f"Breadth, {scale_phrase(s)}" for s in scales]
+    for row_scale, row_name in zip(scales, names, strict=True):
+        for col_scale, col_name in zip(scales, names, strict=True):
+            both = as_float(frame[f"breadth_{row_scale}"]).notna() & as_float(
+                frame[f"breadth_{col_scale}"]).notna()
+            records.append((row_name, col_name, int(both.sum()), "firms with both known"))
+    return cells_frame(records)
+
+
+def rates_cells(frame: pd.DataFrame, by: str, outcomes: Sequence[tuple[str, str]] = OUTCOMES,
+                weight: str | None = None, by_label: str | None = None) -> pd.DataFrame:
+    """Counts behind :func:`innovation_rates_by`: N of each row, and each rate's firms."""
+    groups = frame[by]
+    categories = (list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype)
+                  else sorted(groups.dropna().unique()))
+    records: list[tuple] = []
+    for name, mask in [*((c, (groups == c).fillna(False).to_numpy()) for c in categories),
+                       ("All firms", np.ones(len(frame), dtype=bool))]:
+        records.append((str(name), "N", int(mask.sum()), COUNT_BASIS))
+        for column, label in outcomes:
+            records += share_cells(str(name), label, _known(frame[mask], column, weight))
+    return cells_frame(records)
+
+
 def exhibit_notes(notes: Sequence[str], data_note: str | None, weighted: bool) -> tuple[str, ...]:
     """Notes of an exhibit: its own, the weighting, and the study's data note (if any)."""
     weighting = ("Shares, means and SDs weighted by the survey weight." if weighted
@@ -278,26 +356,31 @@ def descriptive_exhibits(
         Exhibit(summary_statistics(frame, variables, labels, w), "table1_summary_statistics",
                 "Table 1. Summary statistics of the model variables",
                 notes("N is the number of firms with the variable known. Dummies of "
-                      "categorical variables are listed one by one.")),
+                      "categorical variables are listed one by one."),
+                "Variable", summary_cells(frame, variables, w)),
         Exhibit(collaboration_prevalence(frame, partners, scales, w), "collaboration_prevalence",
                 "Collaboration on innovation by partner type and location (share of firms)",
                 notes("Share of firms that collaborated with the partner type at the location "
                       "at least rarely, among firms answering the item; group-firm items of "
                       "firms outside a business group count as no collaboration.",
-                      "Any partner type: collaborated with at least one partner type there.")),
+                      "Any partner type: collaborated with at least one partner type there."),
+                "Partner type", prevalence_cells(frame, partners, scales, w)),
         Exhibit(breadth_correlations(frame, scales), "breadth_correlations",
                 "Correlations of the breadth of collaboration at each scale",
                 notes("Pearson correlations (unweighted, pairwise complete) of the number of "
-                      "partner types collaborated with at each scale.")),
+                      "partner types collaborated with at each scale."),
+                "Variable", correlation_cells(frame, scales)),
         Exhibit(innovation_rates_by(frame, "glocal_type", weight=w, by_label="Glocal type"),
                 "innovation_by_glocal_type",
                 "Innovation rates by type of collaboration geography",
                 notes(f"Local: any external partner (all partner types except firms of the "
                       f"own business group) at the regional scale ({regional}); non-local: "
                       "any external partner at another scale. N: firms in the row; each rate "
-                      "uses the firms whose outcome is known.")),
+                      "uses the firms whose outcome is known."),
+                "Glocal type", rates_cells(frame, "glocal_type", weight=w)),
         Exhibit(innovation_rates_by(frame, "region", weight=w, by_label="City-region"),
                 "innovation_by_region", "Innovation rates by city-region",
                 notes("N: firms in the city-region; each rate uses the firms whose outcome "
-                      "is known.")),
+                      "is known."),
+                "City-region", rates_cells(frame, "region", weight=w)),
     ]

@@ -18,8 +18,25 @@ if TYPE_CHECKING:  # pandas is imported lazily: the pipeline runner must start f
     import pandas as pd
 
 
+TEMP_SUFFIX = ".tmp"
+
+
 class OutputError(RuntimeError):
     """An output could not be written (for example, the folder is read-only)."""
+
+
+def is_temp_file(path: Path) -> bool:
+    """True for the hidden temporary files of an atomic write (``.<name>.<...>.tmp``)."""
+    name = Path(path).name
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def temp_file_owner(path: Path) -> int | None:
+    """The pid of the process that created a temporary file, when its name records one."""
+    parts = Path(path).name[1:-len(TEMP_SUFFIX)].rsplit(".", 2)
+    if len(parts) == 3 and parts[1].isdigit():
+        return int(parts[1])
+    return None
 
 
 @contextlib.contextmanager
@@ -31,9 +48,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # The writer's pid in the name lets the next run tell a stale temporary file (its
+        # writer was killed) from one being written right now (see temp_file_owner).
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
+                                        dir=path.parent)
     except OSError as err:
-        raise OutputError(f"cannot write to folder {path.parent}: {err.strerror}") from err
+        raise OutputError(f"cannot write to folder {path.parent}: {err.strerror or err} "
+                          f"(check that it is a writable folder)") from err
     os.close(fd)
     tmp = Path(tmp_name)
     # mkstemp creates files readable by the owner only; outputs are for everyone to read.

@@ -15,11 +15,12 @@ import csv
 import hashlib
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from analysis.io import write_text as atomic_write_text
 
 if TYPE_CHECKING:  # pandas is imported lazily: see the module docstring
     import pandas as pd
@@ -238,22 +239,3 @@ def diff_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         writer.writerow(["" if row[column] is None else row[column] for column in DIFF_COLUMNS])
     return buffer.getvalue()
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically (temporary file + ``os.replace``).
-
-    Same behaviour as ``analysis.io.write_text``, without its module-level pandas import,
-    so that a run whose steps are all skipped stays fast.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path

@@ -414,13 +414,44 @@ def is_project_error(exc: BaseException) -> bool:
     return in_project and cls.__name__.endswith("Error")
 
 
+#: What to do about a project error, by class name (the first match along the MRO).
+HINTS: dict[str, str] = {
+    "RawValidationError": "correct these values in the raw file, or declare the codes in the "
+    "study configuration ([kinds] codes / dont_know / refused, [validate]); then rerun",
+    "RawDataError": "check the raw data file named (path, format, a complete export) and "
+    "[study] data_file / format in the study configuration; then rerun",
+    "ConfigError": "fix the study configuration at the key named; then rerun",
+    "SpecError": "fix the model specification at the key named (--models); then rerun",
+    "PerfectSeparationError": "the regressor named predicts the outcome perfectly: drop it or "
+    "merge its categories in the model specification, or use estimator = \"lpm\"",
+    "CollinearityError": "drop the constant or linearly dependent regressor(s) named from the "
+    "model specification's blocks",
+    "ConvergenceError": "rescale the regressors or simplify the model named",
+    "EmptyCellError": "check the outcome and the regressors of the model named for missing "
+    "values (no usable observations, or an outcome without variation)",
+    "SpecificationError": "fix the model named in the model specification",
+    "OutputError": "choose another --output-root or make the folder writable",
+    "DisclosureError": "remove firm-level rows or identifier columns from the exhibit named",
+}
+
+
+def failure_hint(exc: BaseException) -> str | None:
+    """The hint of :data:`HINTS` for a project error, if any."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in HINTS:
+            return HINTS[cls.__name__]
+    return None
+
+
 def failure_line(step: Step, exc: BaseException) -> str:
-    """The one line printed when a step fails."""
+    """The message printed when a step fails: one line, plus a "What to do" line if known."""
     if isinstance(exc, StepNotFoundError):
         return f"{PROG}: {exc}"
     message = str(exc)
     if is_project_error(exc) and message:
-        return f"{PROG}: step '{step.name}' failed: {message}"
+        hint = failure_hint(exc)
+        what = f"\n  What to do: {hint}." if hint else ""
+        return f"{PROG}: step '{step.name}' failed: {message}{what}"
     detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     return f"{PROG}: step '{step.name}' failed: {detail}"
 
@@ -554,6 +585,77 @@ def current_manifest(paths: Paths, hasher: FileHasher | None = None) -> list[Man
         *(folder / name for folder in (paths.data_clean, paths.output) for name in FOLDER_DOCS),
     ]
     return manifest_entries([paths.data_clean, paths.output], manifest_base(paths), exclude, hasher)
+
+
+# --------------------------------------------------------------------------- output folders
+
+#: A temporary file without the writer's pid in its name is stale after this many seconds.
+STALE_TEMP_AGE_S = 600
+
+
+def prepare_output_folders(paths: Paths) -> None:
+    """Create ``data_clean`` and ``output`` and check that files can be written there.
+
+    Raises :class:`PipelineError` naming the folder, so an unwritable output root stops the
+    run with one message before any step starts (a probe file is created and removed,
+    because permission bits do not stop root).
+    """
+    for folder in (paths.data_clean, paths.output):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".run_all_probe.", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as err:
+            raise PipelineError(
+                f"cannot write to output folder {folder}: {err.strerror or err}; choose "
+                f"another --output-root or make the folder writable"
+            ) from None
+
+
+def temp_file_is_stale(path: Path, now: float) -> bool:
+    """True if a temporary file's writer is gone (dead pid, or old enough when unknown)."""
+    from analysis.io import temp_file_owner
+
+    pid = temp_file_owner(path)
+    if pid is not None and pid != os.getpid():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except (OSError, OverflowError):
+            return False  # alive but not ours (PermissionError), or not a pid at all
+        return False
+    try:
+        return now - path.stat().st_mtime > STALE_TEMP_AGE_S
+    except OSError:
+        return False
+
+
+def remove_stale_temp_files(paths: Paths) -> list[Path]:
+    """Delete the temporary files an interrupted run left in the output folders.
+
+    Atomic writes (:mod:`analysis.io`) leave ``.<name>.<pid>.<random>.tmp`` behind only when
+    the process is killed; they are hidden (never in the manifest) and removed here by the
+    next run. Other studies' folders (``<output>/studies``) are left alone.
+    """
+    from analysis.io import is_temp_file
+
+    removed = []
+    now = time.time()
+    studies = paths.output / "studies"
+    for folder in (paths.data_clean, paths.output):
+        if not folder.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(folder):
+            if Path(dirpath) == paths.output:
+                dirnames[:] = [d for d in dirnames if Path(dirpath, d) != studies]
+            for name in filenames:
+                path = Path(dirpath, name)
+                if is_temp_file(path) and temp_file_is_stale(path, now):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return sorted(removed)
 
 
 # --------------------------------------------------------------------------- run log
@@ -886,6 +988,12 @@ def run(
     argv: Sequence[str],
 ) -> int:
     """Run the selected steps, then write the manifest (on success) and the run log."""
+    try:
+        prepare_output_folders(ctx.paths)
+    except PipelineError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    remove_stale_temp_files(ctx.paths)
     hasher = FileHasher()
     result = run_steps(ctx, registry, selected, force=args.force, debug=args.debug, hasher=hasher)
     if result.status == "success":

@@ -9,12 +9,20 @@ Optional parts, so that other surveys can be described: every column role except
 ids, the sampling weight (``columns.weight``), the novelty questions, the open-mindedness
 battery, regions, sectors, and any partner type or scale (the collaboration battery holds
 whatever partners and scales the file lists).
+
+General layouts: an outcome may combine several yes/no columns (``column = ["a", "b"]``: yes
+if any is yes); a collaboration item may be a frequency scale or a yes/no item
+(``collaboration.type = "binary"``) and one (partner, scale) item may combine several columns
+(a scale code list such as ``international = ["eu", "us", "oth"]``, or explicit
+``[collaboration.items]``); sectors are NACE ranges or single codes. ``[disclosure]`` (C6)
+holds the statistical-disclosure settings.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +47,14 @@ DUPLICATE_RULES: tuple[str, ...] = ("first", "last")
 MISSING_KIND_KEYS: tuple[str, ...] = ("dont_know", "refused")
 
 _SECTIONS = ("study", "sample", "columns", "outcomes", "binary_codes", "collaboration",
-             "open_mindedness", "regions", "sectors", "kinds", "validate")
+             "open_mindedness", "regions", "sectors", "kinds", "validate", "disclosure")
+#: Outcomes a survey may describe (both are needed by the analysis data).
+OUTCOME_NAMES: tuple[str, ...] = ("product", "process")
+#: How collaboration items are answered: a frequency scale or yes/no.
+COLLABORATION_TYPES: tuple[str, ...] = ("frequency", "binary")
+#: Canonical codes of a yes/no collaboration item in the clean data: a two-point frequency
+#: scale (1 = never, 2 = at least once), so that C3's "1 = never" holds for every survey.
+BINARY_NEVER, BINARY_YES = 1, 2
 
 
 class ConfigError(ValueError):
@@ -93,15 +108,28 @@ class Outcome:
     novelty_column: str | None = None
     new_to_firm: tuple[int, ...] = ()
     new_to_market: tuple[int, ...] = ()
+    #: Further yes/no columns combined with ``column``: yes if any is yes, no if all are no.
+    extra_columns: tuple[str, ...] = ()
 
     @property
     def novelty_name(self) -> str:
         return f"{self.name}_novelty"
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every file column of the outcome (one, or several combined by "any yes")."""
+        return (self.column, *self.extra_columns)
+
 
 @dataclass(frozen=True)
 class Collaboration:
-    """The collaboration battery: one frequency item per (partner type, scale)."""
+    """The collaboration battery: one item per (partner type, scale).
+
+    ``type`` is "frequency" (codes of a frequency scale; ``never`` = no collaboration) or
+    "binary" (yes/no codes ``yes`` / ``no``; the clean data then hold 1 = never, 2 = yes and
+    intensity counts partner types). ``sources`` maps (partner, scale) to the file column(s)
+    of the item; several columns are combined (the most frequent answer / any yes).
+    """
 
     column_template: str
     partners: dict[str, str]
@@ -110,11 +138,40 @@ class Collaboration:
     intensity: dict[int, float]
     routed_by_group: tuple[str, ...] = ()
     kind: str = ""
+    type: str = "frequency"
+    yes: tuple[int, ...] = ()
+    sources: dict[tuple[str, str], tuple[str, ...]] | None = None
+
+    def columns(self, partner: str, scale: str) -> tuple[str, ...]:
+        """The file column(s) of one (partner type, scale) item."""
+        if self.sources is not None:
+            return self.sources[(partner, scale)]
+        return (self.column_template.format(partner=self.partners[partner],
+                                            scale=self.scales[scale]),)
 
     def column(self, partner: str, scale: str) -> str:
-        """The file's column of one (partner type, scale) item."""
-        return self.column_template.format(partner=self.partners[partner],
-                                           scale=self.scales[scale])
+        """The file's column of one (partner type, scale) item (the first, if several)."""
+        return self.columns(partner, scale)[0]
+
+    @property
+    def canonical_never(self) -> tuple[int, ...]:
+        """Codes meaning "never" in the clean data."""
+        return (BINARY_NEVER,) if self.type == "binary" else self.never
+
+    @property
+    def canonical_intensity(self) -> dict[int, float]:
+        """Intensity weights of the clean codes (binary: a count of partner types)."""
+        if self.type == "binary":
+            return {BINARY_NEVER: 0.0, BINARY_YES: 1.0}
+        return self.intensity
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """Statistical disclosure control of the exhibits (contract C6)."""
+
+    min_cell_count: int = 5
+    suppress: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,17 +208,48 @@ class StudyConfig:
     validate: dict[str, str]
     country: str = ""
     survey_year: int | None = None
+    disclosure: Disclosure = Disclosure()
 
     @property
     def weight_column(self) -> str | None:
         return self.columns.get("weight")
 
     def collaboration_items(self) -> list[tuple[str, str, str]]:
-        """(partner type, scale, file column) of every collaboration item, in config order."""
+        """(partner type, scale, file column) of every collaboration column, in config order.
+
+        An item made of several columns appears once per column.
+        """
+        return [(p, s, col) for p, s, cols in self.collaboration_sources() for col in cols]
+
+    def collaboration_sources(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(partner type, scale, file columns) of every collaboration item, in config order."""
         if self.collaboration is None:
             return []
         c = self.collaboration
-        return [(p, s, c.column(p, s)) for p in c.partners for s in c.scales]
+        return [(p, s, c.columns(p, s)) for p in c.partners for s in c.scales]
+
+    def column_keys(self) -> dict[str, str]:
+        """File column -> the configuration key that names it (for error messages)."""
+        keys: dict[str, str] = {}
+        for role, col in self.columns.items():
+            keys.setdefault(col, f"columns.{role}")
+        for o in self.outcomes.values():
+            for col in o.columns:
+                keys.setdefault(col, f"outcomes.{o.name}.column")
+            if o.novelty_column:
+                keys.setdefault(o.novelty_column, f"outcomes.{o.name}.novelty_column")
+        c = self.collaboration
+        for p, s, cols in self.collaboration_sources():
+            where = ("collaboration.items" if c is not None and c.sources is not None
+                     else "collaboration.column_template")
+            for col in cols:
+                keys.setdefault(col, f"{where} ({p}, {s})")
+        if self.open_mindedness is not None:
+            for col in self.open_mindedness.items:
+                keys.setdefault(col, "open_mindedness.items")
+        for col in self.validate:
+            keys.setdefault(col, f"validate.{col}")
+        return keys
 
     def column_kinds(self) -> dict[str, Kind]:
         """Kind of every file column the configuration names (collaboration items included)."""
@@ -180,7 +268,7 @@ class StudyConfig:
         """Every file column the pipeline reads, in a stable order."""
         cols: list[str] = list(self.columns.values())
         for o in self.outcomes.values():
-            cols.append(o.column)
+            cols += list(o.columns)
             if o.novelty_column:
                 cols.append(o.novelty_column)
         cols += [col for _, _, col in self.collaboration_items()]
@@ -315,6 +403,7 @@ def parse_study_config(data: Mapping[str, Any], source: Path, root: Path,
     open_minded = _parse_open_mindedness(check, data)
     regions = _parse_regions(check, data)
     sectors = _parse_sectors(check, data)
+    disclosure = _parse_disclosure(check, data)
 
     cfg = StudyConfig(
         source=source, name=name,
@@ -328,6 +417,7 @@ def parse_study_config(data: Mapping[str, Any], source: Path, root: Path,
         validate=validate,
         country=check.value(study, "country", "study", (str,), required=False, default=""),
         survey_year=check.value(study, "survey_year", "study", (int,), required=False),
+        disclosure=disclosure,
     )
     _cross_check(check, cfg)
     return cfg
@@ -415,31 +505,50 @@ def _parse_sample(check: _Checker, data: Mapping[str, Any],
 def _parse_outcomes(check: _Checker, data: Mapping[str, Any], validate: dict[str, str],
                     kinds: dict[str, Kind]) -> dict[str, Outcome]:
     table = check.table(data, "outcomes")
-    if not table:
-        raise check.fail("outcomes", "must define at least one outcome")
+    absent = [name for name in OUTCOME_NAMES if name not in table]
+    if absent:
+        raise check.fail("outcomes", f"must define the outcome(s) {', '.join(absent)} "
+                                     f"([outcomes.{absent[0]}])")
     out: dict[str, Outcome] = {}
     for oname, spec in table.items():
         path = f"outcomes.{oname}"
+        if oname not in OUTCOME_NAMES:
+            raise check.fail(path, f"unknown outcome {oname!r} (allowed: "
+                                   f"{', '.join(OUTCOME_NAMES)})")
         if not isinstance(spec, dict):
             raise check.fail(path, f"must be a table, got {spec!r}")
         check.unknown_keys(spec, path, ("column", "yes", "no", "novelty_column", "new_to_firm",
                                         "new_to_market"))
-        column = check.value(spec, "column", path, (str,))
+        columns = _column_list(check, spec, "column", path)
         yes, no = check.codes(spec, "yes", path), check.codes(spec, "no", path)
         _check_disjoint(check, path, yes, no)
         nov = check.value(spec, "novelty_column", path, (str,), required=False)
         firm = check.codes(spec, "new_to_firm", path, required=nov is not None)
         market = check.codes(spec, "new_to_market", path, required=nov is not None)
         _check_disjoint(check, path, firm, market)
-        outcome = Outcome(oname, column, yes, no, nov, firm, market)
-        _codes_in_kind(check, path, column, yes + no, validate, kinds)
-        _codes_cover(check, path, column, yes + no, kinds[validate[column]], "yes nor no")
+        outcome = Outcome(oname, columns[0], yes, no, nov, firm, market, columns[1:])
+        for column in columns:
+            _codes_in_kind(check, path, column, yes + no, validate, kinds)
+            _codes_cover(check, path, column, yes + no, kinds[validate[column]], "yes nor no")
         if nov is not None:
             _codes_in_kind(check, path, nov, firm + market, validate, kinds)
             _codes_cover(check, path, nov, firm + market, kinds[validate[nov]],
                          "new_to_firm nor new_to_market")
         out[oname] = outcome
     return out
+
+
+def _column_list(check: _Checker, table: Mapping[str, Any], key: str, path: str
+                 ) -> tuple[str, ...]:
+    """A column name, or a non-empty list of distinct column names."""
+    raw = check.value(table, key, path, (str, list))
+    names = [raw] if isinstance(raw, str) else raw
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise check.fail(f"{path}.{key}", f"must be a column name or a list of column names, "
+                                          f"got {raw!r}")
+    if len(set(names)) != len(names):
+        raise check.fail(f"{path}.{key}", f"lists a column twice: {raw!r}")
+    return tuple(names)
 
 
 def _codes_in_kind(check: _Checker, path: str, column: str, codes: tuple,
@@ -468,24 +577,48 @@ def _parse_collaboration(check: _Checker, data: Mapping[str, Any],
     if not table:
         return None
     path = "collaboration"
-    check.unknown_keys(table, path, ("column_template", "never", "intensity", "routed_by_group",
-                                     "partners", "scales"))
-    template = check.value(table, "column_template", path, (str,))
-    if "{partner}" not in template or "{scale}" not in template:
-        raise check.fail(f"{path}.column_template", "must contain {partner} and {scale}")
-    partners = _code_map(check, table, "partners", config.PARTNER_TYPES, "partner type")
-    scales = _code_map(check, table, "scales", ALLOWED_SCALES, "scale")
+    check.unknown_keys(table, path, ("type", "column_template", "never", "yes", "no",
+                                     "intensity", "routed_by_group", "partners", "scales",
+                                     "items"))
+    ctype = check.value(table, "type", path, (str,), required=False, default="frequency")
+    if ctype not in COLLABORATION_TYPES:
+        raise check.fail(f"{path}.type", f"unknown type {ctype!r} (use frequency or binary)")
+    template, partners, scales, sources = _collaboration_layout(check, table)
     kname = _dig(data, "validate.collaboration")
     if kname is None:
         raise check.fail("validate.collaboration", "missing: the kind of the collaboration items")
     kind = kinds[kname]
     if kind.codes is None:
         raise check.fail("validate.collaboration", f"kind {kname!r} must list codes")
+    if ctype == "binary":
+        never, yes, intensity = _binary_collaboration(check, table, kind)
+    else:
+        never, intensity = _frequency_collaboration(check, data, table, kind)
+        yes = tuple(c for c in kind.codes if c not in never)
+    routed = tuple(check.value(table, "routed_by_group", path, (list,), required=False,
+                               default=[]))
+    for partner in routed:
+        if partner not in partners:
+            raise check.fail(f"{path}.routed_by_group", f"partner type {partner!r} is not in "
+                                                        f"the collaboration battery")
+    return Collaboration(template, partners, scales, never, intensity, routed, kname, ctype,
+                         yes, sources)
+
+
+def _frequency_collaboration(check: _Checker, data: Mapping[str, Any],
+                             table: Mapping[str, Any], kind: Kind
+                             ) -> tuple[tuple[int, ...], dict[int, float]]:
+    """``never`` codes and intensity weights of a frequency battery."""
+    path = "collaboration"
+    for key in ("yes", "no"):
+        if key in table:
+            raise check.fail(f"{path}.{key}", 'only for type = "binary" (a frequency battery '
+                                              "gives `never`)")
     never = check.codes(table, "never", path)
     for code in never:
         if code not in kind.codes:
             raise check.fail(f"{path}.never", f"code {code} is not among the codes of kind "
-                                              f"{kname!r} ({kind.describe()})")
+                                              f"{kind.name!r} ({kind.describe()})")
     intensity_raw = check.table(data, f"{path}.intensity", required=False)
     intensity: dict[int, float] = {}
     for key, weight in intensity_raw.items():
@@ -496,24 +629,101 @@ def _parse_collaboration(check: _Checker, data: Mapping[str, Any],
             raise check.fail(ipath, f"key must be an integer code, got {key!r}") from None
         if code not in kind.codes:
             raise check.fail(ipath, f"intensity code {code} is not among the codes of kind "
-                                    f"{kname!r} ({kind.describe()})")
+                                    f"{kind.name!r} ({kind.describe()})")
         if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise check.fail(ipath, f"weight must be a number, got {weight!r}")
         intensity[code] = float(weight)
     if intensity and set(intensity) != set(kind.codes):
         missing = sorted(set(kind.codes) - set(intensity))
         raise check.fail(f"{path}.intensity", f"no weight for code(s) {missing}")
-    routed = tuple(check.value(table, "routed_by_group", path, (list,), required=False,
-                               default=[]))
-    for partner in routed:
-        if partner not in partners:
-            raise check.fail(f"{path}.routed_by_group", f"partner type {partner!r} is not in "
-                                                        f"[collaboration.partners]")
-    return Collaboration(template, partners, scales, never, intensity, routed, kname)
+    return never, intensity
+
+
+def _binary_collaboration(check: _Checker, table: Mapping[str, Any], kind: Kind
+                          ) -> tuple[tuple[int, ...], tuple[int, ...], dict[int, float]]:
+    """``no`` (= never) and ``yes`` codes of a yes/no battery; intensity = count."""
+    path = "collaboration"
+    for key in ("never", "intensity"):
+        if key in table:
+            raise check.fail(f"{path}.{key}", 'not used with type = "binary" (give `yes` and '
+                                              "`no`; intensity is the number of partner types)")
+    yes, no = check.codes(table, "yes", path), check.codes(table, "no", path)
+    _check_disjoint(check, path, yes, no)
+    for code in yes + no:
+        if code not in kind.codes:
+            raise check.fail(path, f"code {code} is not among the codes of kind "
+                                   f"{kind.name!r} ({kind.describe()})")
+    left = sorted(set(kind.codes) - set(yes) - set(no))
+    if left:
+        raise check.fail(path, f"valid code(s) {left} of kind {kind.name!r} are neither yes "
+                               f"nor no")
+    return no, yes, {}
+
+
+def _collaboration_layout(check: _Checker, table: Mapping[str, Any]
+                          ) -> tuple[str, dict[str, str], dict[str, str],
+                                     dict[tuple[str, str], tuple[str, ...]] | None]:
+    """Template, partner codes, scale codes and (partner, scale) -> file columns.
+
+    Either ``column_template`` with ``partners`` and ``scales`` (a scale code may be a list:
+    its columns are combined), or explicit ``[collaboration.items.<partner>]`` tables.
+    """
+    path = "collaboration"
+    if "items" in table:
+        for key in ("column_template", "partners", "scales"):
+            if key in table:
+                raise check.fail(f"{path}.{key}", "give either [collaboration.items] or "
+                                                  "column_template with partners and scales")
+        return _explicit_items(check, check.table(table, "items"))
+    template = check.value(table, "column_template", path, (str,))
+    if "{partner}" not in template or "{scale}" not in template:
+        raise check.fail(f"{path}.column_template", "must contain {partner} and {scale}")
+    partners = _code_map(check, table, "partners", config.PARTNER_TYPES, "partner type")
+    raw_scales = _code_map(check, table, "scales", ALLOWED_SCALES, "scale", lists=True)
+    if all(isinstance(code, str) for code in raw_scales.values()):
+        return template, partners, raw_scales, None
+    sources: dict[tuple[str, str], tuple[str, ...]] = {}
+    for p, pcode in partners.items():
+        for s, scodes in raw_scales.items():
+            codes = [scodes] if isinstance(scodes, str) else scodes
+            sources[(p, s)] = tuple(template.format(partner=pcode, scale=c) for c in codes)
+    scales = {s: c if isinstance(c, str) else c[0] for s, c in raw_scales.items()}
+    return template, partners, scales, sources
+
+
+def _explicit_items(check: _Checker, items: Mapping[str, Any]
+                    ) -> tuple[str, dict[str, str], dict[str, str],
+                               dict[tuple[str, str], tuple[str, ...]]]:
+    path = "collaboration.items"
+    if not items:
+        raise check.fail(path, "must list at least one partner type")
+    sources: dict[tuple[str, str], tuple[str, ...]] = {}
+    scale_sets = []
+    for partner, by_scale in items.items():
+        ppath = f"{path}.{partner}"
+        if partner not in config.PARTNER_TYPES:
+            raise check.fail(ppath, f"unknown partner type {partner!r} (allowed: "
+                                    f"{', '.join(config.PARTNER_TYPES)})")
+        if not isinstance(by_scale, dict) or not by_scale:
+            raise check.fail(ppath, f"must be a table scale = column(s), got {by_scale!r}")
+        for scale in by_scale:
+            if scale not in ALLOWED_SCALES:
+                raise check.fail(f"{ppath}.{scale}", f"unknown scale {scale!r} (allowed: "
+                                                     f"{', '.join(ALLOWED_SCALES)})")
+            sources[(partner, scale)] = _column_list(check, by_scale, scale, ppath)
+        scale_sets.append((partner, set(by_scale)))
+    every = set().union(*(found for _, found in scale_sets))
+    for partner, found in scale_sets:
+        if found != every:
+            raise check.fail(f"{path}.{partner}", f"lacks scale(s) {sorted(every - found)}: "
+                                                  f"every partner type needs every scale")
+    partners = {p: p for p in config.PARTNER_TYPES if p in items}
+    scales = {s: s for s in ALLOWED_SCALES if s in every}
+    return "", partners, scales, sources
 
 
 def _code_map(check: _Checker, table: Mapping[str, Any], key: str, allowed: tuple[str, ...],
-              what: str) -> dict[str, str]:
+              what: str, lists: bool = False) -> dict[str, Any]:
     path = f"collaboration.{key}"
     raw = check.table(table, key)
     if not raw:
@@ -522,8 +732,12 @@ def _code_map(check: _Checker, table: Mapping[str, Any], key: str, allowed: tupl
         if name not in allowed:
             raise check.fail(f"{path}.{name}", f"unknown {what} {name!r} (allowed: "
                                                f"{', '.join(allowed)})")
-        if not isinstance(code, str) or not code:
-            raise check.fail(f"{path}.{name}", f"code must be a non-empty string, got {code!r}")
+        many = lists and isinstance(code, list) and code and all(
+            isinstance(c, str) and c for c in code) and len(set(code)) == len(code)
+        if not many and (not isinstance(code, str) or not code):
+            expected = "a non-empty string or a list of distinct strings" if lists else \
+                "a non-empty string"
+            raise check.fail(f"{path}.{name}", f"code must be {expected}, got {code!r}")
     # canonical order (config.PARTNER_TYPES / SCALES), so exhibits do not depend on the file
     return {name: raw[name] for name in allowed if name in raw}
 
@@ -569,9 +783,12 @@ def _parse_sectors(check: _Checker, data: Mapping[str, Any]) -> dict[str, tuple]
     for sector, ranges in check.table(data, "sectors", required=False).items():
         path = f"sectors.{sector}"
         if not isinstance(ranges, list) or not ranges:
-            raise check.fail(path, f"must be a list of [lo, hi] ranges, got {ranges!r}")
+            raise check.fail(path, f"must be a list of codes or [lo, hi] ranges, got "
+                                   f"{ranges!r}")
         parsed = []
         for r in ranges:
+            if isinstance(r, int) and not isinstance(r, bool):
+                r = [r, r]  # a single code: an explicit code -> group map
             if (not isinstance(r, list) or len(r) != 2
                     or not all(isinstance(x, int) and not isinstance(x, bool) for x in r)
                     or r[0] > r[1]):
@@ -585,14 +802,31 @@ def _parse_sectors(check: _Checker, data: Mapping[str, Any]) -> dict[str, tuple]
     return out
 
 
+def _parse_disclosure(check: _Checker, data: Mapping[str, Any]) -> Disclosure:
+    table = check.table(data, "disclosure", required=False)
+    check.unknown_keys(table, "disclosure", ("min_cell_count", "suppress"))
+    count = check.value(table, "min_cell_count", "disclosure", (int,), required=False,
+                        default=Disclosure.min_cell_count)
+    if count < 1:
+        raise check.fail("disclosure.min_cell_count", f"must be at least 1, got {count}")
+    suppress = check.value(table, "suppress", "disclosure", (bool,), required=False,
+                           default=Disclosure.suppress)
+    return Disclosure(count, suppress)
+
+
 def _cross_check(check: _Checker, cfg: StudyConfig) -> None:
     """Checks that need several sections at once."""
     for role, col in cfg.columns.items():
         if role != "weight" and col not in cfg.validate:
             raise check.fail(f"validate.{col}", f"column {col!r} (columns.{role}) has no kind")
     weight = cfg.weight_column
-    if weight and weight in cfg.validate and cfg.kinds[cfg.validate[weight]].range is None:
-        raise check.fail(f"validate.{weight}", "a weight needs a range kind")
+    if weight and weight in cfg.validate:
+        wkind = cfg.kinds[cfg.validate[weight]]
+        if wkind.range is None:
+            raise check.fail(f"validate.{weight}", "a weight needs a range kind")
+        if wkind.range[0] < 0:
+            raise check.fail(f"kinds.{wkind.name}.range", f"weights cannot be negative (range "
+                                                          f"starts at {_num(wkind.range[0])})")
     if cfg.open_mindedness is not None:
         om = cfg.open_mindedness
         for col in om.items:
@@ -629,3 +863,45 @@ def _cross_check(check: _Checker, cfg: StudyConfig) -> None:
     clash = canonical & {o.novelty_name for o in cfg.outcomes.values()}
     if clash:
         raise check.fail("outcomes", f"outcome name clashes with {sorted(clash)}")
+
+
+# ------------------------------------------------------------- checks against the data file
+
+
+def check_data_file(cfg: StudyConfig) -> None:
+    """Raise ConfigError if ``study.data_file`` does not exist (before anything is read)."""
+    if not cfg.data_file.is_file():
+        near = ""
+        if cfg.data_file.parent.is_dir():
+            names = [p.name for p in cfg.data_file.parent.iterdir() if p.is_file()]
+            close = difflib.get_close_matches(cfg.data_file.name, names, n=3, cutoff=0.6)
+            near = f"; files with close names there: {', '.join(close)}" if close else ""
+        raise ConfigError(f"study config {cfg.source}: [study.data_file] data file "
+                          f"{cfg.data_file} not found{near}")
+
+
+def check_columns(cfg: StudyConfig, available: Sequence[str]) -> None:
+    """Raise ConfigError naming every configured column absent from the data file.
+
+    Each line gives the configuration key, the column and the file's closest column names
+    (column names are compared case-sensitively; a match differing only in case is named).
+    """
+    present = [str(c) for c in available]
+    lower = {c.lower(): c for c in present}
+    problems = []
+    for column, key in cfg.column_keys().items():
+        if column in present:
+            continue
+        close = difflib.get_close_matches(column, present, n=3, cutoff=0.6)
+        # also names that contain one another ("emp" for "emp_total"), and case variants
+        low = column.lower()
+        close += [c for c in present if len(c) > 1 and (c.lower() in low or low in c.lower())
+                  and c not in close][:3]
+        if low in lower and lower[low] not in close:
+            close.insert(0, lower[low])
+        hint = f" (close matches: {', '.join(close)})" if close else " (no close match)"
+        problems.append(f"[{key}] column {column!r} is not in the data file{hint}")
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"study config {cfg.source}: {len(problems)} configured column(s) "
+                          f"not in {cfg.data_file.name}:\n{lines}")

@@ -389,6 +389,19 @@ def split_scales(scales: Sequence[str], regional_scales: Sequence[str] = REGIONA
             [s for s in scales if s not in regional_scales])
 
 
+def near_far_scales(scales: Sequence[str], regional_scales: Sequence[str] = REGIONAL_SCALES
+                    ) -> tuple[list[str], list[str]]:
+    """(near, far) scales for the glocal typology.
+
+    Near = the regional scales; a survey without one (e.g. "domestic" / "international")
+    uses its nearest scale instead, so the typology becomes home / abroad.
+    """
+    regional, extra = split_scales(scales, regional_scales)
+    if regional or len(scales) < 2:
+        return regional, extra
+    return [scales[0]], list(scales[1:])
+
+
 def group_counts(
     frame: pd.DataFrame,
     partners: Sequence[str],
@@ -404,14 +417,20 @@ def group_counts(
     collaborates with at a regional scale / at any extra-regional scale (a partner counts
     once even if it is a partner at several extra-regional scales). A group with no partner
     type in the survey, or a side (regional / extra) with no scale, yields no column.
+
+    A survey without a regional scale (e.g. "domestic" and "international") cannot split
+    regional from extra-regional: the groups are then counted at each scale
+    (``{group}_{scale}``, e.g. ``sti_domestic``, ``sti_international``).
     """
     regional, extra = split_scales(scales, regional_scales)
+    sides = [("regional", regional), ("extra", extra)] if regional else [
+        (scale, [scale]) for scale in scales]
     out = {}
     for group, members in groups.items():
         present = [p for p in members if p in partners]
         if not present:
             continue
-        for suffix, side in (("regional", regional), ("extra", extra)):
+        for suffix, side in sides:
             if not side:
                 continue
             count = partner_count(frame, present, side, never)
@@ -438,7 +457,7 @@ def glocal_type(
     external = [p for p in partners if p not in internal]
     if not external:
         raise VariableError("glocal type: the survey has no external partner type")
-    regional, extra = split_scales(scales, regional_scales)
+    regional, extra = near_far_scales(scales, regional_scales)
     local = partner_count(frame, external, regional, never) > 0 if regional else (
         pd.Series(False, index=frame.index))
     distant = partner_count(frame, external, extra, never) > 0 if extra else (
@@ -618,20 +637,22 @@ def build_analysis_data(
         found_partners, found_scales = collaboration_layout(clean)
         partners = found_partners if partners is None else partners
         scales = found_scales if scales is None else scales
-    require_columns(clean, ["firm_id", "product", "process", "product_novelty",
-                            "process_novelty"], "analysis data")
+    require_columns(clean, ["firm_id", "product", "process"], "analysis data")
     keep = [c for c in PASS_THROUGH if c in clean.columns]
+    # A survey without a novelty question has no novelty outcomes (not an empty column).
+    outcomes = {"product": binary_outcome(clean, "product"),
+                "process": binary_outcome(clean, "process")}
+    if "product_novelty" in clean.columns:
+        outcomes["new_to_market"] = new_to_market(clean)
+    if "process_novelty" in clean.columns:
+        outcomes["process_new_to_industry"] = process_new_to_industry(clean)
+    if "product_novelty" in clean.columns:
+        outcomes["novelty_ordered"] = novelty_ordered(clean)
+        outcomes["novelty_code"] = novelty_code(clean)
+    outcomes["any_innovation"] = any_innovation(clean)
     parts = [
         clean[keep],
-        pd.DataFrame({
-            "product": binary_outcome(clean, "product"),
-            "process": binary_outcome(clean, "process"),
-            "new_to_market": new_to_market(clean),
-            "process_new_to_industry": process_new_to_industry(clean),
-            "novelty_ordered": novelty_ordered(clean),
-            "novelty_code": novelty_code(clean),
-            "any_innovation": any_innovation(clean),
-        }),
+        pd.DataFrame(outcomes),
         collaboration_indicators(clean, partners, scales, never),
         breadth(clean, partners, scales, never),
         group_counts(clean, partners, scales, groups, regional_scales, never),
@@ -725,11 +746,13 @@ def policy_counts(
         rows.append(("Product / process innovation", f"{outcome} missing (NA)",
                      _firms(clean[outcome].isna())))
     for outcome, novelty in (("product", "product_novelty"), ("process", "process_novelty")):
-        rows.append(("New to market / industry",
-                     f"{outcome} innovator without novelty answer (NA)",
-                     _firms((clean[outcome] == 1) & clean[novelty].isna())))
-    rows.append(("Ordered novelty", "novelty_code NA",
-                 _firms(novelty_code(clean).isna())))
+        if novelty in clean.columns:
+            rows.append(("New to market / industry",
+                         f"{outcome} innovator without novelty answer (NA)",
+                         _firms((clean[outcome] == 1) & clean[novelty].isna())))
+    if "product_novelty" in clean.columns:
+        rows.append(("Ordered novelty", "novelty_code NA",
+                     _firms(novelty_code(clean).isna())))
     rows.append(("Any innovation", "any_innovation NA", _firms(any_innovation(clean).isna())))
     unknown = pd.DataFrame({(p, s): item_unknown(clean, p, s) for p in partners
                             for s in scales})
@@ -815,10 +838,12 @@ def _collaboration_docs(partners, scales, groups, regional_scales, intensity_wei
             f"Number of partner types (0-{len(partners)}) collaborated with at this scale; "
             f"{battery}", _items(partners, [s]))
     regional, extra = split_scales(scales, regional_scales)
+    sides = [("regional", regional, "in the own city-region"),
+             ("extra", extra, "outside the own city-region")] if regional else [
+        (s, [s], scale_phrase(s)) for s in scales]  # no regional scale: one count per scale
     for g, members in groups.items():
         present = [p for p in members if p in partners]
-        for suffix, side, where in (("regional", regional, "in the own city-region"),
-                                    ("extra", extra, "outside the own city-region")):
+        for suffix, side, where in sides:
             if present and side:
                 docs[f"{g}_{suffix}"] = VariableDoc(
                     f"{_group_label(g)}, {where}",
@@ -836,10 +861,14 @@ def _collaboration_docs(partners, scales, groups, regional_scales, intensity_wei
             f"Collaboration intensity: {scale_phrase(s)}",
             f"Sum over partner types of the weight of the frequency code ({weights}); "
             f"unknown and routed-out items 0; {battery}", _items(partners, [s]))
+    near, _ = near_far_scales(scales, regional_scales)
+    where = ("in the own city-region" if near == regional
+             else f"at the nearest scale recorded ({', '.join(near) or 'none'}; the survey has "
+                  "no city-region scale)")
     docs["glocal_type"] = VariableDoc(
         "Glocal type (local buzz / global pipelines)",
-        "External partners (excluding firms of the own business group) in the own city-region "
-        "only, outside it only, both, or none; NA if any scale is unusable",
+        f"External partners (excluding firms of the own business group) {where} only, "
+        "outside it only, both, or none; NA if any scale is unusable",
         _items([p for p in partners if p not in INTERNAL_PARTNERS], scales))
     for t in GLOCAL_TYPES:
         docs[f"glocal_type_{slug(t)}"] = VariableDoc(f"Glocal type: {t}",

@@ -197,9 +197,13 @@ def test_survey_with_only_domestic_and_international_scales():
     assert partners == PARTNER_TYPES and found == scales
     assert ints(v.breadth(frame, partners, found)["breadth_domestic"]) == [1, 1]
     groups = v.group_counts(frame, partners, found)
-    assert not [c for c in groups.columns if c.endswith("_regional")]  # no regional scale
-    assert ints(groups["sti_extra"]) == [1, 0]
-    assert v.glocal_type(frame, partners, found).tolist() == ["Non-local only",
+    # no regional scale: no regional / extra-regional split, one count per scale instead
+    assert not [c for c in groups.columns if c.endswith(("_regional", "_extra"))]
+    assert ints(groups["sti_international"]) == [1, 0]
+    assert ints(groups["sti_domestic"]) == [0, 0]
+    assert ints(groups["dui_supply_domestic"]) == [1, 0]
+    # the glocal typology uses the nearest scale recorded (domestic) as "local"
+    assert v.glocal_type(frame, partners, found).tolist() == ["Local and non-local",
                                                               "No external partners"]
 
 

@@ -14,6 +14,7 @@ from analysis.estimation.errors import (
     SpecificationError,
 )
 from analysis.estimation.fit import (
+    ENGINES,
     ESTIMATORS,
     SE_TYPES,
     fit_logit,
@@ -34,7 +35,7 @@ from analysis.estimation.result import FitResult
 from analysis.estimation.tidy import TIDY_COLUMNS, fit_statistics, stack_tidy, tidy
 
 __all__ = [
-    "CONSTANT", "ESTIMATORS", "PREDICTION_COLUMNS", "SE_TYPES", "TIDY_COLUMNS",
+    "CONSTANT", "ENGINES", "ESTIMATORS", "PREDICTION_COLUMNS", "SE_TYPES", "TIDY_COLUMNS",
     "CollinearityError", "ConvergenceError", "Design", "EmptyCellError", "EstimationError",
     "FitResult", "Margins", "PerfectSeparationError", "SpecificationError", "TestResult",
     "average_marginal_effects", "fit_logit", "fit_lpm", "fit_model", "fit_ologit",

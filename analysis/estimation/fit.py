@@ -49,6 +49,9 @@ from analysis.estimation.result import FitResult
 
 ESTIMATORS = ("logit", "probit", "lpm", "ologit")
 SE_TYPES = ("nonrobust", "robust", "cluster")
+#: "numpy": the chunked NumPy core of this module (default, used by the pipeline);
+#: "statsmodels": statsmodels / linearmodels fits with the same conventions (sm_engine.py).
+ENGINES = ("numpy", "statsmodels")
 #: Newton stops when every step is below this fraction of (1 + |parameter|); quadratic
 #: convergence puts the estimate at machine precision one step later.
 STEP_TOLERANCE = 1e-10
@@ -71,6 +74,7 @@ def fit_model(
     model_id: str = "model",
     max_iter: int = 100,
     check_separation_first: bool = True,
+    engine: str = "numpy",
 ) -> FitResult:
     """Fit one model of `outcome` on `regressors` (numeric columns, dummies already built).
 
@@ -80,6 +84,8 @@ def fit_model(
     Rows with a missing outcome, regressor or cluster value are dropped (listwise).
     se_type: "nonrobust", "robust" (default) or "cluster" (needs `cluster`, a column name);
     see the module docstring for the exact small-sample scalings.
+    engine: "numpy" (default) or "statsmodels" (statsmodels Logit/Probit/OrderedModel and
+    linearmodels OLS, same design checks, same FitResult and SE conventions; sm_engine.py).
     Raises SpecificationError, EmptyCellError, CollinearityError, PerfectSeparationError or
     ConvergenceError (all EstimationError), each naming `model_id` and the offending terms.
     """
@@ -87,6 +93,8 @@ def fit_model(
         raise SpecificationError(model_id, f"unknown estimator {estimator!r}; use {ESTIMATORS}")
     if se_type not in SE_TYPES:
         raise SpecificationError(model_id, f"unknown se_type {se_type!r}; use {SE_TYPES}")
+    if engine not in ENGINES:
+        raise SpecificationError(model_id, f"unknown engine {engine!r}; use {ENGINES}")
     if (se_type == "cluster") != (cluster is not None):
         raise SpecificationError(
             model_id, "se_type='cluster' needs a cluster column, and a cluster column needs "
@@ -108,6 +116,10 @@ def fit_model(
 
     common = dict(design=design, outcome=outcome, model_id=model_id, se_type=se_type,
                   cluster=cluster, n_clusters=n_clusters)
+    if engine == "statsmodels":
+        # Imported here so the default engine never imports statsmodels.
+        from analysis.estimation import sm_engine
+        return sm_engine.fit_prepared(estimator=estimator, max_iter=max_iter, **common)
     if estimator == "lpm":
         return _fit_lpm(gram=gram, **common)
     if estimator == "ologit":

@@ -18,4 +18,5 @@ STEPS: list[tuple[str, str]] = [
     ("estimate", "analysis.steps.estimate"),
     ("tables", "analysis.steps.tables"),
     ("figures", "analysis.steps.figures"),
+    ("disclosure", "analysis.steps.disclosure"),
 ]

@@ -1,13 +1,18 @@
 """Build step: clean survey -> analysis data set, its data appendix and the missing-data table.
 
 Reads ``<data_clean>/survey_clean.parquet`` (contract C3) and a few values of the study
-configuration; every variable is made by :mod:`analysis.variables`.
+configuration; every variable is made by :mod:`analysis.variables`. Writes
+``<data_clean>/analysis_meta.json`` (contract C4): the partner types and scales of the survey,
+the standard variables it cannot provide (``unavailable``), whether it is weighted, and for a
+survey without a city-region scale the variables that stand in for the regional ones
+(``substitutes``, e.g. ``breadth_local`` -> ``breadth_domestic``).
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +22,14 @@ import pandas as pd
 from analysis import io, variables
 from analysis.context import Context
 from analysis.frame_exhibits import to_markdown, write_frame_exhibit
+from analysis.study_config import ConfigError, StudyConfig, load_study_config
 
 DESCRIPTION = ("Build the analysis data set (outcomes, collaboration by partner type and "
                "scale, controls), its data appendix and the missing-data policy table")
 
 CLEAN_FILE = "survey_clean.parquet"
 ANALYSIS_FILE = "analysis_data.parquet"
+META_FILE = "analysis_meta.json"
 APPENDIX_STEM = "analysis_variables"
 POLICY_STEM = "missing_data_policy"
 
@@ -40,6 +47,9 @@ class BuildSettings:
     intensity: dict[int, float]
     scale_order: tuple[str, ...]
     data_note: str
+    study: str = ""
+    weighted: bool = False
+    collaboration_type: str = "frequency"
 
 
 def _survey_year(data: Mapping[str, Any], source: Path) -> int:
@@ -76,6 +86,147 @@ def read_settings(path: Path) -> BuildSettings:
         scale_order=tuple(collaboration.get("scales", {})),
         data_note=study.get("data_note", "") if study.get("synthetic", False) else "",
     )
+
+
+def settings_from_config(cfg: StudyConfig) -> BuildSettings:
+    """The build settings of a loaded (and checked) study configuration.
+
+    Survey year: ``[study].survey_year``, else the upper bound of the founding-year kind;
+    required only when the survey has a founding year (firm age).
+    """
+    year = cfg.survey_year
+    founded = cfg.columns.get("founded")
+    if year is None and founded is not None:
+        kind = cfg.kinds.get(cfg.validate.get(founded, ""))
+        year = int(kind.range[1]) if kind is not None and kind.range is not None else None
+    if year is None and founded is not None:
+        raise BuildError(f"study config {cfg.source}: no survey year (set [study].survey_year; "
+                         f"firm age = survey year - founding year)")
+    c = cfg.collaboration
+    return BuildSettings(
+        survey_year=year if year is not None else 0,
+        never=c.canonical_never if c is not None else variables.DEFAULT_NEVER,
+        intensity=(c.canonical_intensity or variables.DEFAULT_INTENSITY) if c is not None
+        else variables.DEFAULT_INTENSITY,
+        scale_order=tuple(c.scales) if c is not None else (),
+        data_note=cfg.data_note if cfg.synthetic else "",
+        study=cfg.name,
+        weighted=cfg.weight_column is not None,
+        collaboration_type=c.type if c is not None else "frequency",
+    )
+
+
+def study_settings(path: Path, root: Path | None = None) -> BuildSettings:
+    """Load the study configuration at ``path`` (checked) and return its build settings."""
+    try:
+        cfg = load_study_config(path, root=root)
+    except ConfigError as err:
+        raise BuildError(str(err)) from err
+    return settings_from_config(cfg)
+
+
+#: Standard variables of the canonical layout that models, exhibits and claims may name, in
+#: the order the meta lists them when unavailable (besides those of the model specification).
+STANDARD_VARIABLES: tuple[str, ...] = (
+    "product", "process", "new_to_market", "process_new_to_industry", "novelty_ordered",
+    *(f"breadth_{s}" for s in variables.SCALES),
+    *(f"{g}_{side}" for g in variables.PARTNER_GROUPS for side in ("regional", "extra")),
+    "log_employees", "foreign_owned", "group", "higher_ed_share", "firm_age",
+    "manager_higher_ed", "open_mindedness", "trust_general", "trust_regional",
+    "sector", "region", "region_sector", "glocal_type",
+)
+
+
+def spec_variables(spec_path: Path | None) -> list[str]:
+    """Outcomes, block variables and the cluster variable of the model specification."""
+    if spec_path is None or not Path(spec_path).is_file():
+        return []
+    try:
+        spec = tomllib.loads(Path(spec_path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise BuildError(f"model specification {spec_path}: cannot read: {err}") from err
+    names = [str(o) for o in spec.get("outcomes", {})]
+    for block in spec.get("blocks", {}).values():
+        names += [str(v) for v in block.get("variables", [])]
+    cluster = spec.get("defaults", {}).get("cluster")
+    names += [str(cluster)] if cluster else []
+    return list(dict.fromkeys(names))
+
+
+def substitutes(columns: Sequence[str], scales: Sequence[str]) -> dict[str, str]:
+    """Stand-ins for the regional variables when the survey has no city-region scale.
+
+    With scales such as ("domestic", "international") the nearest scale plays the part of
+    the local one and the farthest that of the extra-regional ones: ``breadth_local`` ->
+    ``breadth_domestic``, ``sti_regional`` -> ``sti_domestic``, ``sti_extra`` ->
+    ``sti_international``. ``breadth_national`` has none (the domestic scale covers it).
+    """
+    regional, _ = variables.split_scales(scales)
+    if regional or len(scales) < 2:
+        return {}
+    near, far = scales[0], scales[-1]
+    present = set(columns)
+    pairs = [("breadth_local", f"breadth_{near}")]
+    for group in variables.PARTNER_GROUPS:
+        pairs += [(f"{group}_regional", f"{group}_{near}"), (f"{group}_extra", f"{group}_{far}")]
+    return {old: new for old, new in pairs if old not in present and new in present}
+
+
+def analysis_meta(analysis: pd.DataFrame, settings: BuildSettings, partners: Sequence[str],
+                  scales: Sequence[str], standard: Sequence[str]) -> dict[str, Any]:
+    """The C4 meta: study, partners, scales, unavailable standard variables, weighted.
+
+    Additions beyond C4: ``substitutes`` (see :func:`substitutes`), ``collaboration_type``
+    and ``notes`` (sentences for exhibit notes saying what the survey lacks).
+    """
+    wanted = list(dict.fromkeys([*standard, *STANDARD_VARIABLES]))
+    unavailable = [name for name in wanted if name not in analysis.columns]
+    stand_ins = substitutes(list(analysis.columns), scales)
+    notes = []
+    missing_scales = [s for s in variables.SCALES if s not in scales]
+    if missing_scales:
+        notes.append(f"The survey records collaboration at the scale(s) {', '.join(scales)} "
+                     f"only (no {', '.join(missing_scales)} scale).")
+    missing_partners = [p for p in variables.PARTNER_TYPES if p not in partners]
+    if missing_partners:
+        notes.append(f"The survey lacks the partner type(s) {', '.join(missing_partners)}.")
+    if stand_ins:
+        notes.append("No city-region scale: " + "; ".join(
+            f"{new} stands in for {old}" for old, new in stand_ins.items()) + ".")
+    dropped = [name for name in unavailable if name not in stand_ins]
+    if dropped:
+        notes.append(f"Not available in this survey: {', '.join(dropped)}.")
+    return {"study": settings.study, "partners": list(partners), "scales": list(scales),
+            "unavailable": unavailable, "weighted": settings.weighted,
+            "substitutes": stand_ins, "collaboration_type": settings.collaboration_type,
+            "notes": notes}
+
+
+def read_meta(data_clean: Path) -> dict[str, Any]:
+    """``<data_clean>/analysis_meta.json`` (C4); an absent file means nothing unavailable."""
+    path = Path(data_clean) / META_FILE
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise BuildError(f"{path}: cannot read the analysis meta: {err}") from err
+    if not isinstance(meta, dict):
+        raise BuildError(f"{path}: the analysis meta must be a JSON object")
+    return meta
+
+
+def resolve_variables(names: Sequence[str], meta: Mapping[str, Any]) -> list[str]:
+    """``names`` with each unavailable variable replaced by its substitute, or dropped.
+
+    The rule consumers of C4 can share: a standard variable the survey lacks is replaced by
+    ``meta["substitutes"][name]`` when there is one (e.g. breadth_local -> breadth_domestic),
+    otherwise left out; duplicates keep their first position.
+    """
+    unavailable = set(meta.get("unavailable", []))
+    stand_ins = meta.get("substitutes", {}) or {}
+    out = [stand_ins.get(n) if n in unavailable else n for n in names]
+    return list(dict.fromkeys(n for n in out if n))
 
 
 def layout(clean: pd.DataFrame, scale_order: tuple[str, ...]
@@ -140,13 +291,15 @@ def policy_markdown() -> str:
 
 
 def inputs(ctx: Context) -> list[Path]:
-    return [ctx.paths.data_clean / CLEAN_FILE, ctx.study_config_path]
+    files = [ctx.paths.data_clean / CLEAN_FILE, ctx.study_config_path]
+    return files + ([ctx.model_spec_path] if Path(ctx.model_spec_path).is_file() else [])
 
 
 def outputs(ctx: Context) -> list[Path]:
     appendix = ctx.paths.output / "data_appendix"
     return [
         ctx.paths.data_clean / ANALYSIS_FILE,
+        ctx.paths.data_clean / META_FILE,
         appendix / f"{APPENDIX_STEM}.csv",
         appendix / f"{APPENDIX_STEM}.md",
         *(ctx.paths.tables / f"{POLICY_STEM}.{ext}" for ext in ("csv", "md", "tex", "html")),
@@ -158,7 +311,7 @@ def run(ctx: Context) -> None:
     if not clean_path.is_file():
         raise BuildError(f"{clean_path}: clean survey not found (run the clean step first)")
     clean = io.read_parquet(clean_path)
-    settings = read_settings(ctx.study_config_path)
+    settings = study_settings(ctx.study_config_path, root=ctx.paths.root)
     partners, scales = layout(clean, settings.scale_order)
     try:
         analysis = variables.build_analysis_data(
@@ -168,6 +321,9 @@ def run(ctx: Context) -> None:
     except variables.VariableError as err:
         raise BuildError(f"{clean_path}: {err}") from err
     io.write_parquet(ctx.paths.data_clean / ANALYSIS_FILE, analysis)
+    meta = analysis_meta(analysis, settings, partners, scales,
+                         spec_variables(ctx.model_spec_path))
+    io.write_text(ctx.paths.data_clean / META_FILE, json.dumps(meta, indent=2) + "\n")
 
     docs = registry(analysis, clean, partners, scales, settings)
     appendix = appendix_frame(analysis, docs)

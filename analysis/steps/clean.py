@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from analysis import clean, io
 from analysis.appendix import describe_variables
 from analysis.context import Context
 from analysis.frame_exhibits import to_markdown, write_frame_exhibit
-from analysis.study_config import StudyConfig, load_study_config
+from analysis.study_config import (
+    ConfigError,
+    StudyConfig,
+    check_columns,
+    check_data_file,
+    load_study_config,
+)
 
 DESCRIPTION = ("Read the raw survey file, validate it against the study configuration, "
                "recode missing values, apply the sample rules and write the clean data, the "
@@ -60,16 +68,45 @@ def appendix_notes(cfg: StudyConfig) -> list[str]:
         "N missing by kind: dont_know and refused are the survey's user-missing codes; "
         "not_applicable = not asked because of the questionnaire's routing; no_answer = "
         "system-missing (item skipped or interview broken off).",
-        "Collaboration items keep the frequency code of the file (lowest code = never).",
     ]
+    if cfg.collaboration is not None and cfg.collaboration.type == "binary":
+        notes.append("Collaboration items are yes/no in the survey; the clean data hold them "
+                     "as 1 = no collaboration, 2 = collaboration.")
+    elif cfg.collaboration is not None:
+        notes.append("Collaboration items keep the frequency code of the file (lowest code "
+                     "= never).")
     if cfg.synthetic and cfg.data_note:
         notes.append(cfg.data_note)
     return notes
 
 
+def check_weight(cfg: StudyConfig, raw: pd.DataFrame) -> None:
+    """The sampling weight column must hold numbers, none negative (ConfigError otherwise)."""
+    column = cfg.weight_column
+    if column is None or column not in raw.columns:
+        return
+    where = f"study config {cfg.source}: [columns.weight] column {column!r}"
+    values = pd.to_numeric(raw[column], errors="coerce")
+    text = raw[column].notna() & values.isna()
+    if text.any():
+        raise ConfigError(f"{where} is not numeric (value {raw[column][text].iloc[0]!r} in "
+                          f"{int(text.sum())} record(s)); a sampling weight must be a number")
+    negative = values < 0
+    if negative.any():
+        raise ConfigError(f"{where} has negative weights (e.g. {values[negative].iloc[0]:g} in "
+                          f"{int(negative.sum())} record(s)); sampling weights must be positive")
+
+
 def run(ctx: Context) -> None:
     cfg = study_config(ctx)
-    raw, meta = clean.read_raw(cfg.data_file, cfg.format)
+    check_data_file(cfg)
+    try:
+        raw, meta = clean.read_raw(cfg.data_file, cfg.format)
+    except clean.RawDataError as err:  # say which setting points at the unreadable file
+        raise clean.RawDataError(f"study config {cfg.source}: [study.data_file] / "
+                                 f"[study.format] {err}") from err
+    check_columns(cfg, list(raw.columns))  # configuration errors before any value check
+    check_weight(cfg, raw)
     result = clean.clean_survey(raw, meta, cfg)  # validates before anything is written
     appendix = describe_variables(result.data, result.docs)
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import descriptives, io, variables
+from analysis import descriptives, disclosure, io, variables
 from analysis.context import Context
 from analysis.frame_exhibits import write_frame_exhibit
 from analysis.steps import build
+from analysis.steps import disclosure as disclosure_step
 
 DESCRIPTION = ("Descriptive exhibits: summary statistics, collaboration prevalence, breadth "
                "correlations, innovation by glocal type and by city-region")
@@ -48,13 +49,15 @@ def model_variables(spec_path: Path) -> tuple[list[str] | None, dict[str, str]]:
 
 
 def inputs(ctx: Context) -> list[Path]:
-    files = [ctx.paths.data_clean / build.ANALYSIS_FILE, ctx.study_config_path]
+    files = [ctx.paths.data_clean / build.ANALYSIS_FILE,
+             ctx.paths.data_clean / build.META_FILE, ctx.study_config_path]
     return files + ([ctx.model_spec_path] if Path(ctx.model_spec_path).is_file() else [])
 
 
 def outputs(ctx: Context) -> list[Path]:
-    return [ctx.paths.tables / f"{stem}.{ext}" for stem in STEMS
-            for ext in ("csv", "md", "tex", "html")]
+    return [*(ctx.paths.tables / f"{stem}.{ext}" for stem in STEMS
+              for ext in ("csv", "md", "tex", "html")),
+            disclosure_step.flags_path(ctx, "describe")]
 
 
 def run(ctx: Context) -> None:
@@ -68,6 +71,9 @@ def run(ctx: Context) -> None:
     scales = tuple(c.removeprefix("breadth_") for c in analysis.columns
                    if c.startswith("breadth_"))
     names, spec_labels = model_variables(ctx.model_spec_path)
+    meta = build.read_meta(ctx.paths.data_clean)  # C4: what this survey cannot provide
+    if names is not None:
+        names = build.resolve_variables(names, meta)
     categories = {c: list(analysis[c].cat.categories) for c in ("sector", "region")
                   if c in analysis.columns and isinstance(analysis[c].dtype, pd.CategoricalDtype)}
     labels = {name: doc.label for name, doc in variables.variable_registry(
@@ -76,9 +82,15 @@ def run(ctx: Context) -> None:
     try:
         exhibits = descriptives.descriptive_exhibits(
             analysis, partners, scales, labels=labels, model_variables=names,
-            data_note=settings.data_note or None)
+            data_note=" ".join([*meta.get("notes", []), settings.data_note]).strip() or None)
     except descriptives.DescriptivesError as err:
         raise DescribeError(f"{path}: {err}") from err
-    for exhibit in exhibits:
-        write_frame_exhibit(exhibit.frame, ctx.paths.tables, exhibit.stem, exhibit.title,
-                            exhibit.notes)
+    # Disclosure control before anything is written: flag (or suppress) small cells.
+    settings = disclosure_step.settings(ctx)
+    checked = [disclosure.check_exhibit(e.stem, e.frame, e.cells, e.key_column, settings)
+               for e in exhibits]
+    for exhibit, result in zip(exhibits, checked, strict=True):
+        write_frame_exhibit(result.frame, ctx.paths.tables, exhibit.stem, exhibit.title,
+                            (*exhibit.notes, *result.notes))
+    disclosure_step.write_flags(ctx, "describe",
+                                disclosure.merge_flags([r.flags for r in checked]))

@@ -1,0 +1,93 @@
+"""Estimate step: every model of the specification -> output/estimates/ (contract C5).
+
+Writes estimates.csv (C1 rows: coef, ame, odds_ratio, cut, fit and test rows),
+predictions.csv (Figure 2) and models.csv (one row per model). An estimation problem in
+any model stops the step with the error's message, which names the model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import io
+from analysis.context import Context
+from analysis.estimate import DEFAULT_PREDICTION_VALUES, EstimationRun, estimate_all
+from analysis.specification import check_against_data, expand_models, load_model_spec
+from analysis.steps import build
+
+DESCRIPTION = ("Estimate every model of the specification (logit, ordered logit, ...): "
+               "coefficients, marginal effects, odds ratios, tests and predictions")
+
+ESTIMATES_FILE = "estimates.csv"
+PREDICTIONS_FILE = "predictions.csv"
+MODELS_FILE = "models.csv"
+META_FILE = "analysis_meta.json"
+#: 12 significant digits: far beyond any displayed precision, and rounding noise in the
+#: last bits of a float cannot change the bytes of a rerun.
+FLOAT_FORMAT = "%.12g"
+
+
+class EstimateError(RuntimeError):
+    """The estimate step cannot run; the message names the file and the problem."""
+
+
+def meta_path(ctx: Context) -> Path:
+    return ctx.paths.data_clean / META_FILE
+
+
+def read_meta(path: Path) -> dict:
+    """The analysis meta of the build step (contract C4); {} when the file is absent."""
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise EstimateError(f"{path}: cannot read the analysis meta: {err}") from err
+    if not isinstance(meta, dict) or not isinstance(meta.get("unavailable", []), list):
+        raise EstimateError(f"{path}: 'unavailable' must be a list of variable names")
+    return meta
+
+
+def prediction_values(meta: dict) -> tuple[float, ...]:
+    """0..number of partner types (the range of a breadth count)."""
+    partners = meta.get("partners")
+    if isinstance(partners, list) and partners:
+        return tuple(float(v) for v in range(len(partners) + 1))
+    return DEFAULT_PREDICTION_VALUES
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT)
+
+
+def inputs(ctx: Context) -> list[Path]:
+    return [ctx.paths.data_clean / build.ANALYSIS_FILE, meta_path(ctx), ctx.model_spec_path]
+
+
+def outputs(ctx: Context) -> list[Path]:
+    folder = ctx.paths.estimates
+    return [folder / ESTIMATES_FILE, folder / PREDICTIONS_FILE, folder / MODELS_FILE]
+
+
+def estimate(ctx: Context) -> EstimationRun:
+    """Read the analysis data, the specification and the meta; estimate every model."""
+    path = ctx.paths.data_clean / build.ANALYSIS_FILE
+    if not path.is_file():
+        raise EstimateError(f"{path}: analysis data not found (run the build step first)")
+    frame = io.read_parquet(path)
+    spec = load_model_spec(ctx.model_spec_path)
+    meta = read_meta(meta_path(ctx))
+    unavailable = [str(v) for v in meta.get("unavailable", [])]
+    check_against_data(spec, expand_models(spec), frame.columns, unavailable)
+    return estimate_all(frame, spec, unavailable, prediction_values=prediction_values(meta))
+
+
+def run(ctx: Context) -> None:
+    result = estimate(ctx)
+    folder = ctx.paths.estimates
+    io.write_text(folder / ESTIMATES_FILE, csv_text(result.estimates))
+    io.write_text(folder / PREDICTIONS_FILE, csv_text(result.predictions))
+    io.write_text(folder / MODELS_FILE, csv_text(result.model_table))

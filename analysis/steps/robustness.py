@@ -1,0 +1,176 @@
+"""Robustness step: how much do the headline breadth effects depend on the choices made?
+
+Reads the analysis data, the model specification (``[headline]`` family and variant), the
+study configuration (data note) and ``config/robustness.toml``; writes into
+``<output>/tables``: robustness_estimators, robustness_clustered_se,
+robustness_manager_controls, robustness_subsamples_<by>, robustness_bootstrap and
+specification_curve (each .csv/.md/.tex/.html), and ``<output>/figures``
+specification_curve.pdf/.png.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config, io
+from analysis import robustness as rb
+from analysis.context import Context
+from analysis.figures import write_figure
+from analysis.frame_exhibits import write_frame_exhibit
+from analysis.specification import load_model_spec
+from analysis.study_config import load_study_config
+from analysis.tables import STAR_LEGEND, TableSpec, render_regression_table, write_regression_table
+
+DESCRIPTION = ("Robustness of the headline breadth effects: estimators, clustered SEs, "
+               "subsamples, manager controls, bootstrap intervals, specification curve")
+
+ANALYSIS_FILE = "analysis_data.parquet"
+META_FILE = "analysis_meta.json"
+CONFIG_FILE = "robustness.toml"
+EXTENSIONS = ("csv", "md", "tex", "html")
+FIXED_STEMS = ("robustness_estimators", "robustness_clustered_se",
+               "robustness_manager_controls", "robustness_bootstrap", "specification_curve")
+CURVE_STEM = "specification_curve"
+
+
+class RobustnessStepError(RuntimeError):
+    """The robustness step cannot run; the message names the file and the problem."""
+
+
+# ------------------------------------------------------------------ shared by the steps
+
+
+def config_path(ctx: Context) -> Path:
+    """``config/robustness.toml`` (or ``--option robustness_config=PATH``)."""
+    return Path(ctx.options.get("robustness_config", config.CONFIG_DIR / CONFIG_FILE))
+
+
+def data_notes(study_config_path: Path) -> list[str]:
+    """The study's data note when its data are synthetic (else nothing)."""
+    study = load_study_config(study_config_path)
+    return [study.data_note] if study.synthetic and study.data_note else []
+
+
+def unavailable_variables(data_clean: Path) -> list[str]:
+    """Contract C4: variables this survey cannot provide (absent file: none)."""
+    path = Path(data_clean) / META_FILE
+    if not path.is_file():
+        return []
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RobustnessStepError(f"{path}: not valid JSON: {err}") from err
+    return [str(v) for v in meta.get("unavailable", [])]
+
+
+def unavailable_note(unavailable: list[str]) -> list[str]:
+    if not unavailable:
+        return []
+    return [f"Not available in this survey, left out: {', '.join(unavailable)}."]
+
+
+# ------------------------------------------------------------------------- the step
+
+
+def _settings(ctx: Context) -> rb.RobustnessConfig:
+    try:
+        return rb.load_robustness_config(config_path(ctx), ctx.options)
+    except rb.RobustnessError as err:
+        raise RobustnessStepError(str(err)) from err
+
+
+def inputs(ctx: Context) -> list[Path]:
+    return [ctx.paths.data_clean / ANALYSIS_FILE, ctx.paths.data_clean / META_FILE,
+            ctx.study_config_path, ctx.model_spec_path, config_path(ctx)]
+
+
+def outputs(ctx: Context) -> list[Path]:
+    stems = list(FIXED_STEMS) + [f"robustness_subsamples_{by}"
+                                 for by in _settings(ctx).subsample_by]
+    return ([ctx.paths.tables / f"{stem}.{ext}" for stem in stems for ext in EXTENSIONS]
+            + [ctx.paths.figures / f"{CURVE_STEM}.{ext}" for ext in ("pdf", "png")])
+
+
+def write_regression_exhibit(exhibit: rb.RegressionExhibit, directory: Path,
+                             extra_notes: list[str]) -> None:
+    """The comparison as a regression table (.tex/.html/.md) plus its C1 rows (.csv)."""
+    notes = [*exhibit.notes, *extra_notes]
+    if not exhibit.models:  # nothing could be estimated: say why, in the same four files
+        frame = pd.DataFrame({"Problem": list(exhibit.failures) or ["no model to estimate"]})
+        write_frame_exhibit(frame, directory, exhibit.stem, exhibit.title, notes)
+        return
+    spec = TableSpec(models=list(exhibit.models), terms=dict(exhibit.terms),
+                     title=exhibit.title, quantity="ame",
+                     dependent_variable=list(exhibit.dependent),
+                     column_labels=list(exhibit.column_labels), fit_rows=exhibit.fit_rows,
+                     notes=[*notes, STAR_LEGEND], label=f"tab:{exhibit.stem}")
+    write_regression_table(render_regression_table(exhibit.estimates, spec), directory,
+                           exhibit.stem)
+    io.write_csv(directory / f"{exhibit.stem}.csv", exhibit.estimates)
+
+
+def write_curve(curve: pd.DataFrame | None, headline: rb.Headline, ctx: Context,
+                notes: list[str], problem: str = "") -> None:
+    """The specification-curve table and figure (or both saying why there is no curve)."""
+    title = "Specification curve: international minus local AME"
+    if curve is None:
+        frame = pd.DataFrame({"Problem": [problem]})
+        write_frame_exhibit(frame, ctx.paths.tables, CURVE_STEM, title, notes)
+        write_figure(rb.placeholder_figure(f"No specification curve: {problem}"),
+                     ctx.paths.figures, CURVE_STEM)
+        return
+    summary = rb.curve_summary(curve)
+    table_notes = [
+        "Every combination of the control blocks used by the headline family's variants "
+        f"({', '.join(headline.curve_blocks)}) x estimators x outcomes; the estimate is the "
+        "AME of international minus local breadth with its delta-method "
+        f"{rb.SE_LABELS[headline.se].lower()} SE and 95% CI, sorted by the estimate "
+        "(specifications that could not be estimated last, with the error).", summary,
+        *notes]
+    write_frame_exhibit(rb.curve_table(curve, headline), ctx.paths.tables, CURVE_STEM, title,
+                        table_notes, decimals=4)
+    ok = curve[curve["problem"] == ""].reset_index(drop=True)
+    figure = rb.plot_specification_curve(
+        ok, rb.curve_indicators(ok, headline),
+        ylabel="AME, international minus local", note=" ".join([summary, *notes]))
+    write_figure(figure, ctx.paths.figures, CURVE_STEM)
+
+
+def run(ctx: Context) -> None:
+    path = ctx.paths.data_clean / ANALYSIS_FILE
+    if not path.is_file():
+        raise RobustnessStepError(f"{path}: analysis data not found (run the build step first)")
+    settings = _settings(ctx)
+    data = io.read_parquet(path)
+    unavailable = unavailable_variables(ctx.paths.data_clean)
+    headline = rb.headline_setup(load_model_spec(ctx.model_spec_path), unavailable)
+    notes = unavailable_note(unavailable) + data_notes(ctx.study_config_path)
+    if not headline.main:
+        raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "
+                                  "variable available in the analysis data")
+    tables = ctx.paths.tables
+    try:
+        for exhibit in (rb.estimator_comparison(data, headline, settings.estimators),
+                        rb.se_comparison(data, headline, settings.cluster),
+                        rb.manager_comparison(data, headline, settings.manager_block)):
+            write_regression_exhibit(exhibit, tables, notes)
+        for by in settings.subsample_by:
+            sub = rb.subsample_exhibit(data, headline, by)
+            write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes])
+        frame, result = rb.bootstrap_frame(data, headline, settings.bootstrap_reps, ctx.seed,
+                                           settings.n_jobs, settings.bootstrap_level)
+        boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
+        write_frame_exhibit(boot.frame, tables, boot.stem, boot.title, [*boot.notes, *notes],
+                            decimals=4)
+    except rb.RobustnessError as err:
+        raise RobustnessStepError(f"{path}: {err}") from err
+    try:
+        curve = rb.specification_curve(data, headline, settings.curve_estimators,
+                                       settings.n_jobs)
+    except rb.RobustnessError as err:
+        write_curve(None, headline, ctx, notes, problem=str(err))
+        return
+    write_curve(curve, headline, ctx, notes)

@@ -1,0 +1,71 @@
+"""Tables step: the regression tables of ``[tables.*]`` in the model specification.
+
+Reads output/estimates/estimates.csv and models.csv (written by the estimate step) and
+writes output/tables/<table name>.{tex,html,md}; every number shown is the estimates
+file's number, rounded for display (analysis.tables).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.context import Context
+from analysis.exhibit_specs import table_spec
+from analysis.specification import load_model_spec
+from analysis.steps import estimate
+from analysis.study_config import load_study_config
+from analysis.tables import render_regression_table, write_regression_table
+
+DESCRIPTION = ("Regression tables (Tables 2-5: logit and ordered logit coefficients, "
+               "marginal effects) in LaTeX, HTML and Markdown")
+
+FORMATS = ("tex", "html", "md")
+
+
+class TablesError(RuntimeError):
+    """The tables step cannot run; the message names the file and the problem."""
+
+
+def read_estimates(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """estimates.csv and models.csv of the estimate step (model ids and terms as text)."""
+    frames = []
+    for name in (estimate.ESTIMATES_FILE, estimate.MODELS_FILE):
+        path = ctx.paths.estimates / name
+        if not path.is_file():
+            raise TablesError(f"{path}: not found (run the estimate step first)")
+        frames.append(pd.read_csv(path, dtype={"model": str, "term": str, "terms": str,
+                                               "cluster": str, "unavailable": str},
+                                  keep_default_na=False, na_values=[""]))
+    return frames[0], frames[1]
+
+
+def data_note(ctx: Context) -> str:
+    """The study's data note when its data are synthetic, else ""."""
+    cfg = load_study_config(ctx.study_config_path, root=ctx.paths.root)
+    return cfg.data_note if cfg.synthetic and cfg.data_note else ""
+
+
+def inputs(ctx: Context) -> list[Path]:
+    folder = ctx.paths.estimates
+    return [folder / estimate.ESTIMATES_FILE, folder / estimate.MODELS_FILE,
+            estimate.meta_path(ctx), ctx.model_spec_path, ctx.study_config_path]
+
+
+def outputs(ctx: Context) -> list[Path]:
+    spec = load_model_spec(ctx.model_spec_path)
+    return [ctx.paths.tables / f"{name}.{ext}" for name in spec.tables for ext in FORMATS]
+
+
+def run(ctx: Context) -> None:
+    spec = load_model_spec(ctx.model_spec_path)
+    estimates, models = read_estimates(ctx)
+    unavailable = [str(v) for v in estimate.read_meta(estimate.meta_path(ctx))
+                   .get("unavailable", [])]
+    note = data_note(ctx)
+    for name, table in spec.tables.items():
+        layout = table_spec(spec, table, models, estimates, data_note=note,
+                            unavailable=unavailable)
+        write_regression_table(render_regression_table(estimates, layout), ctx.paths.tables,
+                               name)

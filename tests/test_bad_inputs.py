@@ -1,0 +1,410 @@
+"""A catalogue of bad inputs, each run through the real entry point (analysis.pipeline.main).
+
+Every case must end in one clear message on stderr (naming the file, and the column,
+row or value where they apply, plus what to do), a non-zero exit code, no partial outputs
+(the files of an earlier good run untouched, no temporary files left) and the raw data
+file unchanged. Data cases run on a small copy of the synthetic twin (80 records) written
+with pyreadstat (value labels and missing ranges kept); estimation cases run the estimate
+step on a tiny hand-made analysis frame with a one-family model specification.
+
+Decisions this catalogue fixes:
+- An outcome missing for everyone does not stop cleaning (the other outcome keeps the
+  firms); the model of that outcome fails with EmptyCellError naming the model (tested on
+  the estimate step with a tiny analysis frame). A sample left empty by the sample rules
+  stops cleaning.
+- A CSV that is not UTF-8 (e.g. latin-1) is refused with a clear error (file, byte
+  position); the package does not guess encodings.
+- Duplicate interview ids are an error; duplicate firm ids are resolved by the sample
+  rule (lowest interview id kept) and counted in the sample flow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from analysis import config, pipeline
+
+N_RECORDS = 80
+GOOD_STEPS = ("clean", "build", "describe", "disclosure")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def tree_state(root: Path) -> dict[str, str]:
+    """SHA-256 of every file below ``root`` except the run logs (rewritten on every run)."""
+    return {str(p.relative_to(root)): sha256(p) for p in sorted(root.rglob("*"))
+            if p.is_file() and "logs" not in p.relative_to(root).parts}
+
+
+def temp_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+
+
+def toml_string(path: Path) -> str:
+    """A TOML literal string of a path (no escapes needed)."""
+    assert "'" not in str(path)
+    return f"'{path}'"
+
+
+def write_study_config(folder: Path, data_file: Path, extra: str = "",
+                       replace: dict[str, str] | None = None) -> Path:
+    """The twin's study configuration pointing at ``data_file`` (with optional changes)."""
+    text = config.DEFAULT_STUDY_CONFIG.read_text(encoding="utf-8")
+    lines = [f"data_file = {toml_string(data_file)}" if line.startswith("data_file =")
+             else line for line in text.splitlines()]
+    text = "\n".join(lines) + "\n" + extra
+    for old, new in (replace or {}).items():
+        assert old in text
+        text = text.replace(old, new)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "study.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_sav(path: Path, frame: pd.DataFrame, meta) -> Path:
+    """Write ``frame`` as .sav with the labels and missing ranges of ``meta`` (as present)."""
+    cols = set(frame.columns)
+    pyreadstat.write_sav(
+        frame, str(path),
+        column_labels={k: v for k, v in meta.column_names_to_labels.items() if k in cols},
+        variable_value_labels={k: v for k, v in meta.variable_value_labels.items()
+                               if k in cols and pd.api.types.is_numeric_dtype(frame[k])},
+        missing_ranges={k: v for k, v in meta.missing_ranges.items()
+                        if k in cols and pd.api.types.is_numeric_dtype(frame[k])})
+    return path
+
+
+def run_main(capsys, *args: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = pipeline.main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_message(err: str, *needles: str) -> None:
+    """One message (one ``run_all:`` line, no traceback) containing every needle."""
+    assert "Traceback" not in err, err
+    assert err.count("run_all:") == 1, err
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in message:\n{err}"
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def twin() -> tuple[pd.DataFrame, object]:
+    """The first records of the synthetic twin, user-missing codes kept, and its metadata."""
+    source = config.DATA_RAW / "norway_firm_survey_2010_synthetic.sav"
+    frame, meta = pyreadstat.read_sav(str(source), user_missing=True, row_limit=N_RECORDS)
+    return frame, meta
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory, twin) -> dict[str, Path]:
+    """A successful run on a path with spaces and non-ASCII letters (the 'must work' case)."""
+    base = tmp_path_factory.mktemp("good") / "study ø æ"
+    base.mkdir()
+    raw = write_sav(base / "twin data ø.sav", *twin)
+    study = write_study_config(base / "config dir", raw)
+    root = base / "out dir ø"
+    code = pipeline.main(["--config", str(study), "--output-root", str(root),
+                          *(a for s in GOOD_STEPS for a in ("--only", s))])
+    assert code == 0
+    return {"base": base, "raw": raw, "study": study, "root": root}
+
+
+@pytest.fixture
+def case(tmp_path, good_run, twin, capsys):
+    """Run one bad data file through the pipeline over a copy of the good run's outputs."""
+
+    def run(make: Callable[[Path], Path], *, extra: str = "",
+            replace: dict[str, str] | None = None) -> str:
+        root = tmp_path / "out"
+        shutil.copytree(good_run["root"], root)
+        before = tree_state(root)
+        raw = make(tmp_path)
+        raw_sha = sha256(raw) if raw.is_file() else None
+        study = write_study_config(tmp_path / "cfg", raw, extra, replace)
+        code, _, err = run_main(capsys, "--config", study, "--output-root", root)
+        assert code != 0, err
+        assert tree_state(root) == before, "outputs of the earlier run were changed"
+        assert temp_files(root) == []
+        if raw_sha is not None:
+            assert sha256(raw) == raw_sha, "the raw data file was modified"
+        assert "What to do:" in err, err
+        return err
+
+    return run
+
+
+def modified_sav(twin, change: Callable[[pd.DataFrame], pd.DataFrame], name: str = "bad.sav"
+                 ) -> Callable[[Path], Path]:
+    frame, meta = twin
+
+    def make(folder: Path) -> Path:
+        return write_sav(folder / name, change(frame.copy()), meta)
+
+    return make
+
+
+# ----------------------------------------------------------------------- the good case
+
+
+def test_paths_with_spaces_and_non_ascii_work(good_run):
+    root = good_run["root"]
+    assert (root / "data_clean" / "survey_clean.parquet").is_file()
+    assert (root / "output" / "tables" / "table1_summary_statistics.csv").is_file()
+    assert (root / "output" / "tables" / "disclosure_report.md").is_file()
+    assert temp_files(root) == []
+
+
+# ------------------------------------------------------------------ file-level problems
+
+
+def test_missing_file(case):
+    err = case(lambda folder: folder / "no such file.sav")
+    assert_one_message(err, "no such file.sav", "not found")
+
+
+def test_empty_file(case):
+    def make(folder: Path) -> Path:
+        path = folder / "empty.sav"
+        path.write_bytes(b"")
+        return path
+
+    assert_one_message(case(make), "empty.sav", "empty (0 bytes)")
+
+
+def test_truncated_sav(case, good_run):
+    def make(folder: Path) -> Path:
+        data = good_run["raw"].read_bytes()
+        path = folder / "truncated.sav"
+        path.write_bytes(data[: len(data) // 3])
+        return path
+
+    assert_one_message(case(make), "truncated.sav", "could not be read as sav")
+
+
+def test_corrupt_dta(case, twin):
+    def make(folder: Path) -> Path:
+        path = folder / "corrupt.dta"
+        pyreadstat.write_dta(twin[0].iloc[:5], str(path))
+        data = path.read_bytes()
+        path.write_bytes(data[:200] + b"\xff" * 64)  # valid header, garbage body
+        return path
+
+    assert_one_message(case(make), "corrupt.dta", "could not be read as dta")
+
+
+def test_wrong_format_for_extension(case):
+    def make(folder: Path) -> Path:
+        path = folder / "really_a_csv.sav"
+        path.write_text("intnr,orgnr\n1,2\n", encoding="utf-8")
+        return path
+
+    assert_one_message(case(make), "really_a_csv.sav", "is not an SPSS .sav file")
+
+
+def test_csv_not_utf8_is_refused_clearly(case):
+    def make(folder: Path) -> Path:
+        path = folder / "latin1.csv"
+        path.write_bytes("intnr,orgnr,n\u00e6ring\n1,2,3\n".encode("latin-1"))
+        return path
+
+    assert_one_message(case(make), "latin1.csv", "is not UTF-8 text",
+                       "byte 0xe6 at byte position 1", "save the file as UTF-8")
+
+
+# --------------------------------------------------------------- column-level problems
+
+
+def test_required_column_missing(case, twin):
+    err = case(modified_sav(twin, lambda f: f.drop(columns=["q8_proc"])))
+    assert_one_message(err, "bad.sav", "'q8_proc'", "is not in the data file")
+
+
+def test_text_in_numeric_column(case, twin):
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        emp = frame["q1_emp"].map(lambda v: f"{v:.0f}").astype(object)
+        emp.iloc[6] = "many"
+        return frame.assign(q1_emp=emp)
+
+    err = case(modified_sav(twin, change))
+    intnr = f"intnr={twin[0]['intnr'].iloc[6]:.0f}"
+    assert_one_message(err, "bad.sav", "'q1_emp'", "'many'", "record 7", intnr)
+
+
+def test_code_outside_valid_set(case, twin):
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[3, "region"] = 6
+        return frame
+
+    err = case(modified_sav(twin, change))
+    assert_one_message(err, "bad.sav", "'region'", "value 6", "record 4")
+
+
+def test_undeclared_missing_code(case, twin):
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[10, "q6_prod"] = 7
+        return frame
+
+    err = case(modified_sav(twin, change))
+    assert_one_message(err, "'q6_prod'", "value 7", "record 11",
+                       "nor a declared missing code (8 = dont_know; 9 = refused)")
+
+
+def test_duplicate_interview_ids(case, twin):
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[5, "intnr"] = frame.loc[4, "intnr"]
+        return frame
+
+    duplicate = f"duplicate id {twin[0]['intnr'].iloc[4]:.0f}"
+    assert_one_message(case(modified_sav(twin, change)), "'intnr'", duplicate, "record 5")
+
+
+def test_bad_disclosure_setting(case, twin):
+    err = case(modified_sav(twin, lambda f: f), extra="\n[disclosure]\nmin_cell_count = 0\n")
+    assert_one_message(err, "study.toml", "disclosure.min_cell_count")
+
+
+def test_output_folder_cannot_be_written(tmp_path, good_run, capsys):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    raw_sha = sha256(good_run["raw"])
+    code, _, err = run_main(capsys, "--config", good_run["study"], "--output-root",
+                            blocker / "out")
+    assert code != 0
+    assert_one_message(err, str(blocker / "out" / "data_clean"), "cannot write",
+                       "--output-root")
+    assert blocker.read_text() == "not a folder"
+    assert sha256(good_run["raw"]) == raw_sha
+
+
+# ------------------------------------------------------------------ estimation problems
+
+TINY_SPEC = """
+[defaults]
+estimator = "{estimator}"
+se = "robust"
+
+[blocks.main]
+label = "Main"
+display = "coefficients"
+variables = {variables}
+
+[outcomes]
+product = "Product innovation"
+
+[families.tiny]
+description = "one model"
+estimator = "{estimator}"
+outcomes = ["product"]
+main = ["main"]
+variants = {{ base = [] }}
+"""
+
+
+def tiny_frame(n: int = 60, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = rng.normal(size=n)
+    y = (x1 + rng.normal(size=n) > 0).astype("int64")
+    return pd.DataFrame({"firm_id": np.arange(1, n + 1), "product": pd.array(y, dtype="Int64"),
+                         "x1": x1, "x2": x2})
+
+
+@pytest.fixture
+def estimate_case(tmp_path, capsys):
+    """Run the estimate step on a tiny analysis frame; check it fails and writes nothing."""
+
+    def run(frame: pd.DataFrame, variables: tuple[str, ...] = ("x1", "x2"),
+            estimator: str = "logit") -> str:
+        root = tmp_path / "est out"
+        (root / "data_clean").mkdir(parents=True)
+        data = root / "data_clean" / "analysis_data.parquet"
+        frame.to_parquet(data)
+        data_sha = sha256(data)
+        spec = tmp_path / "models.toml"
+        spec.write_text(TINY_SPEC.format(estimator=estimator, variables=list(variables)),
+                        encoding="utf-8")
+        code, _, err = run_main(capsys, "--models", spec, "--output-root", root,
+                                "--only", "estimate")
+        assert code != 0, err
+        assert not (root / "output" / "estimates").exists() or not any(
+            (root / "output" / "estimates").iterdir())
+        assert temp_files(root) == []
+        assert sha256(data) == data_sha
+        assert "What to do:" in err, err
+        return err
+
+    return run
+
+
+def test_outcome_missing_for_everyone(estimate_case):
+    frame = tiny_frame().assign(product=pd.array([pd.NA] * 60, dtype="Int64"))
+    err = estimate_case(frame)
+    # EmptyCellError (its hint) naming the model and the outcome
+    assert_one_message(err, "model 'tiny__product__base'", "'product'", "no usable observations")
+
+
+def test_empty_subsample_after_listwise_deletion(estimate_case):
+    err = estimate_case(tiny_frame().assign(x2=np.nan))
+    assert_one_message(err, "model 'tiny__product__base'", "no observations left", "'x2'")
+
+
+def test_everyone_screened_out(case, twin):
+    err = case(modified_sav(twin, lambda f: f.assign(q1_emp=3.0)))
+    assert_one_message(err, "bad.sav", "no record is left", f"screen_out: {N_RECORDS}")
+
+
+def test_constant_regressor(estimate_case):
+    err = estimate_case(tiny_frame().assign(x2=1.0))
+    assert_one_message(err, "model 'tiny__product__base'", "x2")
+
+
+def test_perfect_separation(estimate_case):
+    frame = tiny_frame()
+    frame["x2"] = (frame["product"] == 1).astype(float)
+    err = estimate_case(frame)
+    assert_one_message(err, "model 'tiny__product__base'", "'x2'", "predicts success perfectly")
+
+
+def test_collinear_dummy(estimate_case):
+    frame = tiny_frame()
+    frame["d_a"] = (frame["x1"] > 0).astype(float)
+    frame["d_b"] = 1.0 - frame["d_a"]  # d_a + d_b = constant
+    err = estimate_case(frame, variables=("x1", "d_a", "d_b"))
+    assert_one_message(err, "model 'tiny__product__base'", "d_b")
+
+
+def test_unknown_variable_in_specification(estimate_case):
+    err = estimate_case(tiny_frame(), variables=("x1", "x_unknown"))
+    assert_one_message(err, "models.toml", "x_unknown")
+
+
+def test_unknown_estimator(estimate_case):
+    err = estimate_case(tiny_frame(), estimator="tobit")
+    assert_one_message(err, "models.toml", "tobit")
+
+
+def test_non_convergence():
+    """Not reachable from the specification (no iteration option): the layer's error."""
+    from analysis.estimation import ConvergenceError, fit_model
+
+    with pytest.raises(ConvergenceError, match="model 'm1'.*did not converge in 1 iter"):
+        fit_model(tiny_frame(), "product", ["x1", "x2"], model_id="m1", max_iter=1)

@@ -1,0 +1,101 @@
+"""Smoke test of bench/run_benchmark.py: it runs and writes the expected rows.
+
+No timing is asserted (timings belong in bench/results/, not in tests). The real run covers
+the estimation measurements at two small sizes (each in its own child process); the
+pipeline and bootstrap sections, which take minutes, are checked through the reporting
+functions on a report of the same shape.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "bench" / "run_benchmark.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("run_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_quick_estimation_run_writes_table_and_json(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--skip", "pipeline", "--skip", "bootstrap",
+         "--sizes", "1604,20000", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((tmp_path / "quick.json").read_text())
+    rows = {(r["n"], r["path"]): r for r in report["estimation"]}
+    assert set(rows) == {(n, p) for n in (1604, 20000)
+                         for p in ("reference", "pipeline", "statsmodels")}
+    for row in rows.values():
+        assert "error" not in row, row
+        assert row["seconds"] > 0 and row["peak_mb"] >= row["baseline_mb"] > 0
+    # The pipeline and statsmodels paths estimate the same AME with the same SE.
+    for n in (1604, 20000):
+        ours, ref = rows[(n, "pipeline")], rows[(n, "statsmodels")]
+        assert ours["first_ame"] == pytest.approx(ref["first_ame"], rel=1e-6)
+        assert ours["first_ame_se"] == pytest.approx(ref["first_ame_se"], rel=1e-6)
+        assert rows[(n, "reference")]["time_ratio"] == 1.0
+    table = (tmp_path / "quick.md").read_text()
+    assert "## Estimation layer" in table and "## Targets (issue 7)" in table
+    assert table.count("| 20,000 |") == 3 and table.count("| 1,604 |") == 3
+    assert report["machine"]["cores"] >= 1 and report["machine"]["python"]
+
+
+def test_statsmodels_is_skipped_at_one_million_without_the_flag(bench, monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench, "run_child",
+                        lambda task: calls.append(task) or {"seconds": 1.0, "peak_mb": 10.0})
+    rows = bench.measure_estimation([1_000_000], with_sm_1m=False)
+    assert [r["path"] for r in rows] == ["reference", "pipeline", "statsmodels"]
+    assert rows[2]["skipped"] == "skipped (memory)"
+    assert [t["path"] for t in calls] == ["reference", "pipeline"]
+
+
+def _report(rerun_s: float, identical: bool) -> dict:
+    run = {"seconds": rerun_s, "peak_mb": 250.0, "returncode": 0, "last_line": "",
+           "steps_ran": []}
+    return {
+        "mode": "quick", "command": "x", "total_s": 1.0,
+        "machine": {"date": "d", "cpu": "c", "cores": 2, "ram_gb": 1.0, "os": "o",
+                    "python": "3", "packages": {"numpy": "2"}},
+        "pipeline": {"imports": [], "import_s": 4.0, "import_baseline_mb": 200.0,
+                     "cold": {**run, "seconds": 6.0}, "reruns": [run], "rerun_s": rerun_s},
+        "estimation": [{"n": 10, "path": "pipeline", "seconds": 3.0, "time_ratio": 1.2,
+                        "peak_mb": 3000.0, "baseline_mb": 100.0, "data_mb": 1.0}],
+        "bootstrap": {"reps": 19, "identical_across_workers": identical, "runs": [
+            {"path": "project", "workers": 2, "seconds": 1.0, "peak_mb": 1.0,
+             "ratio_to_statsmodels": 0.1, "failed": 0},
+            {"path": "statsmodels loop", "workers": 1, "seconds": 10.0, "peak_mb": 1.0,
+             "ratio_to_statsmodels": 1.0, "failed": 0}]},
+    }
+
+
+@pytest.mark.parametrize(("rerun_s", "identical"), [(0.5, True), (2.0, False)])
+def test_targets_and_table_rows(bench, rerun_s, identical):
+    report = _report(rerun_s, identical)
+    targets = {t["target"].split(" ")[0]: t["met"] for t in bench.evaluate_targets(report)}
+    met = {t["target"]: t["met"] for t in bench.evaluate_targets(report)}
+    assert met["rerun with nothing changed < 1.5 s"] is (rerun_s < 1.5)
+    assert met["bootstrap results identical for 1 and 2 workers"] is identical
+    assert met["cold replication <= 2.0x package import time"] is True  # 6 s / 4 s
+    assert met["estimation at 10 firms peak memory < 2 GB"] is False  # 3000 MB
+    assert len(targets) >= 4
+    report["targets"] = bench.evaluate_targets(report)
+    table = bench.markdown(report)
+    for heading in ("## Full default replication", "## Estimation layer",
+                    "## Bootstrap of the breadth AMEs"):
+        assert heading in table
+    assert "| rerun 1 (nothing changed) |" in table and "| statsmodels loop | 1 |" in table

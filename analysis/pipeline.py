@@ -275,8 +275,12 @@ def input_digests(inputs: Sequence[Path], hasher: FileHasher) -> dict[str, str]:
 
 
 def step_stamp(key: str, digests: dict[str, str]) -> str:
-    """The step's stamp: its key plus the path and content of each input."""
-    return digest([key, *(f"{path}={sha}" for path, sha in digests.items())])
+    """The step's stamp: its key plus the path and content of each input.
+
+    Inputs are sorted by path: the record is saved as JSON with sorted keys, so the stamp
+    must not depend on the order in which ``inputs(ctx)`` listed them.
+    """
+    return digest([key, *(f"{path}={sha}" for path, sha in sorted(digests.items()))])
 
 
 def declared_paths(step: Step, kind: str, value: object, ctx: Context) -> list[Path]:

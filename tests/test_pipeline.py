@@ -220,6 +220,16 @@ def test_rerun_with_nothing_changed_skips_every_step(project):
     assert [s["status"] for s in project.run_log()["steps"]] == ["skipped"] * 3
 
 
+def test_inputs_listed_out_of_path_order_still_skip(project):
+    # The stamp record is saved with sorted keys; the order inputs(ctx) uses must not matter.
+    project.add_step("z", [str(project.raw_c), str(project.raw_a)])
+    assert project.main()[0] == 0
+    project.calls()
+    code, out, _ = project.main()
+    assert code == 0 and project.calls() == []
+    assert "skipped (unchanged)" in out
+
+
 def test_skipping_imports_neither_the_steps_nor_pandas(project):
     project.main()
     assert project.calls() == ["a", "b", "c"]

@@ -150,7 +150,6 @@ def test_predictions_for_the_headline_models(run):
     assert sorted(set(preds["model"])) == ["fam__y2__full", "fam__y__full"]
     assert preds[preds["model"] == "fam__y__full"]["value"].tolist() == list(range(8))
     assert (preds["variable"] == "x1").all()
-    assert preds["prediction"].is_monotonic_increasing is not None
     first = preds[preds["model"] == "fam__y__full"]["prediction"].to_numpy()
     assert np.all(np.diff(first) > 0)  # positive true effect of x1
 
@@ -272,3 +271,25 @@ def test_dummy_parameters_are_accepted(tmp_path):
     entry = {**WALD, "terms": {"sector[b]": 1, "sector[c]": -1}}
     parsed = parse_model_spec({**RAW, "tests": [entry]}, tmp_path / "m.toml")
     assert parsed.tests[0].parameters == ("sector[b]", "sector[c]")
+
+
+# ------------------------------------------------------------------ table layouts
+
+
+def test_table_layout_follows_blocks_and_records_unavailable(tmp_path):
+    from analysis.exhibit_specs import table_spec
+
+    raw = {**RAW, "labels": {"x1": "Breadth one"},
+           "tables": {"t": {"title": "T", "families": ["fam"], "quantity": "coef"}}}
+    spec = parse_model_spec(raw, tmp_path / "m.toml")
+    run = est.estimate_all(make_frame(), spec, unavailable=["z"])
+    layout = table_spec(spec, spec.tables["t"], run.model_table, run.estimates,
+                        data_note="Synthetic!", unavailable=["z"])
+    assert layout.models == ["fam__y__base", "fam__y__full", "fam__y2__base", "fam__y2__full"]
+    assert layout.terms == {"x1": "Breadth one", "x2": "x2", "const": "const"}
+    # firm block's only variable is unavailable: "No" everywhere; indicator block: Yes
+    assert layout.control_rows == {
+        "firm": dict.fromkeys(layout.models, False), "cat": dict.fromkeys(layout.models, True)}
+    assert any("Not available" in n and "(z)" in n for n in layout.notes)
+    assert layout.notes[-1] == "Synthetic!"
+    assert layout.column_labels == ["Base", "Full"] * 2

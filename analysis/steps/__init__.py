@@ -18,5 +18,8 @@ STEPS: list[tuple[str, str]] = [
     ("estimate", "analysis.steps.estimate"),
     ("tables", "analysis.steps.tables"),
     ("figures", "analysis.steps.figures"),
+    ("robustness", "analysis.steps.robustness"),
+    ("claims", "analysis.steps.claims"),
+    ("compare", "analysis.steps.compare"),
     ("disclosure", "analysis.steps.disclosure"),
 ]

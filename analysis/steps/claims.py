@@ -1,0 +1,56 @@
+"""Step: the claims report, each headline claim tested on the estimates file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.claims import ClaimContext, evaluate_claims
+from analysis.context import Context
+from analysis.frame_exhibits import write_frame_exhibit
+from analysis.specification import load_model_spec
+from analysis.steps import estimate
+from analysis.study_config import load_study_config
+
+DESCRIPTION = "Claims report: each headline claim of the papers tested on the estimates"
+STEM = "claims_report"
+FORMATS = ("csv", "md", "tex", "html")
+
+
+def inputs(ctx: Context) -> list[Path]:
+    return [ctx.paths.estimates / estimate.ESTIMATES_FILE, ctx.model_spec_path,
+            ctx.study_config_path]
+
+
+def outputs(ctx: Context) -> list[Path]:
+    return [ctx.paths.tables / f"{STEM}.{ext}" for ext in FORMATS]
+
+
+def claim_context(ctx: Context) -> ClaimContext:
+    """The headline family, variant and terms named in ``[headline]`` of the model spec."""
+    headline = load_model_spec(ctx.model_spec_path).headline
+    return ClaimContext(
+        headline_family=headline.get("family", "breadth"),
+        headline_variant=headline.get("variant", "manager"),
+        local=headline.get("local", "breadth_local"),
+        international=headline.get("international", "breadth_international"),
+    )
+
+
+def run(ctx: Context) -> None:
+    import pandas as pd
+
+    estimates = pd.read_csv(ctx.paths.estimates / estimate.ESTIMATES_FILE)
+    report = evaluate_claims(estimates, claim_context(ctx))
+    cfg = load_study_config(ctx.study_config_path)
+    notes = [
+        "Each verdict follows from the rows of output/estimates/estimates.csv named in the "
+        "models column (coefficients and [[tests]] of config/models.toml); significance at "
+        "the 5% level with the standard errors of the models.",
+        "Claims as summarised in STUDY.md section 5 (Fitjar and Rodriguez-Pose 2011, 2013).",
+    ]
+    if cfg.synthetic and cfg.data_note:
+        notes.append(cfg.data_note + " A verdict here describes the synthetic draw, not the "
+                     "paper.")
+    write_frame_exhibit(report, ctx.paths.tables, STEM,
+                        "Claims report: do this run's estimates support the papers' claims?",
+                        notes)

@@ -1,0 +1,114 @@
+"""Claims report and published-number comparison: verdicts follow from the numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.claims import MIXED, NOT_SUPPORTED, SUPPORTED, evaluate_claims
+from analysis.compare import PublishedFileError, check_published, compare_published
+
+OUTCOMES = ("product", "process", "new_to_market")
+
+
+def row(family, outcome, quantity, term, estimate, p, lo=None, hi=None):
+    return {"model": f"{family}__{outcome}__manager", "outcome": outcome, "quantity": quantity,
+            "term": term, "estimate": estimate, "std_error": 0.05, "p_value": p,
+            "ci_lower": lo, "ci_upper": hi}
+
+
+def paper_like() -> pd.DataFrame:
+    """Estimates shaped like the papers' findings: every claim holds."""
+    rows = []
+    for o in OUTCOMES:
+        rows += [row("breadth", o, "coef", "breadth_local", 0.06, 0.40),
+                 row("breadth", o, "coef", "breadth_national", 0.07, 0.30),
+                 row("breadth", o, "coef", "breadth_international", 0.24, 0.001),
+                 row("breadth", o, "test", "international_over_local", 4.0, 0.2, 1.5, 6.5),
+                 row("breadth", o, "test", "international_equals_local", 0.18, 0.01)]
+    for o in ("product", "process"):
+        rows += [row("modes", o, "coef", "dui_supply_regional", 0.1, 0.3),
+                 row("modes", o, "coef", "dui_supply_extra", 0.4, 0.001),
+                 row("modes", o, "coef", "dui_competitors_regional", 0.0, 0.9),
+                 row("modes", o, "coef", "dui_competitors_extra", -0.1, 0.4),
+                 row("modes", o, "coef", "sti_regional", 0.1, 0.3),
+                 row("modes", o, "coef", "sti_extra", 0.3, 0.01),
+                 row("modes", o, "test", "dui_extra_equals_regional", 0.3, 0.02)]
+    return pd.DataFrame(rows)
+
+
+def verdicts(frame: pd.DataFrame) -> list[str]:
+    return evaluate_claims(frame)["verdict"].tolist()
+
+
+def test_paper_like_estimates_support_every_claim() -> None:
+    assert verdicts(paper_like()) == [SUPPORTED] * 6
+
+
+def test_a_significant_local_effect_flips_claim_one() -> None:
+    frame = paper_like()
+    local = (frame["term"] == "breadth_local") & (frame["quantity"] == "coef")
+    frame.loc[local & (frame["outcome"] == "process"), "p_value"] = 0.01
+    assert verdicts(frame)[0] == MIXED
+    frame.loc[local, "p_value"] = 0.01
+    assert verdicts(frame)[0] == NOT_SUPPORTED
+
+
+def test_ratio_claim_needs_four_inside_the_interval() -> None:
+    frame = paper_like()
+    ratio = frame["term"] == "international_over_local"
+    frame.loc[ratio, "ci_upper"] = 3.5
+    assert verdicts(frame)[3] == NOT_SUPPORTED
+
+
+def test_significant_competitors_break_claim_five() -> None:
+    frame = paper_like()
+    frame.loc[frame["term"] == "dui_competitors_extra", ["estimate", "p_value"]] = [0.3, 0.01]
+    assert verdicts(frame)[4] == NOT_SUPPORTED
+
+
+def test_missing_rows_make_a_claim_not_testable_not_a_crash() -> None:
+    frame = paper_like()
+    frame = frame[~frame["term"].str.contains("local")]
+    report = evaluate_claims(frame)
+    assert report["verdict"][0].startswith("not testable") and "breadth_local" in \
+        report["verdict"][0]
+    assert report["verdict"][2] == SUPPORTED
+
+
+def test_evidence_quotes_the_numbers_and_models() -> None:
+    report = evaluate_claims(paper_like())
+    assert "p = 0.400" in report["evidence"][0]
+    assert "breadth__product__manager" in report["models"][0]
+
+
+def published(**overrides) -> pd.DataFrame:
+    base = {"table": ["T3"], "model": ["breadth__product__manager"], "quantity": ["coef"],
+            "term": ["breadth_international"], "published_estimate": [0.241],
+            "published_std_error": [0.05], "published_decimals": [3], "source": ["p. 9"],
+            "note": [""]}
+    base.update(overrides)
+    return pd.DataFrame(base)
+
+
+def test_comparison_flags_differences_beyond_printed_precision() -> None:
+    ours = paper_like()
+    ours.loc[ours["term"] == "breadth_international", "estimate"] = 0.2414
+    result = compare_published(check_published(published(), "p.csv"), ours)
+    assert result["status"].tolist() == ["matches at printed precision"]
+    ours.loc[ours["term"] == "breadth_international", "estimate"] = 0.2416
+    result = compare_published(check_published(published(), "p.csv"), ours)
+    assert result["status"].tolist() == ["differs"]
+
+
+def test_comparison_reports_rows_absent_from_this_run() -> None:
+    result = compare_published(check_published(published(term=["nope"]), "p.csv"),
+                               paper_like())
+    assert result["status"].tolist() == ["not in this run's estimates"]
+
+
+def test_malformed_published_file_names_row_and_column() -> None:
+    with pytest.raises(PublishedFileError, match=r"p.csv: row 2, column 'published_estimate'"):
+        check_published(published(published_estimate=["0.2x"]), "p.csv")
+    with pytest.raises(PublishedFileError, match="missing column"):
+        check_published(pd.DataFrame({"table": []}), "p.csv")

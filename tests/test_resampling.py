@@ -1,0 +1,166 @@
+"""Tests of analysis.resampling: seeded, worker-independent parallel bootstrap."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from analysis import resampling
+from analysis.estimation import EmptyCellError
+from analysis.resampling import BootstrapError, BootstrapResult
+
+DATA = np.arange(10.0) ** 2  # a fixed sample whose resampled mean varies a lot
+
+
+def mean_of_resample(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
+    """Module-level (picklable) statistic: mean and max of one pairs resample."""
+    draw = values[resampling.resample_indices(rng, values.size)]
+    return np.array([draw.mean(), draw.max()])
+
+
+def failing_on_odd_first_draw(rng: np.random.Generator) -> np.ndarray:
+    """Raises a tolerated estimation error when the first uniform draw is below 0.5."""
+    u = rng.random()
+    if u < 0.5:
+        raise EmptyCellError("boot", f"no variation (u={u:.3f})")
+    return np.array([u])
+
+
+def wrong_shape(rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(3)
+
+
+def raises_type_error(rng: np.random.Generator) -> np.ndarray:
+    raise TypeError("not an estimation problem")
+
+
+STAT = functools.partial(mean_of_resample, values=DATA)
+
+
+def test_replication_rng_is_the_spawned_child_of_the_seed():
+    children = np.random.SeedSequence(123).spawn(5)
+    for r, child in enumerate(children):
+        expected = np.random.default_rng(child).random(4)
+        np.testing.assert_array_equal(resampling.replication_rng(123, r).random(4), expected)
+
+
+def test_replication_rng_differs_across_replications_and_seeds():
+    a = resampling.replication_rng(1, 0).random(3)
+    assert not np.array_equal(a, resampling.replication_rng(1, 1).random(3))
+    assert not np.array_equal(a, resampling.replication_rng(2, 0).random(3))
+
+
+def test_resample_indices_draws_n_rows_with_replacement():
+    idx = resampling.resample_indices(np.random.default_rng(0), 50)
+    assert idx.shape == (50,)
+    assert idx.min() >= 0 and idx.max() < 50
+    assert len(np.unique(idx)) < 50  # with replacement: repeats (prob. of none ~ 1e-20)
+
+
+def test_chunks_cover_every_replication_once_in_order():
+    parts = resampling.chunks(53, 25)
+    assert [len(p) for p in parts] == [25, 25, 3]
+    assert [r for p in parts for r in p] == list(range(53))
+    assert resampling.chunks(0, 25) == []
+
+
+def test_results_identical_for_one_and_two_workers():
+    one = resampling.run_bootstrap(STAT, ["mean", "max"], 9, seed=7, n_jobs=1, chunk_size=2)
+    two = resampling.run_bootstrap(STAT, ["mean", "max"], 9, seed=7, n_jobs=2, chunk_size=2)
+    np.testing.assert_array_equal(one.replicates, two.replicates)
+    assert one.errors == two.errors
+    assert one.replicates.shape == (9, 2)
+    assert np.isfinite(one.replicates).all()
+
+
+def test_results_do_not_depend_on_chunking():
+    reference = resampling.run_bootstrap(STAT, ["mean", "max"], 11, seed=3, n_jobs=1,
+                                         chunk_size=25)
+    for size in (1, 4):
+        other = resampling.run_bootstrap(STAT, ["mean", "max"], 11, seed=3, n_jobs=1,
+                                         chunk_size=size)
+        np.testing.assert_array_equal(reference.replicates, other.replicates)
+
+
+def test_replication_draw_independent_of_order_and_worker_assignment():
+    # Replication r computed alone, in reverse order, or inside a block of others: same draw.
+    forward = resampling._run_chunk(STAT, 5, range(6), (EmptyCellError,))
+    backward = resampling._run_chunk(STAT, 5, range(5, -1, -1), (EmptyCellError,))[::-1]
+    alone = [resampling._run_chunk(STAT, 5, [r], (EmptyCellError,))[0] for r in range(6)]
+    for (a, _), (b, _), (c, _) in zip(forward, backward, alone, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    # And each row is exactly the statistic under its own replication generator.
+    result = resampling.run_bootstrap(STAT, ["mean", "max"], 6, seed=5, n_jobs=1)
+    for r in range(6):
+        np.testing.assert_array_equal(result.replicates[r],
+                                      STAT(resampling.replication_rng(5, r)))
+
+
+def test_different_seed_gives_different_draws():
+    a = resampling.run_bootstrap(STAT, ["mean", "max"], 9, seed=1, n_jobs=1)
+    b = resampling.run_bootstrap(STAT, ["mean", "max"], 9, seed=2, n_jobs=1)
+    assert not np.array_equal(a.replicates[:, 0], b.replicates[:, 0])
+    assert a.seed == 1 and b.seed == 2
+
+
+def test_tolerated_errors_are_recorded_by_name_and_kept_as_nan_rows():
+    result = resampling.run_bootstrap(failing_on_odd_first_draw, ["u"], 20, seed=11, n_jobs=1)
+    expected_fail = [resampling.replication_rng(11, r).random() < 0.5 for r in range(20)]
+    assert 0 < sum(expected_fail) < 20  # the seed exercises both branches
+    assert [bool(e) for e in result.errors] == expected_fail
+    assert np.isnan(result.replicates[expected_fail, 0]).all()
+    assert np.isfinite(result.replicates[[not f for f in expected_fail], 0]).all()
+    assert all(e.startswith("EmptyCellError: model 'boot': no variation")
+               for e in result.errors if e)
+    assert result.failed == sum(expected_fail)
+    summary = result.failure_summary()
+    assert summary.startswith(f"{sum(expected_fail)} of 20 bootstrap replications")
+    assert "EmptyCellError" in summary
+
+
+def test_untolerated_errors_propagate():
+    with pytest.raises(TypeError, match="not an estimation problem"):
+        resampling.run_bootstrap(raises_type_error, ["x"], 3, seed=0, n_jobs=1)
+
+
+def test_bad_settings_and_shapes_raise_bootstrap_error():
+    with pytest.raises(BootstrapError, match="at least 2"):
+        resampling.run_bootstrap(STAT, ["mean", "max"], 1, seed=0, n_jobs=1)
+    with pytest.raises(BootstrapError, match="n_jobs = 0"):
+        resampling.run_bootstrap(STAT, ["mean", "max"], 3, seed=0, n_jobs=0)
+    with pytest.raises(BootstrapError, match=r"shape \(3,\)"):
+        resampling.run_bootstrap(wrong_shape, ["a", "b"], 3, seed=0, n_jobs=1)
+
+
+def test_intervals_from_known_replicates_skip_failed_rows():
+    reps = np.array([[1.0, 10.0], [2.0, 20.0], [np.nan, np.nan], [3.0, 30.0], [4.0, 40.0]])
+    result = BootstrapResult(names=("a", "b"), replicates=reps,
+                             errors=("", "", "EmptyCellError: x", "", ""), seed=0)
+    table = resampling.bootstrap_intervals(result, [2.5, 25.0], level=0.5)
+    assert list(table.columns) == resampling.INTERVAL_COLUMNS
+    ok = reps[[0, 1, 3, 4]]
+    np.testing.assert_allclose(table["boot_se"], ok.std(axis=0, ddof=1))
+    np.testing.assert_allclose(table["percentile_lower"], [1.75, 17.5])
+    np.testing.assert_allclose(table["percentile_upper"], [3.25, 32.5])
+    z = 0.6744897501960817  # norm.ppf(0.75)
+    np.testing.assert_allclose(table["normal_lower"], [2.5, 25.0] - z * ok.std(axis=0, ddof=1))
+    assert table["replications"].tolist() == [4, 4]
+    assert table["failed"].tolist() == [1, 1]
+
+
+def test_intervals_need_two_successes_and_matching_estimates():
+    reps = np.array([[1.0], [np.nan], [np.nan]])
+    result = BootstrapResult(names=("a",), replicates=reps, errors=("", "E: x", "E: y"), seed=0)
+    with pytest.raises(BootstrapError, match="only 1 of 3"):
+        resampling.bootstrap_intervals(result, [1.0])
+    with pytest.raises(BootstrapError, match="2 point estimates for 1"):
+        resampling.bootstrap_intervals(result, [1.0, 2.0])
+
+
+def test_effective_jobs():
+    assert resampling.effective_jobs(3) == 3
+    assert resampling.effective_jobs(-1) >= 1
+    assert resampling.effective_jobs(-1000) == 1

@@ -36,7 +36,8 @@ def tree_digest(*folders: Path) -> dict[str, str]:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("cis_like")
     default_before = tree_digest(config.DATA_CLEAN, config.OUTPUT / "tables")
-    code = pipeline.main(["--config", str(STUDY), "--output-root", str(base)])
+    code = pipeline.main(["--config", str(STUDY), "--output-root", str(base),
+                          "--option", "bootstrap_reps=19"])
     assert code == 0, (f"pipeline failed on the example (exit {code}); see "
                        f"{base / 'output' / 'logs' / 'run_log.md'}")
     assert tree_digest(config.DATA_CLEAN, config.OUTPUT / "tables") == default_before

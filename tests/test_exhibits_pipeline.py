@@ -1,7 +1,7 @@
 """The pipeline from the raw twin to the regression tables and figures, checked end to end.
 
-One run of clean -> build -> describe -> estimate -> tables -> figures in a temporary
-folder per session; every number printed in Tables 2-5 is compared with estimates.csv, the
+The session's one run of the whole pipeline in a temporary folder (tests/conftest.py);
+every number printed in Tables 2-5 is compared with estimates.csv, the
 LaTeX is compiled, and an extender's one-line edit of the specification adds a row.
 """
 
@@ -35,10 +35,9 @@ def run_pipeline(root: Path, steps: list[str], models: Path = config.DEFAULT_MOD
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("pipeline")
-    run_pipeline(base, STEPS)
-    return base
+def root(full_run) -> Path:
+    """The session's end-to-end run of every step (tests/conftest.py)."""
+    return full_run
 
 
 def read_outputs(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

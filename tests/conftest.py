@@ -1,0 +1,23 @@
+"""Shared fixtures: one end-to-end run of the whole pipeline per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis import pipeline
+
+#: Bootstrap replications in the test run (the shipped default is 999): the exhibits are
+#: the same files, only the intervals are noisier.
+TEST_BOOTSTRAP_REPS = 19
+
+
+@pytest.fixture(scope="session")
+def full_run(tmp_path_factory) -> Path:
+    """The whole default replication, every step, in a temporary folder; its root."""
+    base = tmp_path_factory.mktemp("full_run")
+    code = pipeline.main(["--output-root", str(base), "--force",
+                          "--option", f"bootstrap_reps={TEST_BOOTSTRAP_REPS}"])
+    assert code == 0, "the full pipeline failed in the test run"
+    return base

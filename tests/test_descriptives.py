@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from latex import compile_latex, require_pdflatex
 
 from analysis import config, io
 from analysis import descriptives as d
@@ -253,10 +251,7 @@ def test_exhibits_carry_the_data_note_and_the_weighting():
 
 
 def test_latex_exhibits_compile_with_booktabs(tmp_path):
-    if shutil.which("pdflatex") is None:
-        if os.environ.get("GLOCAL_ALLOW_NO_LATEX") == "1":
-            pytest.skip("pdflatex not on PATH (GLOCAL_ALLOW_NO_LATEX=1)")
-        pytest.fail("pdflatex is not on PATH; install TeX Live or set GLOCAL_ALLOW_NO_LATEX=1")
+    require_pdflatex()
     clean = synthetic_clean(80)
     analysis = v.build_analysis_data(clean, survey_year=2010)
     stems = []
@@ -268,16 +263,7 @@ def test_latex_exhibits_compile_with_booktabs(tmp_path):
     write_frame_exhibit(counts, tmp_path, "missing_data_policy", "Policy",
                         list(v.MISSING_DATA_POLICY.values()))
     stems.append("missing_data_policy")
-    body = "\n".join(rf"\input{{{s}.tex}}\clearpage" for s in stems)
-    (tmp_path / "doc.tex").write_text(
-        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n"
-        "\\usepackage[margin=1cm,landscape]{geometry}\n\\begin{document}\n" + body
-        + "\n\\end{document}\n", encoding="utf-8")
-    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                             "doc.tex"], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert (tmp_path / "doc.pdf").is_file()
+    compile_latex([rf"\input{{{s}.tex}}" for s in stems], tmp_path)
 
 
 # ------------------------------------------------------------------------------ the twin

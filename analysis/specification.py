@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -378,3 +378,33 @@ def check_against_data(spec: ModelSpec, models: Sequence[ModelDef], columns: Ite
                     "in the analysis data set (check the spelling, or add it in "
                     "analysis/variables.py)"
                 )
+
+
+def with_substitutes(spec: ModelSpec, substitutes: dict[str, str],
+                     unavailable: Iterable[str] = ()) -> ModelSpec:
+    """The spec with each unavailable variable replaced by its stand-in (contract C4).
+
+    A survey that records only "domestic" and "abroad" has no city-region scale; the build
+    step then names stand-ins (e.g. ``breadth_domestic`` for ``breadth_local``). They replace
+    the originals in the blocks, the ``[[tests]]`` and the headline, so every model, table,
+    test and claim compares what the survey can measure. Variables without a stand-in stay
+    and are dropped later as unavailable.
+    """
+    missing = set(unavailable)
+    swap = {old: new for old, new in substitutes.items() if old in missing and new}
+    if not swap:
+        return spec
+
+    def rename(name: str) -> str:
+        return swap.get(name, name)
+
+    blocks = {name: replace(block, variables=tuple(dict.fromkeys(
+        rename(v) for v in block.variables))) for name, block in spec.blocks.items()}
+    tests = tuple(replace(test, terms={rename(t): w for t, w in test.terms.items()},
+                          numerator=rename(test.numerator),
+                          denominator=rename(test.denominator)) for test in spec.tests)
+    headline = {key: rename(value) for key, value in spec.headline.items()}
+    labels = dict(spec.labels)
+    for old, new in swap.items():
+        labels.setdefault(new, f"{labels.get(old, old)} [stand-in: {new}]")
+    return replace(spec, blocks=blocks, tests=tests, headline=headline, labels=labels)

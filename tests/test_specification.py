@@ -102,3 +102,20 @@ def test_design_expands_categoricals_with_first_level_as_base() -> None:
 def test_design_rejects_unknown_variable() -> None:
     with pytest.raises(DesignError, match="'z'"):
         build_design(pd.DataFrame({"x": [1.0]}), ["z"])
+
+
+def test_stand_ins_replace_unavailable_variables_everywhere() -> None:
+    from analysis.specification import with_substitutes
+
+    spec = load_model_spec(DEFAULT_MODEL_SPEC)
+    swapped = with_substitutes(spec, {"breadth_local": "breadth_domestic"},
+                               unavailable=["breadth_local", "breadth_national"])
+    assert swapped.blocks["breadth"].variables == (
+        "breadth_domestic", "breadth_national", "breadth_international")
+    assert swapped.headline["local"] == "breadth_domestic"
+    ratio = next(t for t in swapped.tests if t.id == "international_over_local")
+    assert ratio.denominator == "breadth_domestic"
+    wald = next(t for t in swapped.tests if t.id == "international_equals_local")
+    assert "breadth_domestic" in wald.terms and "breadth_local" not in wald.terms
+    # A stand-in applies only when the original is unavailable.
+    assert with_substitutes(spec, {"breadth_local": "breadth_domestic"}) is spec

@@ -7,7 +7,6 @@ from pathlib import Path
 from analysis.claims import ClaimContext, evaluate_claims
 from analysis.context import Context
 from analysis.frame_exhibits import write_frame_exhibit
-from analysis.specification import load_model_spec
 from analysis.steps import estimate
 from analysis.study_config import load_study_config
 
@@ -17,8 +16,8 @@ FORMATS = ("csv", "md", "tex", "html")
 
 
 def inputs(ctx: Context) -> list[Path]:
-    return [ctx.paths.estimates / estimate.ESTIMATES_FILE, ctx.model_spec_path,
-            ctx.study_config_path]
+    return [ctx.paths.estimates / estimate.ESTIMATES_FILE, estimate.meta_path(ctx),
+            ctx.model_spec_path, ctx.study_config_path]
 
 
 def outputs(ctx: Context) -> list[Path]:
@@ -27,7 +26,7 @@ def outputs(ctx: Context) -> list[Path]:
 
 def claim_context(ctx: Context) -> ClaimContext:
     """The headline family, variant and terms named in ``[headline]`` of the model spec."""
-    headline = load_model_spec(ctx.model_spec_path).headline
+    headline = estimate.model_spec(ctx).headline
     return ClaimContext(
         headline_family=headline.get("family", "breadth"),
         headline_variant=headline.get("variant", "manager"),

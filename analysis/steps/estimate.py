@@ -15,7 +15,13 @@ import pandas as pd
 from analysis import io
 from analysis.context import Context
 from analysis.estimate import DEFAULT_PREDICTION_VALUES, EstimationRun, estimate_all
-from analysis.specification import check_against_data, expand_models, load_model_spec
+from analysis.specification import (
+    ModelSpec,
+    check_against_data,
+    expand_models,
+    load_model_spec,
+    with_substitutes,
+)
 from analysis.steps import build
 
 DESCRIPTION = ("Estimate every model of the specification (logit, ordered logit, ...): "
@@ -72,13 +78,20 @@ def outputs(ctx: Context) -> list[Path]:
     return [folder / ESTIMATES_FILE, folder / PREDICTIONS_FILE, folder / MODELS_FILE]
 
 
+def model_spec(ctx: Context) -> ModelSpec:
+    """The model specification as this survey can estimate it: stand-ins (C4) swapped in."""
+    meta = read_meta(meta_path(ctx))
+    return with_substitutes(load_model_spec(ctx.model_spec_path),
+                            meta.get("substitutes", {}) or {}, meta.get("unavailable", []))
+
+
 def estimate(ctx: Context) -> EstimationRun:
     """Read the analysis data, the specification and the meta; estimate every model."""
     path = ctx.paths.data_clean / build.ANALYSIS_FILE
     if not path.is_file():
         raise EstimateError(f"{path}: analysis data not found (run the build step first)")
     frame = io.read_parquet(path)
-    spec = load_model_spec(ctx.model_spec_path)
+    spec = model_spec(ctx)
     meta = read_meta(meta_path(ctx))
     unavailable = [str(v) for v in meta.get("unavailable", [])]
     check_against_data(spec, expand_models(spec), frame.columns, unavailable)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.context import Context
 from analysis.figures import plot_marginal_effects, plot_predicted_probabilities, write_figure
-from analysis.specification import ModelSpec, expand_models, load_model_spec
+from analysis.specification import ModelSpec, expand_models
 from analysis.steps import estimate
 from analysis.study_config import load_study_config
 
@@ -67,7 +67,7 @@ def figure_note(ctx: Context) -> str:
 def inputs(ctx: Context) -> list[Path]:
     folder = ctx.paths.estimates
     return [folder / estimate.ESTIMATES_FILE, folder / estimate.PREDICTIONS_FILE,
-            ctx.model_spec_path, ctx.study_config_path]
+            estimate.meta_path(ctx), ctx.model_spec_path, ctx.study_config_path]
 
 
 def outputs(ctx: Context) -> list[Path]:
@@ -82,7 +82,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def run(ctx: Context) -> None:
-    spec = load_model_spec(ctx.model_spec_path)
+    spec = estimate.model_spec(ctx)
     estimates = _read(ctx.paths.estimates / estimate.ESTIMATES_FILE)
     preds = _read(ctx.paths.estimates / estimate.PREDICTIONS_FILE)
     ames = estimates[estimates["quantity"] == "ame"]

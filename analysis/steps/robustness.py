@@ -20,7 +20,7 @@ from analysis import robustness as rb
 from analysis.context import Context
 from analysis.figures import write_figure
 from analysis.frame_exhibits import write_frame_exhibit
-from analysis.specification import load_model_spec
+from analysis.steps import estimate
 from analysis.study_config import load_study_config
 from analysis.tables import STAR_LEGEND, TableSpec, render_regression_table, write_regression_table
 
@@ -146,7 +146,7 @@ def run(ctx: Context) -> None:
     settings = _settings(ctx)
     data = io.read_parquet(path)
     unavailable = unavailable_variables(ctx.paths.data_clean)
-    headline = rb.headline_setup(load_model_spec(ctx.model_spec_path), unavailable)
+    headline = rb.headline_setup(estimate.model_spec(ctx), unavailable)
     notes = unavailable_note(unavailable) + data_notes(ctx.study_config_path)
     if not headline.main:
         raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "

@@ -59,11 +59,12 @@ def outputs(ctx: Context) -> list[Path]:
 
 
 def run(ctx: Context) -> None:
-    spec = load_model_spec(ctx.model_spec_path)
+    spec = estimate.model_spec(ctx)
     estimates, models = read_estimates(ctx)
-    unavailable = [str(v) for v in estimate.read_meta(estimate.meta_path(ctx))
-                   .get("unavailable", [])]
-    note = data_note(ctx)
+    meta = estimate.read_meta(estimate.meta_path(ctx))
+    unavailable = [str(v) for v in meta.get("unavailable", [])]
+    stand_ins = [n for n in meta.get("notes", []) if "stands in" in n]
+    note = " ".join([*stand_ins, data_note(ctx)]).strip()
     for name, table in spec.tables.items():
         layout = table_spec(spec, table, models, estimates, data_note=note,
                             unavailable=unavailable)

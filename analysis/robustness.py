@@ -731,6 +731,8 @@ def plot_specification_curve(curve: pd.DataFrame, indicators: Mapping[str, np.nd
                              fmt="o", color=colour, markersize=2.5, elinewidth=0.7,
                              linewidth=0, gid="estimates")
         top.set_ylabel(ylabel)
+        top.text(0.01, 0.98, "black: 95% CI excludes zero; grey: includes zero",
+                 transform=top.transAxes, ha="left", va="top", fontsize=7, color="0.3")
         if title:
             top.set_title(title)
         labels = list(indicators)

@@ -61,6 +61,23 @@ def test_ratio_claim_needs_four_inside_the_interval() -> None:
     assert verdicts(frame)[3] == NOT_SUPPORTED
 
 
+def test_ratio_claim_needs_the_interval_above_one() -> None:
+    frame = paper_like()
+    ratio = frame["term"] == "international_over_local"
+    frame.loc[ratio & (frame["outcome"] == "process"), "ci_lower"] = 0.8
+    assert verdicts(frame)[3] == MIXED
+    frame.loc[ratio, "ci_lower"] = 0.8
+    assert verdicts(frame)[3] == NOT_SUPPORTED
+
+
+def test_ratio_claim_reports_but_does_not_require_the_wald_test() -> None:
+    frame = paper_like()
+    frame.loc[frame["term"] == "international_equals_local", "p_value"] = 0.3
+    report = evaluate_claims(frame)
+    assert report["verdict"].tolist()[3] == SUPPORTED
+    assert "does not reject equality" in report["evidence"].tolist()[3]
+
+
 def test_significant_competitors_break_claim_five() -> None:
     frame = paper_like()
     frame.loc[frame["term"] == "dui_competitors_extra", ["estimate", "p_value"]] = [0.3, 0.01]

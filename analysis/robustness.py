@@ -36,8 +36,10 @@ from analysis.estimation import (
     EstimationError,
     FitResult,
     Margins,
+    ame_estimates,
     average_marginal_effects,
     fit_model,
+    refit_coefficients,
     tidy,
     wald_test,
 )
@@ -482,36 +484,15 @@ def subsample_exhibit(data: pd.DataFrame, headline: Headline, by: str) -> FrameE
 # --------------------------------------------------------------------------- bootstrap
 
 
-@dataclass(frozen=True, eq=False)
-class BootstrapData:
-    """The arrays of one model's estimation sample (picklable, no pandas categoricals)."""
-
-    outcome: str
-    X: np.ndarray
-    y: np.ndarray
-    terms: tuple[str, ...]
-
-
-def bootstrap_data(md: ModelData) -> BootstrapData:
-    rows = md.complete
-    return BootstrapData(outcome=md.outcome,
-                         X=md.frame.loc[rows, list(md.terms)].to_numpy(np.float64),
-                         y=md.frame.loc[rows, md.outcome].to_numpy(np.float64), terms=md.terms)
-
-
-def breadth_ame_replicate(rng: np.random.Generator, models: Sequence[BootstrapData],
-                          terms: Sequence[str], contrast: tuple[str, str] | None,
-                          estimator: str) -> np.ndarray:
-    """One pairs-bootstrap replication: resample firms, refit, AMEs (and the contrast)."""
+def breadth_ame_replicate(rng: np.random.Generator, fits: Sequence[FitResult],
+                          terms: Sequence[str], contrast: tuple[str, str] | None) -> np.ndarray:
+    """One pairs-bootstrap replication: resample each model's firms, refit, AMEs (and the
+    contrast). Refits start at the full-sample estimates and skip the covariance."""
     values: list[float] = []
-    for md in models:
-        idx = resampling.resample_indices(rng, md.y.size)
-        frame = pd.DataFrame(md.X[idx], columns=list(md.terms))
-        frame["__outcome"] = md.y[idx]
-        fit = fit_model(frame, "__outcome", list(md.terms), estimator=estimator,
-                        se_type="nonrobust", model_id=f"bootstrap ({md.outcome})")
-        margins = average_marginal_effects(fit, terms=list(terms))
-        ame = dict(zip(terms, margins.estimates, strict=True))
+    for fit in fits:
+        rows = resampling.resample_indices(rng, fit.nobs)
+        design, beta = refit_coefficients(fit, rows)
+        ame = dict(zip(terms, ame_estimates(fit, design, beta, terms), strict=True))
         values += [ame[t] for t in terms]
         if contrast:
             values.append(ame[contrast[0]] - ame[contrast[1]])
@@ -525,10 +506,12 @@ def bootstrap_frame(data: pd.DataFrame, headline: Headline, reps: int, seed: int
     variables = headline.variables(headline.control_blocks)
     mds = [model_data(data, o, variables) for o in headline.outcomes]
     contrast = (headline.international, headline.local) if headline.has_difference else None
-    names, points, delta_se = [], [], []
+    names, points, delta_se, fits = [], [], [], []
     for md in mds:
-        _, margins = fit_with_margins(md, headline.main, estimator=headline.estimator,
-                                      se_type=headline.se, model_id=f"bootstrap ({md.outcome})")
+        fit, margins = fit_with_margins(md, headline.main, estimator=headline.estimator,
+                                        se_type=headline.se,
+                                        model_id=f"bootstrap ({md.outcome})")
+        fits.append(fit)
         names += [f"{md.outcome}|{t}" for t in margins.terms]
         points += list(margins.estimates)
         delta_se += list(margins.std_errors)
@@ -537,9 +520,8 @@ def bootstrap_frame(data: pd.DataFrame, headline: Headline, reps: int, seed: int
             names.append(f"{md.outcome}|{difference_name(headline)}")
             points.append(test.estimate)
             delta_se.append(test.std_error)
-    statistic = functools.partial(
-        breadth_ame_replicate, models=[bootstrap_data(md) for md in mds],
-        terms=list(headline.main), contrast=contrast, estimator=headline.estimator)
+    statistic = functools.partial(breadth_ame_replicate, fits=fits,
+                                  terms=list(headline.main), contrast=contrast)
     result = resampling.run_bootstrap(statistic, names, reps, seed, n_jobs=n_jobs)
     intervals = resampling.bootstrap_intervals(result, points, level)
     outcome, term = zip(*(n.split("|", 1) for n in names), strict=True)

@@ -265,9 +265,8 @@ def test_bootstrap_replicate_uses_only_its_generator(data):
     small = data.iloc[:200]
     headline = make_headline()
     md = rb.model_data(small, "product", headline.variables(headline.control_blocks))
-    boot = rb.bootstrap_data(md)
-    args = dict(models=[boot], terms=list(MAIN), contrast=("international", "local"),
-                estimator="logit")
+    fit, _ = rb.fit_with_margins(md, MAIN, estimator="logit", se_type="robust", model_id="m")
+    args = dict(fits=[fit], terms=list(MAIN), contrast=("international", "local"))
     a = rb.breadth_ame_replicate(np.random.default_rng(5), **args)
     b = rb.breadth_ame_replicate(np.random.default_rng(5), **args)
     c = rb.breadth_ame_replicate(np.random.default_rng(6), **args)

@@ -22,11 +22,13 @@ from analysis.estimation.fit import (
     fit_model,
     fit_ologit,
     fit_probit,
+    refit_coefficients,
 )
 from analysis.estimation.inference import TestResult, odds_ratios, ratio, wald_test
 from analysis.estimation.margins import (
     PREDICTION_COLUMNS,
     Margins,
+    ame_estimates,
     average_marginal_effects,
     ologit_ames_by_category,
     predictions,
@@ -38,7 +40,7 @@ __all__ = [
     "CONSTANT", "ENGINES", "ESTIMATORS", "PREDICTION_COLUMNS", "SE_TYPES", "TIDY_COLUMNS",
     "CollinearityError", "ConvergenceError", "Design", "EmptyCellError", "EstimationError",
     "FitResult", "Margins", "PerfectSeparationError", "SpecificationError", "TestResult",
-    "average_marginal_effects", "fit_logit", "fit_lpm", "fit_model", "fit_ologit",
+    "ame_estimates", "average_marginal_effects", "fit_logit", "fit_lpm", "fit_model", "fit_ologit",
     "fit_probit", "fit_statistics", "odds_ratios", "ologit_ames_by_category", "predictions",
-    "ratio", "stack_tidy", "tidy", "wald_test",
+    "ratio", "refit_coefficients", "stack_tidy", "tidy", "wald_test",
 ]

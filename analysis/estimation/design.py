@@ -39,6 +39,7 @@ class Design:
     contiguous (marginal effects and checks work column-wise; row blocks still feed BLAS).
     `groups` holds 0..G-1 cluster codes or None; `index` the DataFrame index of the rows
     used. Per-column summaries (computed once while building X) avoid later passes.
+    `weights` holds the sampling weights (Stata pweights, all > 0) or None (unweighted).
     """
 
     X: np.ndarray
@@ -50,10 +51,40 @@ class Design:
     col_max: np.ndarray
     col_std: np.ndarray
     is_binary: np.ndarray  # bool per column: all values 0 or 1 (False for the constant)
+    weights: np.ndarray | None = None
 
     @property
     def nobs(self) -> int:
         return int(self.X.shape[0])
+
+    def take(self, rows: np.ndarray) -> Design:
+        """The design of the observations `rows` (positions, repeats allowed: a resample)."""
+        X = np.asfortranarray(self.X[rows])
+        # A 0/1 column stays 0/1 in any subset, so is_binary carries over; whether it still
+        # varies is for check_regressors to say.
+        return Design(X=X, y=self.y[rows], terms=self.terms,
+                      groups=None if self.groups is None else _recode(self.groups[rows]),
+                      index=self.index[rows], col_min=X.min(axis=0), col_max=X.max(axis=0),
+                      col_std=X.std(axis=0), is_binary=self.is_binary,
+                      weights=None if self.weights is None else self.weights[rows])
+
+    def mean(self, values: np.ndarray) -> float:
+        """Mean of per-observation `values` (weighted by the sampling weights, if any)."""
+        if self.weights is None:
+            return float(values.mean())
+        return float(self.weights @ values / self.weights.sum())
+
+    def column_means(self, values: np.ndarray) -> np.ndarray:
+        """X' v / N (weighted: X' (w v) / sum w), over row blocks."""
+        if self.weights is None:
+            return self.X.T @ values / self.nobs
+        return self.X.T @ (self.weights * values) / self.weights.sum()
+
+
+def _recode(groups: np.ndarray) -> np.ndarray:
+    """Cluster codes renumbered 0..G-1 after a subset dropped some clusters."""
+    _, codes = np.unique(groups, return_inverse=True)
+    return codes.astype(np.intp)
 
     def column(self, term: str) -> np.ndarray:
         return self.X[:, self.terms.index(term)]
@@ -113,8 +144,13 @@ def build_design(
     add_constant: bool,
     cluster: str | None,
     model_id: str,
+    weights: str | None = None,
 ) -> Design:
-    """Listwise-delete on outcome, regressors and cluster column; build float64 X and y."""
+    """Listwise-delete on outcome, regressors, cluster and weight column; build X and y.
+
+    `weights` names a sampling-weight column (Stata pweights): values must be finite and
+    >= 0; rows with weight 0 are left out, like Stata does.
+    """
     regressors = list(regressors)
     if len(set(regressors)) != len(regressors):
         dup = sorted({r for r in regressors if regressors.count(r) > 1})
@@ -123,7 +159,8 @@ def build_design(
         raise SpecificationError(
             model_id, f"regressor name {CONSTANT!r} is reserved for the added constant",
             [CONSTANT])
-    used = [outcome, *regressors] + ([cluster] if cluster is not None else [])
+    used = ([outcome, *regressors] + ([cluster] if cluster is not None else [])
+            + ([weights] if weights is not None else []))
     missing = [c for c in dict.fromkeys(used) if c not in data.columns]
     if missing:
         raise SpecificationError(model_id, f"columns not in the data: {missing}", missing)
@@ -131,6 +168,8 @@ def build_design(
     mask = np.ones(len(data), dtype=bool)
     for col in dict.fromkeys(used):
         mask &= data[col].notna().to_numpy()
+    if weights is not None:
+        mask &= _weight_values(data[weights], weights, model_id) > 0
     n = int(mask.sum())
     if n == 0:
         raise EmptyCellError(
@@ -159,8 +198,25 @@ def build_design(
         codes = data[cluster].to_numpy()
         groups, _ = pd.factorize(codes if all_rows else codes[mask], sort=True)
         groups = groups.astype(np.intp)
+    w = None
+    if weights is not None:
+        w = _numeric(data[weights], weights, model_id)
+        w = w if all_rows else w[mask]
     return Design(X=X, y=y, terms=terms, groups=groups, index=data.index[mask],
-                  col_min=col_min, col_max=col_max, col_std=col_std, is_binary=is_binary)
+                  col_min=col_min, col_max=col_max, col_std=col_std, is_binary=is_binary,
+                  weights=w)
+
+
+def _weight_values(series: pd.Series, name: str, model_id: str) -> np.ndarray:
+    """Sampling weights as float64 (NA -> NaN); a negative weight is a named error."""
+    values = _numeric(series, name, model_id)
+    negative = values < 0
+    if negative.any():
+        row = series.index[negative][0]
+        raise SpecificationError(
+            model_id, f"weight column {name!r} has a negative value "
+            f"({values[negative][0]:g}) at row {row!r}; sampling weights must be >= 0", [name])
+    return np.nan_to_num(values, nan=0.0)
 
 
 def _numeric(series: pd.Series, name: str, model_id: str) -> np.ndarray:

@@ -75,6 +75,7 @@ def fit_model(
     max_iter: int = 100,
     check_separation_first: bool = True,
     engine: str = "numpy",
+    weights: str | None = None,
 ) -> FitResult:
     """Fit one model of `outcome` on `regressors` (numeric columns, dummies already built).
 
@@ -86,6 +87,9 @@ def fit_model(
     see the module docstring for the exact small-sample scalings.
     engine: "numpy" (default) or "statsmodels" (statsmodels Logit/Probit/OrderedModel and
     linearmodels OLS, same design checks, same FitResult and SE conventions; sm_engine.py).
+    weights: a column of sampling weights (Stata pweights, `[pw=]`): weighted likelihood
+    (or weighted least squares), sandwich SEs from the weighted scores (needs se_type
+    "robust" or "cluster", as Stata imposes vce(robust) with pweights); numpy engine only.
     Raises SpecificationError, EmptyCellError, CollinearityError, PerfectSeparationError or
     ConvergenceError (all EstimationError), each naming `model_id` and the offending terms.
     """
@@ -99,10 +103,18 @@ def fit_model(
         raise SpecificationError(
             model_id, "se_type='cluster' needs a cluster column, and a cluster column needs "
             f"se_type='cluster' (got se_type={se_type!r}, cluster={cluster!r})")
+    if weights is not None and se_type == "nonrobust":
+        raise SpecificationError(
+            model_id, f"sampling weights ({weights!r}) need se_type 'robust' or 'cluster': "
+            "the inverse information is not a valid variance with pweights", [weights])
+    if weights is not None and engine != "numpy":
+        raise SpecificationError(
+            model_id, f"sampling weights are supported by the numpy engine only, not {engine!r}",
+            [weights])
 
     design = build_design(
         data, outcome, regressors, add_constant=estimator != "ologit", cluster=cluster,
-        model_id=model_id)
+        model_id=model_id, weights=weights)
     check_outcome(design, outcome, estimator, model_id)
     gram = check_regressors(design, model_id, implicit_constant=estimator == "ologit")
     if estimator != "lpm" and check_separation_first:
@@ -125,6 +137,35 @@ def fit_model(
     if estimator == "ologit":
         return _fit_ologit(max_iter=max_iter, **common)
     return _fit_binary(link=estimator, gram=gram, max_iter=max_iter, **common)
+
+
+def refit_coefficients(fit: FitResult, rows: np.ndarray, *, max_iter: int = 100
+                       ) -> tuple[Design, np.ndarray]:
+    """Index coefficients of `fit`'s model re-estimated on rows `rows` of its design.
+
+    For resampling (bootstrap replications): the same design checks as fit_model (constant
+    or collinear regressors, separation), Newton started at `fit`'s estimates, and no
+    covariance or FitResult, which would cost more than the fit itself at survey sizes.
+    Returns the resampled design (for the marginal effects) and the coefficients; raises
+    the same EstimationError subclasses as fit_model.
+    """
+    design = fit.design.take(rows)
+    model_id = fit.model_id
+    check_outcome(design, fit.outcome, fit.estimator, model_id)
+    gram = check_regressors(design, model_id, implicit_constant=fit.estimator == "ologit")
+    if fit.estimator == "lpm":
+        return design, _fit_lpm(design=design, gram=gram, outcome=fit.outcome,
+                                model_id=model_id, se_type="nonrobust", cluster=None,
+                                n_clusters=None).beta
+    check_separation(design, fit.outcome, model_id)
+    if fit.estimator == "ologit":
+        return design, _fit_ologit(design=design, max_iter=max_iter, outcome=fit.outcome,
+                                   model_id=model_id, se_type="nonrobust", cluster=None,
+                                   n_clusters=None).beta
+    start = fit.beta.copy()
+    beta, *_ = _newton_binary(fit.estimator, design, start, None, max_iter, model_id)
+    _check_huge(model_id, fit.estimator, design, beta)
+    return design, beta
 
 
 def fit_logit(data: pd.DataFrame, outcome: str, regressors: Sequence[str], **kw) -> FitResult:
@@ -150,11 +191,14 @@ def fit_ologit(data: pd.DataFrame, outcome: str, regressors: Sequence[str], **kw
 # ------------------------------------------------------------------ binary ML models
 
 
-def binary_loglik(link: str, xb: np.ndarray, y: np.ndarray) -> float:
-    """Log likelihood of a logit/probit model at linear index xb."""
+def binary_loglik(link: str, xb: np.ndarray, y: np.ndarray,
+                  weights: np.ndarray | None = None) -> float:
+    """(Weighted) log likelihood of a logit/probit model at linear index xb."""
     if link == "logit":
-        return float(y @ xb - np.logaddexp(0.0, xb).sum())
-    return float(special.log_ndtr((2.0 * y - 1.0) * xb).sum())
+        terms = y * xb - np.logaddexp(0.0, xb)
+    else:
+        terms = special.log_ndtr((2.0 * y - 1.0) * xb)
+    return float(terms.sum() if weights is None else weights @ terms)
 
 
 def _binary_score_weights(link: str, xb: np.ndarray, y: np.ndarray):
@@ -168,50 +212,70 @@ def _binary_score_weights(link: str, xb: np.ndarray, y: np.ndarray):
     return q * mills, mills * (mills + z)
 
 
-def _fit_binary(*, link, design, gram, max_iter, outcome, model_id, se_type, cluster,
-                n_clusters) -> FitResult:
-    X, y = design.X, design.y
-    n, k = X.shape
-    ybar = float(y.mean())
-    b = np.zeros(k)
+def _binary_start(link: str, design: Design, gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The intercept-only MLE (the exact null model) and the expected information there.
+
+    At that start the expected information is f0 * X'WX: the Gram matrix from the rank check
+    (unweighted designs) saves a pass over X.
+    """
+    y, w = design.y, design.weights
+    ybar = float(y.mean()) if w is None else float(w @ y / w.sum())
+    b = np.zeros(design.X.shape[1])
     b[-1] = special.logit(ybar) if link == "logit" else special.ndtri(ybar)
-    xb = np.full(n, b[-1])
-    ll = binary_loglik(link, xb, y)
-    llnull = ll  # the intercept-only start is the exact null-model MLE
-    converged = False
-    iterations = 0
+    p0 = special.expit(b[-1]) if link == "logit" else special.ndtr(b[-1])
+    f0 = p0 * (1 - p0) if link == "logit" else np.exp(-0.5 * b[-1] ** 2 - _LOG_SQRT_2PI)
+    info = f0 if link == "logit" else f0 * f0 / (p0 * (1 - p0))
+    return b, (gram if w is None else weighted_gram(design.X, w)) * info
+
+
+def _newton_binary(link: str, design: Design, b: np.ndarray, hess: np.ndarray | None,
+                   max_iter: int, model_id: str):
+    """Newton-Raphson with step halving from `b` (first Hessian `hess` if given).
+
+    Returns (b, xb, loglik, minus Hessian, iterations); raises PerfectSeparationError or
+    ConvergenceError by name.
+    """
+    X, y, w = design.X, design.y, design.weights
+    n = X.shape[0]
+    xb = X @ b
+    ll = binary_loglik(link, xb, y, w)
+    scale = n if w is None else float(w.sum())
+    step = np.zeros_like(b)
     for iterations in range(1, max_iter + 1):
-        r, w = _binary_score_weights(link, xb, y)
+        r, h = _binary_score_weights(link, xb, y)
+        if w is not None:
+            r, h = r * w, h * w
         grad = X.T @ r
-        if iterations == 1:
-            # At the intercept-only start the expected information is w0 * X'X: reuse the
-            # Gram matrix from the rank check instead of another pass over X.
-            p0 = special.expit(b[-1]) if link == "logit" else special.ndtr(b[-1])
-            f0 = p0 * (1 - p0) if link == "logit" else np.exp(-0.5 * b[-1] ** 2 - _LOG_SQRT_2PI)
-            hess = gram * (f0 if link == "logit" else f0 * f0 / (p0 * (1 - p0)))
-        else:
-            hess = weighted_gram(X, w)
+        if hess is None or iterations > 1:
+            hess = weighted_gram(X, h)
         step = _newton_step(hess, grad, design, b, xb, model_id)
         if np.all(np.abs(step) <= STEP_TOLERANCE * (1.0 + np.abs(b))) and iterations > 1:
             b = b + step
             xb = X @ b
-            ll = binary_loglik(link, xb, y)
-            converged = True
-            break
+            return b, xb, binary_loglik(link, xb, y, w), hess, iterations
         b, xb, ll = _line_search(
-            lambda beta: (X @ beta), lambda idx: binary_loglik(link, idx, y), b, step, ll)
-        if ll > -1e-8 * n:
+            lambda beta: (X @ beta), lambda idx: binary_loglik(link, idx, y, w), b, step, ll)
+        if ll > -1e-8 * scale:
             raise _separation_error(model_id, design, b, xb, "complete separation: the "
                                     "regressors predict the outcome perfectly")
-    if not converged:
-        if np.abs(xb).max() > 30:
-            raise _separation_error(model_id, design, b, xb, f"no convergence in {max_iter} "
-                                    "iterations with fitted probabilities at 0 or 1")
-        raise ConvergenceError(
-            model_id, f"{link} did not converge in {max_iter} iterations (last step "
-            f"{_largest(step, design.terms)})", design.terms)
+    if np.abs(xb).max() > 30:
+        raise _separation_error(model_id, design, b, xb, f"no convergence in {max_iter} "
+                                "iterations with fitted probabilities at 0 or 1")
+    raise ConvergenceError(
+        model_id, f"{link} did not converge in {max_iter} iterations (last step "
+        f"{_largest(step, design.terms)})", design.terms)
 
+
+def _fit_binary(*, link, design, gram, max_iter, outcome, model_id, se_type, cluster,
+                n_clusters) -> FitResult:
+    X, y, w = design.X, design.y, design.weights
+    n, k = X.shape
+    b, hess0 = _binary_start(link, design, gram)
+    llnull = binary_loglik(link, X @ b, y, w)  # the start is the exact null-model MLE
+    b, xb, ll, hess, iterations = _newton_binary(link, design, b, hess0, max_iter, model_id)
     r, _ = _binary_score_weights(link, xb, y)
+    if w is not None:
+        r = r * w  # pweights: the sandwich uses the weighted scores
     bread = inverse_psd(hess)
     cov = _ml_covariance(bread, lambda sl: X[sl] * r[sl, None], design, se_type, n_clusters)
     _check_huge(model_id, link, design, b, cov)
@@ -221,7 +285,7 @@ def _fit_binary(*, link, design, gram, max_iter, outcome, model_id, se_type, clu
         params=pd.Series(b, index=list(design.terms)),
         cov=pd.DataFrame(cov, index=list(design.terms), columns=list(design.terms)),
         se_type=se_type, nobs=n, llf=ll, llnull=llnull, pseudo_r2=1.0 - ll / llnull,
-        aic=-2 * ll + 2 * nparams, bic=-2 * ll + nparams * np.log(n), converged=converged,
+        aic=-2 * ll + 2 * nparams, bic=-2 * ll + nparams * np.log(n), converged=True,
         n_clusters=n_clusters, iterations=iterations, design=design, cluster=cluster)
 
 
@@ -282,11 +346,12 @@ def _term_scales(design: Design) -> np.ndarray:
     return scale
 
 
-def _check_huge(model_id, estimator, design, beta, cov) -> None:
-    """After a converged fit: diverging coefficients or SEs mean separation/collinearity."""
+def _check_huge(model_id, estimator, design, beta, cov=None) -> None:
+    """After a converged fit: diverging coefficients or SEs mean separation/collinearity
+    (without `cov`, the coefficients only)."""
     k = len(design.terms)
     scale = _term_scales(design)
-    se = np.sqrt(np.diag(cov)[:k])
+    se = np.zeros(k) if cov is None else np.sqrt(np.diag(cov)[:k])
     effect, se_effect = np.abs(beta[:k]) * scale, se * scale
     binary = set(np.flatnonzero(design.is_binary))
     for j, term in enumerate(design.terms):
@@ -334,20 +399,25 @@ def _meat(score_block, design: Design, p: int) -> np.ndarray:
 
 
 def _fit_lpm(*, design, gram, outcome, model_id, se_type, cluster, n_clusters) -> FitResult:
-    X, y = design.X, design.y
+    X, y, w = design.X, design.y, design.weights
     n, k = X.shape
-    b = solve_psd(gram, X.T @ y)
+    # Weighted least squares with pweights (Stata `regress [pw=]`): X'WX b = X'Wy.
+    wy = y if w is None else w * y
+    gram = gram if w is None else weighted_gram(X, w)
+    b = solve_psd(gram, X.T @ wy)
     resid = y - X @ b
-    b = b + solve_psd(gram, X.T @ resid)  # one refinement step: QR-level accuracy
+    b = b + solve_psd(gram, X.T @ (resid if w is None else w * resid))  # QR-level accuracy
     resid = y - X @ b
-    ssr = float(resid @ resid)
-    tss = float(((y - y.mean()) ** 2).sum())
+    wresid = resid if w is None else w * resid
+    ssr = float(resid @ wresid)
+    ybar = float(y.mean()) if w is None else float(w @ y / w.sum())
+    tss = float(((y - ybar) ** 2).sum() if w is None else w @ (y - ybar) ** 2)
     bread = inverse_psd(gram)
     if se_type == "nonrobust":
         cov = bread * ssr / (n - k)
         df_resid = float(n - k)
     else:
-        meat = _meat(lambda sl: X[sl] * resid[sl, None], design, k)
+        meat = _meat(lambda sl: X[sl] * wresid[sl, None], design, k)
         if se_type == "robust":
             scale, df_resid = n / (n - k), float(n - k)
         else:
@@ -355,8 +425,11 @@ def _fit_lpm(*, design, gram, outcome, model_id, se_type, cluster, n_clusters) -
             df_resid = float(n_clusters - 1)
         cov = bread @ meat @ bread * scale
         cov = (cov + cov.T) / 2.0
-    llf = -n / 2.0 * (np.log(2 * np.pi) + np.log(ssr / n) + 1.0)
-    llnull = -n / 2.0 * (np.log(2 * np.pi) + np.log(tss / n) + 1.0)
+    # Weights normalised to sum to N, so the Gaussian log likelihood does not depend on
+    # their scale (R2 never does).
+    norm = 1.0 if w is None else n / float(w.sum())
+    llf = -n / 2.0 * (np.log(2 * np.pi) + np.log(ssr * norm / n) + 1.0)
+    llnull = -n / 2.0 * (np.log(2 * np.pi) + np.log(tss * norm / n) + 1.0)
     return FitResult(
         model_id=model_id, estimator="lpm", outcome=outcome, terms=design.terms,
         params=pd.Series(b, index=list(design.terms)),
@@ -378,22 +451,24 @@ def ologit_category_probability(xb: np.ndarray, cuts: np.ndarray, j: int) -> np.
                     special.expit(upper) - special.expit(lower))
 
 
-def _ologit_block(X, cat, beta, cuts, want: str):
+def _ologit_block(X, cat, beta, cuts, want: str, w=None):
     """Log likelihood (and score matrix / Hessian) of a block of ordered-logit rows.
 
     Each row's likelihood is F(a) - F(b) with a = cut_upper - x'b, b = cut_lower - x'b;
-    A and B are the derivatives of a and b w.r.t. theta = (beta, cuts).
+    A and B are the derivatives of a and b w.r.t. theta = (beta, cuts). With sampling
+    weights `w`, every row's contribution (and score) is multiplied by its weight.
     """
     xb = X @ beta
     ext = np.concatenate(([-np.inf], cuts, [np.inf]))
     a, b = ext[cat + 1] - xb, ext[cat] - xb
     Fa, Fb = special.expit(a), special.expit(b)
     P = np.where(b > 0, special.expit(-b) - special.expit(-a), Fa - Fb)
-    ll = float(np.log(P).sum())
+    ll = float(np.log(P).sum() if w is None else w @ np.log(P))
     if want == "ll":
         return ll
     fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
     la, lb = fa / P, -fb / P
+    weight = np.ones_like(P) if w is None else w
     n, k = X.shape
     m = cuts.size
     A = np.zeros((n, k + m))
@@ -405,26 +480,32 @@ def _ologit_block(X, cat, beta, cuts, want: str):
     A[rows[up], k + cat[up]] = 1.0
     lo = cat > 0
     B[rows[lo], k + cat[lo] - 1] = 1.0
-    scores = A * la[:, None] + B * lb[:, None]
+    scores = A * (weight * la)[:, None] + B * (weight * lb)[:, None]
     if want == "scores":
         return ll, scores
-    laa = fa * (1 - 2 * Fa) / P - la * la
-    lbb = -fb * (1 - 2 * Fb) / P - lb * lb
-    lab = -la * lb
+    laa = weight * (fa * (1 - 2 * Fa) / P - la * la)
+    lbb = weight * (-fb * (1 - 2 * Fb) / P - lb * lb)
+    lab = weight * (-la * lb)
     hess = (A.T @ (A * laa[:, None]) + A.T @ (B * lab[:, None])
             + B.T @ (A * lab[:, None]) + B.T @ (B * lbb[:, None]))
     return ll, scores.sum(axis=0), (hess + hess.T) / 2.0
 
 
+def _block_weights(design: Design, sl: slice) -> np.ndarray | None:
+    return None if design.weights is None else design.weights[sl]
+
+
 def _ologit_total(design, cat, theta, k, want):
     beta, cuts = theta[:k], theta[k:]
     if want == "ll":
-        return sum(_ologit_block(design.X[sl], cat[sl], beta, cuts, "ll")
+        return sum(_ologit_block(design.X[sl], cat[sl], beta, cuts, "ll",
+                                 _block_weights(design, sl))
                    for sl in row_blocks(design.nobs))
     p = theta.size
     ll, grad, hess = 0.0, np.zeros(p), np.zeros((p, p))
     for sl in row_blocks(design.nobs):
-        bl, bg, bh = _ologit_block(design.X[sl], cat[sl], beta, cuts, "all")
+        bl, bg, bh = _ologit_block(design.X[sl], cat[sl], beta, cuts, "all",
+                                   _block_weights(design, sl))
         ll, grad, hess = ll + bl, grad + bg, hess + bh
     return ll, grad, hess
 
@@ -438,14 +519,15 @@ def _fit_ologit(*, design, max_iter, outcome, model_id, se_type, cluster,
     categories, cat = np.unique(design.y, return_inverse=True)
     cat = cat.astype(np.intp)
     n, k = design.X.shape
-    counts = np.bincount(cat)
+    counts = np.bincount(cat, weights=design.weights).astype(float)  # weighted: sum of w
     m = categories.size - 1
     cut_terms = tuple(f"cut{category_label(categories[j])}|{category_label(categories[j + 1])}"
                       for j in range(m))
     # Start at the null-model MLE (beta = 0, cuts = logits of cumulative shares); the
     # ordered-logit log likelihood is concave, so Newton with step halving converges.
-    theta = np.concatenate((np.zeros(k), special.logit(np.cumsum(counts)[:-1] / n)))
-    llnull = float((counts * np.log(counts / n)).sum())
+    total = counts.sum()
+    theta = np.concatenate((np.zeros(k), special.logit(np.cumsum(counts)[:-1] / total)))
+    llnull = float((counts * np.log(counts / total)).sum())
     ll = llnull
     converged = False
     iterations = 0
@@ -472,7 +554,8 @@ def _fit_ologit(*, design, max_iter, outcome, model_id, se_type, cluster,
     bread = inverse_psd(-hess)
     beta, cuts = theta[:k], theta[k:]
     cov = _ml_covariance(
-        bread, lambda sl: _ologit_block(design.X[sl], cat[sl], beta, cuts, "scores")[1],
+        bread, lambda sl: _ologit_block(design.X[sl], cat[sl], beta, cuts, "scores",
+                                        _block_weights(design, sl))[1],
         design, se_type, n_clusters)
     _check_huge(model_id, "ologit", design, beta, cov)
     names = list(design.terms + cut_terms)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis.estimation.design import CONSTANT
+from analysis.estimation.design import CONSTANT, Design
 from analysis.estimation.errors import SpecificationError
 from analysis.estimation.fit import ologit_category_probability
 from analysis.estimation.result import FitResult, inference
@@ -148,39 +148,62 @@ def average_marginal_effects(
         return _ologit_ames(fit, terms, flagged, factor_groups, category)
     if category is not None:
         raise SpecificationError(fit.model_id, "category= applies to ordered logit only")
-    beta = fit.beta
-    idx = {t: j for j, t in enumerate(fit.terms)}
-    k = beta.size
-    rows, jac = [], np.zeros((len(terms), k))
-    X = fit.design.X
-    n = fit.nobs
-    if fit.estimator == "lpm":
+    estimates, jac = _index_ames(fit.estimator, fit.design, fit.beta, fit.terms, terms,
+                                 flagged, factor_groups)
+    return _margins(fit, terms, estimates, jac, flagged, None)
+
+
+def ame_estimates(fit: FitResult, design: Design, beta: np.ndarray, terms: Sequence[str], *,
+                  binary: Iterable[str] = (), factor_groups: Iterable[Sequence[str]] = ()
+                  ) -> np.ndarray:
+    """Point AMEs of `fit`'s model at coefficients `beta` on `design` (e.g. a bootstrap
+    resample from fit.refit_coefficients); same definitions as average_marginal_effects,
+    logit / probit / LPM only, no covariance."""
+    factor_groups = [list(g) for g in factor_groups]
+    terms, flagged = _resolve_terms(fit, terms, binary, factor_groups)
+    if fit.estimator == "ologit":
+        raise SpecificationError(fit.model_id, "ame_estimates: ordered logit not supported")
+    return _index_ames(fit.estimator, design, beta, fit.terms, terms, flagged,
+                       factor_groups)[0]
+
+
+def _index_ames(estimator: str, design: Design, beta: np.ndarray, model_terms, terms,
+                flagged, factor_groups) -> tuple[np.ndarray, np.ndarray]:
+    """AMEs of logit / probit / LPM and their Jacobian with respect to beta.
+
+    Averages over observations are weighted by the design's sampling weights, if any
+    (Stata `margins` after a [pw=] fit).
+    """
+    idx = {t: j for j, t in enumerate(model_terms)}
+    rows, jac = [], np.zeros((len(terms), beta.size))
+    if estimator == "lpm":
         for i, t in enumerate(terms):
             rows.append(beta[idx[t]])
             jac[i, idx[t]] = 1.0
-    else:
-        cdf_pdf, pdf, dpdf = _link_functions(fit.estimator)
-        q = X @ beta
-        mean_f = float(pdf(q).mean())
-        fx = X.T @ dpdf(q) / n
-        for i, t in enumerate(terms):
-            j = idx[t]
-            if t not in flagged:
-                rows.append(mean_f * beta[j])
-                jac[i] = beta[j] * fx
-                jac[i, j] += mean_f
-                continue
-            sib = [idx[s] for s in _siblings(t, factor_groups)]
-            q0 = q - X[:, j] * beta[j]
-            for s in sib:
-                q0 -= X[:, s] * beta[s]
-            big1, f1 = cdf_pdf(q0 + beta[j])
-            big0, f0 = cdf_pdf(q0)
-            rows.append(float(big1.mean() - big0.mean()))
-            jac[i] = X.T @ (f1 - f0) / n
-            jac[i, j] = f1.mean()  # x1_j = 1, x0_j = 0
-            jac[i, sib] = 0.0  # siblings are 0 in both counterfactuals
-    return _margins(fit, terms, np.array(rows), jac, flagged, None)
+        return np.array(rows, dtype=float), jac
+    X = design.X
+    cdf_pdf, pdf, dpdf = _link_functions(estimator)
+    q = X @ beta
+    mean_f = design.mean(pdf(q))
+    fx = design.column_means(dpdf(q))
+    for i, t in enumerate(terms):
+        j = idx[t]
+        if t not in flagged:
+            rows.append(mean_f * beta[j])
+            jac[i] = beta[j] * fx
+            jac[i, j] += mean_f
+            continue
+        sib = [idx[s] for s in _siblings(t, factor_groups)]
+        q0 = q - X[:, j] * beta[j]
+        for s in sib:
+            q0 -= X[:, s] * beta[s]
+        big1, f1 = cdf_pdf(q0 + beta[j])
+        big0, f0 = cdf_pdf(q0)
+        rows.append(design.mean(big1 - big0))
+        jac[i] = design.column_means(f1 - f0)
+        jac[i, j] = design.mean(f1)  # x1_j = 1, x0_j = 0
+        jac[i, sib] = 0.0  # siblings are 0 in both counterfactuals
+    return np.array(rows, dtype=float), jac
 
 
 def _margins(fit, terms, estimates, jac, flagged, category) -> Margins:
@@ -215,7 +238,8 @@ def _numeric_jacobian(func, theta: np.ndarray) -> np.ndarray:
 
 
 def _ologit_ames(fit, terms, flagged, factor_groups, category) -> Margins:
-    X = fit.design.X
+    design = fit.design
+    X = design.X
     k = len(fit.terms)
     jcat = _category_index(fit, category)
     idx = {t: j for j, t in enumerate(fit.terms)}
@@ -227,7 +251,7 @@ def _ologit_ames(fit, terms, flagged, factor_groups, category) -> Margins:
         ext = np.concatenate(([-np.inf], cuts, [np.inf]))
         fu = _logistic_pdf(ext[jcat + 1] - q)
         fl = _logistic_pdf(ext[jcat] - q)
-        dprob = float((fl - fu).mean())  # dP_j / d(x'b), averaged
+        dprob = design.mean(fl - fu)  # dP_j / d(x'b), averaged
         out = []
         for t in terms:
             j, sib = ext_index[t]
@@ -237,8 +261,8 @@ def _ologit_ames(fit, terms, flagged, factor_groups, category) -> Margins:
             q0 = q - X[:, j] * beta[j]
             for s in sib:
                 q0 = q0 - X[:, s] * beta[s]
-            out.append(float((ologit_category_probability(q0 + beta[j], cuts, jcat)
-                              - ologit_category_probability(q0, cuts, jcat)).mean()))
+            out.append(design.mean(ologit_category_probability(q0 + beta[j], cuts, jcat)
+                                   - ologit_category_probability(q0, cuts, jcat)))
         return np.array(out)
 
     theta = fit.params.to_numpy()
@@ -284,13 +308,13 @@ def predictions(
     idx = {t: j for j, t in enumerate(fit.terms)}
     j = idx[variable]
     sib = [idx[s] for s in _siblings(variable, [list(g) for g in factor_groups])]
-    X = fit.design.X
-    n = fit.nobs
+    design = fit.design
+    X = design.X
     k = len(fit.terms)
     theta = fit.params.to_numpy()
     cov = fit.cov.to_numpy()
     beta = theta[:k]
-    means = X.mean(axis=0)
+    means = design.column_means(np.ones(design.nobs))
     q_rest = X @ beta - X[:, j] * beta[j] - sum((X[:, s] * beta[s] for s in sib), 0.0)
     preds, ses = [], []
     for v in values:
@@ -306,15 +330,15 @@ def predictions(
                 # index with the variable set to v (siblings 0), as a function of theta
                 q = X @ th[:k] - X[:, j] * th[j] + v * th[j]
                 q = q - sum((X[:, s] * th[s] for s in sib), 0.0)
-                return np.array([ologit_category_probability(q, th[k:], jcat).mean()])
+                return np.array([design.mean(ologit_category_probability(q, th[k:], jcat))])
             pred = float(mean_prob(theta)[0])
             grad = _numeric_jacobian(mean_prob, theta)[0]
         else:
             cdf_pdf, _, _ = _link_functions(fit.estimator)
             big, f = cdf_pdf(q_rest + v * beta[j])
-            pred = float(big.mean())
-            grad = X.T @ f / n
-            grad[j], grad[sib] = v * f.mean(), 0.0
+            pred = design.mean(big)
+            grad = design.column_means(f)
+            grad[j], grad[sib] = v * design.mean(f), 0.0
         preds.append(pred)
         ses.append(float(np.sqrt(grad @ cov[: grad.size, : grad.size] @ grad)))
     preds_a, ses_a = np.array(preds), np.array(ses)

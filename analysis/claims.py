@@ -3,13 +3,19 @@
 Each claim is evaluated only on numbers in ``output/estimates/estimates.csv`` (coefficient
 rows and the test rows of ``[[tests]]`` in ``config/models.toml``), so a referee can check
 every verdict by reading that file. A claim whose numbers are absent (for example, a
-survey without a local scale) is "not testable", never an error.
+survey without a national scale) is "not testable" with the reason, never an error.
+
+On a survey without a city-region scale the build step names stand-ins (contract C4
+``substitutes``: e.g. ``dui_supply_domestic`` for ``dui_supply_regional``,
+``dui_supply_international`` for ``dui_supply_extra``); :class:`ClaimContext` carries them,
+the claims look the stand-ins up in place of the standard names, and the evidence text
+starts by naming each stand-in it used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -30,10 +36,49 @@ class ClaimContext:
     international: str = "breadth_international"
     alpha: float = 0.05
     ratio_target: float = 4.0
+    #: stand-ins of the analysis meta (C4 "substitutes"): standard name -> the variable
+    #: that replaces it on this survey (e.g. dui_supply_regional -> dui_supply_domestic)
+    stand_ins: Mapping[str, str] = field(default_factory=dict)
+    #: standard variables this survey cannot provide (C4 "unavailable")
+    unavailable: tuple[str, ...] = ()
+    #: family -> why its models were omitted on this survey (no main variable available)
+    omitted_families: Mapping[str, str] = field(default_factory=dict)
+
+    def term(self, name: str) -> str:
+        """The variable that plays the part of ``name`` here (its stand-in, if any)."""
+        return self.stand_ins.get(name, name)
+
+    def stand_in_note(self, used: list[str]) -> str:
+        """ "Stand-in: x for y; ..." for the stand-ins among the terms ``used`` ("" if none)."""
+        originals = {new: old for old, new in self.stand_ins.items()}
+        pairs = [f"{name} for {originals[name]}" for name in dict.fromkeys(used)
+                 if name in originals]
+        return f"Stand-in{'s' if len(pairs) > 1 else ''}: {'; '.join(pairs)}. " if pairs else ""
 
 
 class NotTestable(Exception):
     """The estimates lack the rows a claim needs."""
+
+
+def term_rows(estimates: pd.DataFrame, c: ClaimContext, family: str, variant: str,
+              quantity: str, name: str) -> pd.DataFrame:
+    """:func:`rows` of the variable playing the part of ``name``, with the reason when absent.
+
+    ``name`` may be a standard name (resolved through the stand-ins) or already the
+    variable itself. A family omitted on this survey, or a variable it cannot provide and
+    that has no stand-in, makes the claim "not testable" with that reason.
+    """
+    if family in c.omitted_families:
+        raise NotTestable(c.omitted_families[family])
+    used = c.term(name)
+    if used in c.unavailable:
+        raise NotTestable(f"'{used}' is not available in this survey and has no stand-in")
+    return rows(estimates, family, variant, quantity, used)
+
+
+def with_note(c: ClaimContext, evidence: str, used: list[str]) -> str:
+    """The evidence text, led by the stand-ins it rests on."""
+    return c.stand_in_note(used) + evidence
 
 
 def rows(estimates: pd.DataFrame, family: str, variant: str, quantity: str,
@@ -62,17 +107,19 @@ def describe(frame: pd.DataFrame, what: str = "b") -> str:
 
 def claim_not_significant(term: str) -> Callable[[pd.DataFrame, ClaimContext], tuple]:
     def evaluate(est: pd.DataFrame, c: ClaimContext) -> tuple:
-        found = rows(est, c.headline_family, c.headline_variant, "coef", getattr(c, term))
+        name = getattr(c, term)
+        found = term_rows(est, c, c.headline_family, c.headline_variant, "coef", name)
         flags = [p >= c.alpha for p in found["p_value"]]
-        return describe(found), overall(flags), found["model"]
+        return with_note(c, describe(found), [c.term(name)]), overall(flags), found["model"]
     return evaluate
 
 
 def international_positive(est: pd.DataFrame, c: ClaimContext) -> tuple:
-    found = rows(est, c.headline_family, c.headline_variant, "coef", c.international)
+    found = term_rows(est, c, c.headline_family, c.headline_variant, "coef", c.international)
     flags = [(b > 0) and (p < c.alpha) for b, p in zip(found["estimate"], found["p_value"],
                                                         strict=True)]
-    return describe(found), overall(flags), found["model"]
+    return (with_note(c, describe(found), [c.term(c.international)]), overall(flags),
+            found["model"])
 
 
 def ratio_about_target(est: pd.DataFrame, c: ClaimContext) -> tuple:
@@ -81,6 +128,8 @@ def ratio_about_target(est: pd.DataFrame, c: ClaimContext) -> tuple:
     The Wald test of international = local is reported beside it (not part of the rule:
     the ratio's interval already says whether the two effects differ).
     """
+    for name in (c.international, c.local):  # the test rows need both terms
+        term_rows(est, c, c.headline_family, c.headline_variant, "coef", name)
     ratio = rows(est, c.headline_family, c.headline_variant, "test", "international_over_local")
     try:
         wald = rows(est, c.headline_family, c.headline_variant, "test",
@@ -100,40 +149,56 @@ def ratio_about_target(est: pd.DataFrame, c: ClaimContext) -> tuple:
     evidence = "; ".join(
         f"{r.outcome}: ratio = {r.estimate:.2f} [{r.ci_lower:.2f}, {r.ci_upper:.2f}], "
         f"{wald_text(r)}" for r in merged.itertuples())
-    return evidence, overall(flags), merged["model"]
+    used = [c.term(c.international), c.term(c.local)]
+    return with_note(c, evidence, used), overall(flags), merged["model"]
+
+
+#: The 2013 terms of claims 5 and 6 (standard names; a survey may provide stand-ins).
+SUPPLY_TERMS = ("dui_supply_regional", "dui_supply_extra")
+COMPETITOR_TERMS = ("dui_competitors_regional", "dui_competitors_extra")
+STI_TERMS = ("sti_regional", "sti_extra")
+
+
+def modes_rows(est: pd.DataFrame, c: ClaimContext, names: tuple[str, ...]) -> pd.DataFrame:
+    """Coefficient rows of the modes models for every term of ``names`` (all needed)."""
+    return pd.concat([term_rows(est, c, c.modes_family, c.modes_variant, "coef", n)
+                      for n in names])
 
 
 def supply_not_competitors(est: pd.DataFrame, c: ClaimContext) -> tuple:
     parts, flags, models = [], [], []
-    supply = pd.concat([rows(est, c.modes_family, c.modes_variant, "coef", t)
-                        for t in ("dui_supply_regional", "dui_supply_extra")])
-    rivals = pd.concat([rows(est, c.modes_family, c.modes_variant, "coef", t)
-                        for t in ("dui_competitors_regional", "dui_competitors_extra")])
+    supply = modes_rows(est, c, SUPPLY_TERMS)
+    rivals = modes_rows(est, c, COMPETITOR_TERMS)
     for outcome, group in supply.groupby("outcome", sort=False):
         rival = rivals[rivals["outcome"] == outcome]
+        if rival.empty:  # never read "no competitor rows" as "competitors do not matter"
+            raise NotTestable(f"no competitor coefficients in the {outcome} model of "
+                              f"{c.modes_family}/{c.modes_variant}")
         supply_ok = ((group["estimate"] > 0) & (group["p_value"] < c.alpha)).any()
         rival_ok = not ((rival["estimate"] > 0) & (rival["p_value"] < c.alpha)).any()
         flags.append(bool(supply_ok and rival_ok))
         parts.append(f"{outcome}: supply chain significant positive = {bool(supply_ok)}, "
                      f"competitors significant positive = {not rival_ok}")
         models += list(group["model"].unique())
-    return "; ".join(parts), overall(flags), pd.Series(models)
+    used = [c.term(t) for t in (*SUPPLY_TERMS, *COMPETITOR_TERMS)]
+    return with_note(c, "; ".join(parts), used), overall(flags), pd.Series(models)
 
 
 def sti_dui_extra_regional(est: pd.DataFrame, c: ClaimContext) -> tuple:
     def significant(terms: tuple[str, ...]) -> bool:
-        found = pd.concat([rows(est, c.modes_family, c.modes_variant, "coef", t) for t in terms])
+        found = modes_rows(est, c, terms)
         return bool(((found["estimate"] > 0) & (found["p_value"] < c.alpha)).any())
 
-    sti = significant(("sti_regional", "sti_extra"))
-    dui = significant(("dui_supply_regional", "dui_supply_extra"))
+    sti = significant(STI_TERMS)
+    dui = significant(SUPPLY_TERMS)
     wald = rows(est, c.modes_family, c.modes_variant, "test", "dui_extra_equals_regional")
     extra = [(b > 0) and (p < c.alpha) for b, p in zip(wald["estimate"], wald["p_value"],
                                                         strict=True)]
     evidence = (f"STI significant positive in some outcome = {sti}; DUI supply chain = {dui}; "
                 f"DUI extra-regional minus regional: {describe(wald, 'difference')}")
     parts = [sti, dui, any(extra)]
-    return evidence, overall(parts), wald["model"]
+    used = [c.term(t) for t in (*STI_TERMS, *SUPPLY_TERMS)]
+    return with_note(c, evidence, used), overall(parts), wald["model"]
 
 
 CLAIMS: list[tuple[str, str, str, Callable]] = [

@@ -25,7 +25,13 @@ import pandas as pd
 import pyreadstat
 
 from analysis.appendix import MISSING_KINDS, MISSING_SUFFIX, VariableDoc
-from analysis.study_config import BINARY_NEVER, BINARY_YES, Kind, StudyConfig
+from analysis.study_config import (
+    BINARY_NEVER,
+    BINARY_YES,
+    Kind,
+    StudyConfig,
+    check_codes_in_data,
+)
 
 MISSING_DTYPE = pd.CategoricalDtype(list(MISSING_KINDS))
 NOVELTY_DTYPE = pd.CategoricalDtype(["firm", "market"], ordered=True)
@@ -734,6 +740,7 @@ def clean_survey(raw: pd.DataFrame, meta: RawMeta, cfg: StudyConfig) -> CleanRes
     if conflicts:
         raise RawValidationError(str(meta.path), conflicts)
     validate_raw(raw, cfg, str(meta.path))
+    check_codes_in_data(cfg, raw)  # a configured yes code that no row holds
     values, reasons = recode_missing(raw, cfg)
     canonical = canonical_frame(values, reasons, cfg)
     sample = apply_sample_rules(canonical, cfg)

@@ -6,7 +6,9 @@ estimated; rows are the variables of the blocks displayed as coefficients, in bl
 order (a categorical variable in such a block shows its dummies), then the constant or the
 ordered-logit cut points; every control block gets a Yes/No row labelled with the block's
 label; the notes say what the numbers are, which standard errors, the star legend, the
-listwise deletion, what the survey could not provide and whether the data are synthetic.
+listwise deletion, what the survey could not provide (and which columns were therefore
+omitted, see :func:`analysis.specification.omit_unavailable`) and whether the data are
+synthetic.
 Adding a covariate to a block in the specification therefore adds a row to every table
 whose models use the block, with no code change (its label falls back to its name).
 """
@@ -158,6 +160,7 @@ def table_notes(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef],
     if missing:
         notes.append("Not available in this survey and left out of the models: "
                      + ", ".join(f"{term_label(spec, v)} ({v})" for v in missing) + ".")
+    notes += spec.omission_notes((*table.families, *table.omitted_families))
     if data_note:
         notes.append(data_note)
     return notes

@@ -51,6 +51,8 @@ class TableDef:
     title: str
     families: tuple[str, ...]
     quantity: str
+    #: families of the table dropped by :func:`omit_unavailable` (nothing to estimate)
+    omitted_families: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,30 @@ class ModelDef:
 
 
 @dataclass(frozen=True)
+class OmittedVariant:
+    """A variant left out because this survey gives it the regressors of ``same_as``.
+
+    ``blocks``: the control blocks it adds whose variables are all unavailable (e.g. the
+    manager controls of a survey without manager questions).
+    """
+
+    family: str
+    variant: str
+    same_as: str
+    blocks: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class OmittedFamily:
+    """A family left out because no variable of its main block(s) is available."""
+
+    family: str
+    main: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     path: Path
     defaults: dict[str, Any]
@@ -114,6 +140,21 @@ class ModelSpec:
     headline: dict[str, str] = field(default_factory=dict)
     tests: tuple[TestDef, ...] = ()
     variant_labels: dict[str, str] = field(default_factory=dict)
+    omitted_variants: tuple[OmittedVariant, ...] = ()
+    omitted_families: tuple[OmittedFamily, ...] = ()
+
+    def resolve_variant(self, family: str, variant: str) -> str:
+        """``variant``, or the variant that replaced it when it was omitted as a duplicate."""
+        for omitted in self.omitted_variants:
+            if omitted.family == family and omitted.variant == variant:
+                return omitted.same_as
+        return variant
+
+    def omission_notes(self, families: Iterable[str]) -> list[str]:
+        """The notes saying which of ``families``' models were left out, and why."""
+        chosen = set(families)
+        return ([o.note for o in self.omitted_families if o.family in chosen]
+                + [o.note for o in self.omitted_variants if o.family in chosen])
 
     def variant_label(self, variant: str) -> str:
         """The column label of a variant (``[variant_labels]``, else the name capitalised)."""
@@ -408,3 +449,79 @@ def with_substitutes(spec: ModelSpec, substitutes: dict[str, str],
     for old, new in swap.items():
         labels.setdefault(new, f"{labels.get(old, old)} [stand-in: {new}]")
     return replace(spec, blocks=blocks, tests=tests, headline=headline, labels=labels)
+
+
+def _available(spec: ModelSpec, blocks: Iterable[str], skip: set[str]) -> list[str]:
+    """The variables of ``blocks`` the survey provides, in order, without repeats."""
+    names: list[str] = []
+    for block in blocks:
+        names += [v for v in spec.blocks[block].variables if v not in skip and v not in names]
+    return names
+
+
+def _variant_note(spec: ModelSpec, omitted: OmittedVariant) -> str:
+    label, kept = spec.variant_label(omitted.variant), spec.variant_label(omitted.same_as)
+    if omitted.blocks:
+        what = ", ".join(spec.blocks[b].label for b in omitted.blocks)
+        return (f"{what} not available in this survey: the '{label}' columns are omitted "
+                f"(their models would repeat the '{kept}' columns).")
+    return (f"The '{label}' columns are omitted: in this survey their models have the same "
+            f"regressors as the '{kept}' columns.")
+
+
+def omit_unavailable(spec: ModelSpec, unavailable: Iterable[str] = ()) -> ModelSpec:
+    """The spec without the models this survey cannot tell apart or cannot estimate at all.
+
+    - A variant whose available regressors are those of an earlier variant of its family
+      (e.g. "manager" on a survey without manager questions) is dropped: the models
+      would be identical. The ``[headline]`` and ``[[tests]]`` naming it move to the
+      surviving variant, so every consumer finds the models it looks for.
+    - A family none of whose main-block variables is available is dropped with its tests
+      (estimating a controls-only model would answer another question).
+
+    What was dropped is kept in ``omitted_variants`` / ``omitted_families`` with a note for
+    the exhibits. Tables keep their entries; a table whose families are all dropped names
+    none (the tables step then writes a note instead of the table).
+    """
+    skip = set(unavailable)
+    families: dict[str, Family] = {}
+    gone_families: list[OmittedFamily] = []
+    gone_variants: list[OmittedVariant] = []
+    for name, fam in spec.families.items():
+        if not _available(spec, fam.main, skip):
+            wanted = ", ".join(v for b in fam.main for v in spec.blocks[b].variables)
+            labels = ", ".join(spec.blocks[b].label for b in fam.main)
+            gone_families.append(OmittedFamily(name, fam.main, (
+                f"Models of family '{name}' are omitted: none of its main variables "
+                f"({labels}: {wanted}) is available in this survey.")))
+            continue
+        seen: dict[frozenset[str], str] = {}
+        kept: dict[str, tuple[str, ...]] = {}
+        for variant, controls in fam.variants.items():
+            regressors = frozenset(_available(spec, fam.main + controls, skip))
+            if regressors in seen:
+                same_as = seen[regressors]
+                extra = tuple(b for b in controls if b not in fam.variants[same_as]
+                              and not _available(spec, [b], skip))
+                draft = OmittedVariant(name, variant, same_as, extra, "")
+                gone_variants.append(replace(draft, note=_variant_note(spec, draft)))
+                continue
+            seen[regressors] = variant
+            kept[variant] = controls
+        families[name] = replace(fam, variants=kept)
+    if not gone_families and not gone_variants:
+        return spec
+    moved = {(o.family, o.variant): o.same_as for o in gone_variants}
+    tests = tuple(replace(t, variant=moved.get((t.family, t.variant), t.variant))
+                  for t in spec.tests if t.family in families)
+    headline = dict(spec.headline)
+    if headline.get("family") in families and "variant" in headline:
+        headline["variant"] = moved.get((headline["family"], headline["variant"]),
+                                        headline["variant"])
+    tables = {name: replace(table, families=tuple(f for f in table.families if f in families),
+                            omitted_families=tuple(f for f in table.families
+                                                   if f not in families))
+              for name, table in spec.tables.items()}
+    return replace(spec, families=families, tests=tests, headline=headline, tables=tables,
+                   omitted_variants=tuple(gone_variants),
+                   omitted_families=tuple(gone_families))

@@ -17,6 +17,7 @@ is escaped here for LaTeX and HTML.
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 import re
@@ -179,6 +180,17 @@ class TidyModelResults:
     def conf_int(self) -> pd.DataFrame:
         return self._ci
 
+    def for_display(self, decimals: int = DECIMALS) -> TidyModelResults:
+        """A copy whose estimates and standard errors that round to zero are +0.0.
+
+        Stargazer formats the numbers itself; this keeps its cells equal to
+        :func:`table_cells` ("0.000", not "-0.000"). Stars still come from the p-values.
+        """
+        shown = copy.copy(self)
+        shown.params = self.params.map(lambda v: display_value(v, decimals))
+        shown.bse = self.bse.map(lambda v: display_value(v, decimals))
+        return shown
+
 
 def _stargazer_data(model: TidyModelResults) -> dict[str, object]:
     """Stargazer's extractor for the adapter: its model-data dictionary.
@@ -211,8 +223,19 @@ def significance_stars(p_value: float | None) -> str:
 
 
 def format_number(value: float, decimals: int = DECIMALS) -> str:
-    """A number as the tables show it (the same format stargazer applies)."""
-    return f"{value:.{decimals}f}"
+    """A number as the tables show it (the same format stargazer applies).
+
+    A number that rounds to zero prints as "0.000", never "-0.000": the sign of a value
+    too small to show is noise (:func:`display_value` gives stargazer the same number).
+    """
+    return f"{display_value(value, decimals):.{decimals}f}"
+
+
+def display_value(value: float, decimals: int = DECIMALS) -> float:
+    """``value``, or +0.0 when it rounds to zero at ``decimals`` (so no "-0.000" is shown)."""
+    if value is None or not math.isfinite(value):
+        return value
+    return 0.0 if float(f"{value:.{decimals}f}") == 0.0 else float(value)
 
 
 def format_statistic(term: str, value: float) -> str:
@@ -344,7 +367,7 @@ def table_cells(estimates: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 def _stargazer(results: Sequence[TidyModelResults], spec: TableSpec, cells: pd.DataFrame,
                escape: Callable[[str], str]) -> Stargazer:
     """A configured Stargazer; every label passes through ``escape`` (the target format's)."""
-    table = Stargazer(list(results))
+    table = Stargazer([r.for_display() for r in results])
     table.title(escape(spec.title))
     table.significance_levels(list(SIG_LEVELS))
     table.significant_digits(DECIMALS)

@@ -16,6 +16,11 @@ Decisions this catalogue fixes:
   position); the package does not guess encodings.
 - Duplicate interview ids are an error; duplicate firm ids are resolved by the sample
   rule (lowest interview id kept) and counted in the sample flow.
+- A configured yes code that matches no row is a configuration error: an outcome's yes
+  code must occur in each of its columns (nobody innovating cannot be analysed), and the
+  codes meaning collaboration must occur somewhere in the battery (one item nobody ticks
+  is a finding, and passes). Codes of the category maps ([regions], [sectors]) need not
+  occur: a region without a sampled firm is fine.
 """
 
 from __future__ import annotations
@@ -275,6 +280,42 @@ def test_duplicate_interview_ids(case, twin):
 
     duplicate = f"duplicate id {twin[0]['intnr'].iloc[4]:.0f}"
     assert_one_message(case(modified_sav(twin, change)), "'intnr'", duplicate, "record 5")
+
+
+def test_outcome_yes_code_that_no_row_holds(case, twin):
+    # Nobody answers yes (1) to the product question: the follow-up is then routed out.
+    err = case(modified_sav(twin, lambda f: f.assign(
+        q6_prod=f["q6_prod"].replace(1.0, 2.0), q7_prod_new=np.nan)))
+    assert_one_message(err, "study.toml", "[outcomes.product.yes]", "code 1",
+                       "no row of column 'q6_prod'", "bad.sav", "cannot be analysed")
+
+
+def test_collaboration_codes_that_no_row_holds(case, twin):
+    def never(frame: pd.DataFrame) -> pd.DataFrame:
+        items = [c for c in frame.columns if c.startswith("q10_")]
+        answered = frame[items].isin([2.0, 3.0, 4.0, 5.0])
+        frame[items] = frame[items].mask(answered, 1.0)  # everybody: never
+        return frame
+
+    err = case(modified_sav(twin, never))
+    assert_one_message(err, "study.toml", "[collaboration.never]", "codes 2, 3, 4, 5",
+                       "21 collaboration column(s)", "'q10_grp_reg'", "bad.sav")
+
+
+def test_a_region_or_sector_code_without_firms_is_fine(tmp_path, twin, capsys):
+    # Region 5 and the accommodation sector have no firm in this file: not an error.
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["region"] = frame["region"].replace(5.0, 4.0)
+        frame["nace"] = frame["nace"].where(~frame["nace"].isin([55.0, 56.0]), 10.0)
+        return frame
+
+    raw = modified_sav(twin, change)(tmp_path)
+    study = write_study_config(tmp_path / "cfg", raw)
+    code, _, err = run_main(capsys, "--config", study, "--output-root", tmp_path / "out",
+                            "--only", "clean")
+    assert code == 0, err
+    clean = pd.read_parquet(tmp_path / "out" / "data_clean" / "survey_clean.parquet")
+    assert len(clean) > 0 and "Kristiansand" not in set(clean["region"].dropna())
 
 
 def test_bad_disclosure_setting(case, twin):

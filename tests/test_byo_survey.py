@@ -138,6 +138,40 @@ def test_models_and_tables_use_the_scales_the_survey_has(run: Path) -> None:
     assert (run / "output" / "tables" / "table2.md").is_file()
 
 
+def test_no_model_is_estimated_twice_and_tables_say_which_columns_are_omitted(
+        run: Path) -> None:
+    # The survey has no manager items: "manager" would repeat "base" in every family.
+    models = pd.read_csv(run / "output" / "estimates" / "models.csv")
+    assert set(models["variant"]) == {"base"}
+    assert not models.duplicated(["family", "outcome", "terms"]).any()
+    for name in ("table2", "table3", "table4", "table5"):
+        table = (run / "output" / "tables" / f"{name}.md").read_text()
+        header = table.split("*Note:*")[0]
+        assert "Manager controls" not in header, name
+        assert ("Manager controls not available in this survey: the 'Manager controls' "
+                "columns are omitted") in table, name
+    table2 = (run / "output" / "tables" / "table2.md").read_text()
+    assert "|  | Base | Base | Base |\n" in table2  # one column per outcome
+    # the headline moved to the surviving variant: figures and robustness still made
+    for stem in ("figure1_marginal_effects", "figure2_predicted_probability",
+                 "specification_curve"):
+        assert (run / "output" / "figures" / f"{stem}.png").is_file()
+    predictions = pd.read_csv(run / "output" / "estimates" / "predictions.csv")
+    assert set(predictions["model"].str.rsplit("__", n=1).str[-1]) == {"base"}
+
+
+def test_claims_use_the_domestic_and_foreign_stand_ins(run: Path) -> None:
+    report = read_csv(run, "claims_report").set_index("claim")
+    for claim in (1, 3, 4, 5, 6):
+        assert not report.loc[claim, "verdict"].startswith("not testable"), claim
+        assert "__base" in report.loc[claim, "models"]
+    assert "Stand-in: breadth_domestic for breadth_local." in report.loc[1, "evidence"]
+    assert "dui_supply_international for dui_supply_extra" in report.loc[5, "evidence"]
+    assert "sti_domestic for sti_regional" in report.loc[6, "evidence"]
+    assert report.loc[2, "verdict"] == ("not testable: 'breadth_national' is not available "
+                                        "in this survey and has no stand-in")
+
+
 # -------------------------------------------------- layouts the example does not cover
 
 

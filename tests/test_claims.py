@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.claims import MIXED, NOT_SUPPORTED, SUPPORTED, evaluate_claims
+from analysis.claims import (
+    MIXED,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    ClaimContext,
+    evaluate_claims,
+)
 from analysis.compare import PublishedFileError, check_published, compare_published
 
 OUTCOMES = ("product", "process", "new_to_market")
@@ -97,6 +103,91 @@ def test_evidence_quotes_the_numbers_and_models() -> None:
     report = evaluate_claims(paper_like())
     assert "p = 0.400" in report["evidence"][0]
     assert "breadth__product__manager" in report["models"][0]
+
+
+# ------------------------------------------------- a domestic / abroad survey (stand-ins)
+
+#: The stand-ins the build step names for a survey recording "domestic" and "international".
+STAND_INS = {"breadth_local": "breadth_domestic",
+             "sti_regional": "sti_domestic", "sti_extra": "sti_international",
+             "dui_supply_regional": "dui_supply_domestic",
+             "dui_supply_extra": "dui_supply_international",
+             "dui_competitors_regional": "dui_competitors_domestic",
+             "dui_competitors_extra": "dui_competitors_international"}
+
+
+def domestic_like() -> pd.DataFrame:
+    """paper_like() as a domestic/abroad survey estimates it: stand-in terms, base variant."""
+    frame = paper_like()
+    terms = frame["term"].astype(str)
+    for old, new in STAND_INS.items():
+        terms = terms.where(terms != old, new)
+    frame["term"] = terms
+    frame = frame[frame["term"] != "breadth_national"]
+    frame["model"] = frame["model"].str.replace("__manager", "__base")
+    return frame
+
+
+def domestic_context(**changes) -> ClaimContext:
+    fields = dict(headline_variant="base", modes_variant="base", local="breadth_domestic",
+                  stand_ins=STAND_INS,
+                  unavailable=(*STAND_INS, "breadth_national", "internal_regional"))
+    fields.update(changes)
+    return ClaimContext(**fields)
+
+
+def test_claims_five_and_six_use_the_stand_ins_and_say_so() -> None:
+    report = evaluate_claims(domestic_like(), domestic_context())
+    assert report["verdict"].tolist() == [SUPPORTED, "not testable: 'breadth_national' is not "
+                                          "available in this survey and has no stand-in",
+                                          SUPPORTED, SUPPORTED, SUPPORTED, SUPPORTED]
+    assert report["evidence"][0].startswith("Stand-in: breadth_domestic for breadth_local. ")
+    assert "breadth_domestic for breadth_local" in report["evidence"][3]
+    assert report["evidence"][4].startswith("Stand-ins: dui_supply_domestic for "
+                                            "dui_supply_regional; dui_supply_international for "
+                                            "dui_supply_extra; dui_competitors_domestic for ")
+    assert "sti_international for sti_extra" in report["evidence"][5]
+    assert "modes__product__base" in report["models"][4]
+    # claim 3 needs no stand-in and names none
+    assert "Stand-in" not in report["evidence"][2]
+
+
+def test_the_stand_ins_carry_the_numbers_of_claim_five() -> None:
+    frame = domestic_like()
+    rival = frame["term"] == "dui_competitors_international"
+    frame.loc[rival, ["estimate", "p_value"]] = [0.3, 0.01]
+    assert evaluate_claims(frame, domestic_context())["verdict"][4] == NOT_SUPPORTED
+
+
+def test_absent_stand_ins_make_claims_five_and_six_not_testable_with_the_reason() -> None:
+    frame = domestic_like()
+    frame = frame[~frame["term"].str.startswith("dui_competitors")]
+    stand_ins = {k: v for k, v in STAND_INS.items() if "competitors" not in k}
+    report = evaluate_claims(frame, domestic_context(stand_ins=stand_ins))
+    assert report["verdict"][4] == ("not testable: 'dui_competitors_regional' is not available "
+                                    "in this survey and has no stand-in")
+    assert report["verdict"][5] == SUPPORTED  # needs no competitor term
+
+
+def test_without_the_stand_ins_the_2013_terms_are_not_found_rather_than_passed() -> None:
+    report = evaluate_claims(domestic_like(), ClaimContext(headline_variant="base",
+                                                           modes_variant="base"))
+    assert all(v.startswith("not testable") for v in report["verdict"][[0, 1, 3, 4, 5]])
+
+
+def test_an_outcome_without_competitor_rows_is_not_read_as_no_effect() -> None:
+    frame = paper_like()
+    drop = frame["term"].str.startswith("dui_competitors") & (frame["outcome"] == "process")
+    verdict = evaluate_claims(frame[~drop])["verdict"][4]
+    assert verdict.startswith("not testable") and "process" in verdict
+
+
+def test_an_omitted_family_gives_its_reason() -> None:
+    frame = paper_like()
+    frame = frame[~frame["model"].str.startswith("modes")]
+    note = "Models of family 'modes' are omitted: none of its main variables is available."
+    report = evaluate_claims(frame, ClaimContext(omitted_families={"modes": note}))
+    assert report["verdict"][4] == report["verdict"][5] == f"not testable: {note}"
 
 
 def published(**overrides) -> pd.DataFrame:

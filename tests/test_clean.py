@@ -354,6 +354,8 @@ def other_survey_frame() -> pd.DataFrame:
     frame = frame.drop(columns=[c for c in frame.columns if c.endswith("_nat")
                                 or c.startswith("q10_grp")])
     frame["wgt"] = [0.5, 1.5, 2.0, 1.0, 1.0, 3.0, 4.0]
+    # some firm must collaborate, or the configured collaboration codes match no row
+    frame.loc[0, "q10_sup_int"] = 3.0
     return frame
 
 
@@ -514,3 +516,30 @@ def test_real_raw_file_cleans_byte_identically(tmp_path: Path) -> None:
     first = path.read_bytes()
     clean_step.run(ctx)
     assert path.read_bytes() == first
+
+
+# ------------------------------------------------------ configured codes that no row holds
+
+
+def test_outcome_yes_code_no_row_holds_is_a_config_error() -> None:
+    from analysis.study_config import ConfigError
+
+    frame = raw_frame()
+    frame["q8_proc"] = frame["q8_proc"].replace(1.0, 2.0)  # nobody has a new process
+    frame["q9_proc_new"] = np.nan  # (the follow-up is then never asked)
+    with pytest.raises(ConfigError) as info:
+        clean.clean_survey(frame, meta_for(), CFG)
+    message = str(info.value)
+    assert "[outcomes.process.yes] code 1 occurs in no row of column 'q8_proc'" in message
+    assert str(CFG.source) in message and "2 (5 rows)" in message
+
+
+def test_a_battery_nobody_collaborates_in_is_a_config_error_one_item_is_not() -> None:
+    from analysis.study_config import ConfigError
+
+    frame = other_survey_frame()
+    clean.clean_survey(frame, meta_for(), other_survey_config())  # one yes is enough
+    frame["q10_sup_int"] = frame["q10_sup_int"].replace(3.0, 1.0)
+    with pytest.raises(ConfigError, match=r"\[collaboration\.never\] collaboration codes "
+                                          r"2, 3, 4, 5 .* no row of any of the 12"):
+        clean.clean_survey(frame, meta_for(), other_survey_config())

@@ -151,3 +151,31 @@ def test_the_example_itself_is_valid(tmp_path, capsys) -> None:
     code = pipeline.main(["--config", str(STUDY), "--output-root", str(out), "--only", "clean"])
     assert code == 0, capsys.readouterr().err
     assert len(pd.read_parquet(out / "data_clean" / "survey_clean.parquet")) > 1000
+
+
+# A second yes/no kind whose codes include 2, so that "yes = [2]" passes the configuration
+# checks and only the data can tell that no row holds it (the file codes yes as 1).
+THREE_CODES = "[kinds.yes_no]\n"
+THREE_CODES_NEW = "[kinds.yes_no_12]\ncodes = [0, 1, 2]\ndont_know = [-9]\n\n[kinds.yes_no]\n"
+
+
+def test_outcome_yes_code_that_no_row_holds(tmp_path, capsys) -> None:
+    path = edited(tmp_path, (THREE_CODES, THREE_CODES_NEW),
+                  ('inpspd = "yes_no"', 'inpspd = "yes_no_12"'),
+                  ('column = "inpspd"\nyes = [1]\nno = [0]',
+                   'column = "inpspd"\nyes = [2]\nno = [0, 1]'))
+    message = failure(tmp_path, path, capsys)
+    assert "[outcomes.process.yes] code 2 occurs in no row of column 'inpspd'" in message
+    assert "cis_like_2012.dta" in message and "rows)" in message  # the values it holds
+    assert "What to do:" in message
+
+
+def test_collaboration_yes_code_that_no_row_holds(tmp_path, capsys) -> None:
+    path = edited(tmp_path, (THREE_CODES, THREE_CODES_NEW),
+                  ('collaboration = "yes_no"', 'collaboration = "yes_no_12"'),
+                  ("yes = [1]\nno = [0]\ncolumn_template", "yes = [2]\nno = [0, 1]\n"
+                                                         "column_template"))
+    message = failure(tmp_path, path, capsys)
+    assert "[collaboration.yes] collaboration code 2 (yes) occurs in no row" in message
+    assert "12 collaboration column(s)" in message and "'co_sup_nat'" in message
+    assert "What to do:" in message

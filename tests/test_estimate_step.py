@@ -293,3 +293,103 @@ def test_table_layout_follows_blocks_and_records_unavailable(tmp_path):
     assert any("Not available" in n and "(z)" in n for n in layout.notes)
     assert layout.notes[-1] == "Synthetic!"
     assert layout.column_labels == ["Base", "Full"] * 2
+
+
+# ------------------------------------- variants that repeat another, families with nothing left
+
+PRUNE_SPEC = """
+[blocks.main]
+variables = ["x1", "x2"]
+[blocks.firm]
+label = "Firm controls"
+variables = ["z"]
+[blocks.cat]
+label = "Sector dummies"
+display = "indicator"
+variables = ["sector"]
+[blocks.gone]
+label = "Vanished block"
+variables = ["w"]
+[families.fam]
+outcomes = ["y", "y2"]
+main = ["main"]
+variants = { base = ["cat"], full = ["firm", "cat"] }
+[families.other]
+outcomes = ["y"]
+main = ["gone"]
+variants = { base = ["cat"] }
+[tables.t]
+title = "Table T"
+families = ["fam"]
+[tables.t_other]
+title = "Table O"
+families = ["other"]
+[headline]
+family = "fam"
+variant = "full"
+international = "x1"
+local = "x2"
+[[tests]]
+id = "x1_equals_x2"
+kind = "wald"
+family = "fam"
+variant = "full"
+terms = { x1 = 1, x2 = -1 }
+"""
+
+
+def test_steps_skip_a_repeated_variant_and_a_family_with_nothing_left(tmp_path):
+    from analysis.config import ROOT
+    from analysis.steps import tables as tables_step
+
+    paths = Paths.under(tmp_path)
+    paths.data_clean.mkdir(parents=True)
+    make_frame().to_parquet(paths.data_clean / "analysis_data.parquet")
+    (paths.data_clean / "analysis_meta.json").write_text(json.dumps({"unavailable": ["z", "w"]}))
+    spec_file = tmp_path / "models.toml"
+    spec_file.write_text(PRUNE_SPEC, encoding="utf-8")
+    ctx = Context(paths=paths, study_config_path=ROOT / "examples" / "cis_like" / "study.toml",
+                  model_spec_path=spec_file)
+    step.run(ctx)
+    models = pd.read_csv(paths.estimates / "models.csv")
+    # "full" = "base" without z: estimated once; "other" has no main variable: not at all
+    assert models["model"].tolist() == ["fam__y__base", "fam__y2__base"]
+    estimates = pd.read_csv(paths.estimates / "estimates.csv")
+    tests = estimates[estimates["quantity"] == "test"]
+    assert tests["model"].tolist() == ["fam__y__base", "fam__y2__base"]  # moved with headline
+    predictions = pd.read_csv(paths.estimates / "predictions.csv")
+    assert set(predictions["model"]) == {"fam__y__base", "fam__y2__base"}
+
+    tables_step.run(ctx)
+    table = (paths.tables / "t.md").read_text()
+    assert "\n|  | Base | Base |\n" in table and "| Full" not in table  # two columns only
+    assert ("Firm controls not available in this survey: the 'Full' columns are omitted "
+            "(their models would repeat the 'Base' columns).") in table
+    other = (paths.tables / "t_other.md").read_text()
+    assert "Table O" in other and "Not estimated" in other
+    assert "Models of family 'other' are omitted" in other and "(Vanished block: w)" in other
+    assert {p.name for p in tables_step.outputs(ctx)} <= {
+        p.name for p in paths.tables.iterdir()}
+
+
+def test_claims_use_the_surviving_variant_and_say_why_a_family_is_missing(tmp_path):
+    from analysis.steps import claims as claims_step
+
+    paths = Paths.under(tmp_path)
+    paths.data_clean.mkdir(parents=True)
+    meta = {"unavailable": ["manager_higher_ed", "open_mindedness", "trust_general",
+                            "breadth_local", "breadth_national", *[
+                                f"{g}_{s}" for g in ("sti", "dui_supply", "dui_competitors",
+                                                     "internal") for s in ("regional", "extra")]],
+            "substitutes": {"breadth_local": "breadth_domestic",
+                            "dui_supply_regional": "dui_supply_domestic"}}
+    (paths.data_clean / "analysis_meta.json").write_text(json.dumps(meta))
+    from analysis.config import DEFAULT_MODEL_SPEC
+    ctx = Context(paths=paths, study_config_path=tmp_path / "study.toml",
+                  model_spec_path=DEFAULT_MODEL_SPEC)
+    context = claims_step.claim_context(ctx)
+    assert context.headline_variant == "base" and context.modes_variant == "base"
+    assert context.local == "breadth_domestic"
+    assert context.stand_ins == {"breadth_local": "breadth_domestic",
+                                 "dui_supply_regional": "dui_supply_domestic"}
+    assert "modes" not in context.omitted_families  # dui_supply_domestic still there

@@ -60,6 +60,12 @@ def markdown_rows(text: str) -> list[list[str]]:
     return out
 
 
+def shown(value: float) -> str:
+    """Three decimals; a number that rounds to zero has no sign ("0.000", not "-0.000")."""
+    text = f"{value:.3f}"
+    return "0.000" if text == "-0.000" else text
+
+
 def stars(p: float) -> str:
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
 
@@ -98,13 +104,13 @@ def test_every_displayed_number_is_the_estimates_file_number(root, name):
                     assert cell == ""
                     continue
                 value, p = row["estimate"].iloc[0], row["p_value"].iloc[0]
-                assert cell == f"{value:.3f}{stars(p)}", (model, term)
+                assert cell == f"{shown(value)}{stars(p)}", (model, term)
                 checked += 1
         elif label == "" and term is not None:  # standard errors of the row above
             for model, cell in zip(ids, cells, strict=True):
                 row = estimates[(estimates["model"] == model) & (estimates["term"] == term)
                                 & estimates["quantity"].isin([layout.quantity, "cut"])]
-                assert cell == ("" if row.empty else f"({row['std_error'].iloc[0]:.3f})")
+                assert cell == ("" if row.empty else f"({shown(row['std_error'].iloc[0])})")
                 checked += not row.empty
             term = None
         elif label in FIT_TERMS:

@@ -119,3 +119,71 @@ def test_stand_ins_replace_unavailable_variables_everywhere() -> None:
     assert "breadth_domestic" in wald.terms and "breadth_local" not in wald.terms
     # A stand-in applies only when the original is unavailable.
     assert with_substitutes(spec, {"breadth_local": "breadth_domestic"}) is spec
+
+
+# ----------------------------------- variants and families the survey cannot tell apart
+
+MANAGER = ("manager_higher_ed", "open_mindedness", "trust_general")
+
+
+def test_a_variant_repeating_an_earlier_one_is_omitted_with_a_note() -> None:
+    from analysis.specification import omit_unavailable
+
+    spec = load_model_spec(DEFAULT_MODEL_SPEC)
+    pruned = omit_unavailable(spec, MANAGER)
+    for family in ("breadth", "modes", "novelty"):
+        assert list(pruned.families[family].variants) == ["base"]
+        assert pruned.resolve_variant(family, "manager") == "base"
+    ids = [m.id for m in expand_models(pruned)]
+    assert "breadth__product__base" in ids and not any(i.endswith("__manager") for i in ids)
+    assert len(ids) == len(set(ids)) == len(expand_models(spec)) // 2
+    # the headline and every test move to the surviving variant
+    assert pruned.headline["variant"] == "base"
+    assert {t.variant for t in pruned.tests} == {"base"}
+    assert [t.id for t in pruned.tests] == [t.id for t in spec.tests]
+    notes = pruned.omission_notes(["breadth"])
+    assert notes == ["Manager controls not available in this survey: the 'Manager controls' "
+                     "columns are omitted (their models would repeat the 'Base' columns)."]
+
+
+def test_a_partly_available_block_keeps_its_variant() -> None:
+    from analysis.specification import omit_unavailable
+
+    spec = load_model_spec(DEFAULT_MODEL_SPEC)
+    pruned = omit_unavailable(spec, MANAGER[:2])  # trust_general is still there
+    assert pruned is spec
+    assert list(pruned.families["breadth"].variants) == ["base", "manager"]
+    assert pruned.omission_notes(spec.families) == []
+
+
+def test_variants_with_the_same_regressors_in_another_order_are_one_model(tmp_path) -> None:
+    from analysis.specification import omit_unavailable
+
+    raw = {**MINIMAL, "blocks": {**MINIMAL["blocks"], "other": {"variables": ["x2"]}},
+           "families": {"fam": {"outcomes": ["y1"], "main": ["main"],
+                                "variants": {"a": ["ctrl"], "b": ["other", "ctrl"],
+                                             "c": []}}}}
+    spec = parse_model_spec(raw, tmp_path / "m.toml")
+    pruned = omit_unavailable(spec)
+    assert list(pruned.families["fam"].variants) == ["a", "c"]
+    assert pruned.resolve_variant("fam", "b") == "a"
+    assert "same regressors as the 'A' columns" in pruned.omission_notes(["fam"])[0]
+
+
+def test_a_family_without_any_main_variable_is_omitted_with_its_tests(tmp_path) -> None:
+    from analysis.specification import omit_unavailable
+
+    spec = load_model_spec(DEFAULT_MODEL_SPEC)
+    modes = spec.blocks["modes"].variables
+    pruned = omit_unavailable(spec, modes)
+    assert "modes" not in pruned.families
+    assert [m for m in expand_models(pruned) if m.family == "modes"] == []
+    assert not any(t.family == "modes" for t in pruned.tests)
+    assert pruned.tables["table3"].families == ()
+    assert pruned.tables["table3"].omitted_families == ("modes",)
+    assert pruned.tables["table2"].families == ("breadth",)
+    note = pruned.omission_notes(["modes"])[0]
+    assert "'modes'" in note and "dui_supply_regional" in note
+    # breadth survives untouched (both its variants are different models)
+    assert list(pruned.families["breadth"].variants) == ["base", "manager"]
+    assert pruned.headline == spec.headline

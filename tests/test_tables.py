@@ -387,3 +387,30 @@ def test_written_paths_are_inside_the_folder(estimates, tmp_path):
     rendered = tables.render_regression_table(estimates, make_spec())
     paths = tables.write_regression_table(rendered, tmp_path / "deep" / "er", "t")
     assert all(Path(p).parent == tmp_path / "deep" / "er" for p in paths)
+
+
+# ------------------------------------------------------------------- negative zero
+
+
+@pytest.mark.parametrize(("value", "shown"), [(-0.0001, "0.000"), (-0.0004999, "0.000"),
+                                               (-0.0, "0.000"), (0.0002, "0.000"),
+                                               (-0.0005001, "-0.001"), (-0.012, "-0.012")])
+def test_a_number_that_rounds_to_zero_prints_without_sign(value, shown):
+    assert tables.format_number(value) == shown
+
+
+def test_negative_zero_cell_is_unsigned_in_every_format(estimates):
+    frame = estimates.copy()
+    at = (frame["model"] == "m_proc") & (frame["term"] == "breadth_local") & (
+        frame["quantity"] == "coef")
+    frame.loc[at, "estimate"] = -0.00012  # rounds to zero: its sign is noise
+    spec = make_spec()
+    rendered = tables.render_regression_table(frame, spec)
+    assert cell(rendered.cells, "estimate", "breadth_local", "m_proc") == "0.000*"
+    for text in (rendered.latex, rendered.html, rendered.markdown):
+        assert "-0.000" not in text
+    # the LaTeX and HTML cells stay equal to the grid tests compare with estimates.csv
+    assert latex_rows(rendered.latex) == expected_rows(rendered.cells, list(spec.models),
+                                                       tables.escape_latex)
+    # a genuinely negative number keeps its sign
+    assert cell(rendered.cells, "estimate", "const", "m_proc") == "-0.500**"

@@ -25,13 +25,31 @@ def outputs(ctx: Context) -> list[Path]:
 
 
 def claim_context(ctx: Context) -> ClaimContext:
-    """The headline family, variant and terms named in ``[headline]`` of the model spec."""
-    headline = estimate.model_spec(ctx).headline
+    """Where the claims look on this survey.
+
+    The headline family, variant and terms of ``[headline]`` (stand-ins already swapped in,
+    the variant moved to the surviving one if it repeated another); the modes variant
+    likewise; the stand-ins and unavailable variables of the analysis meta (C4), so the
+    2013 terms of claims 5-6 resolve to their stand-ins and a claim without its numbers
+    says why.
+    """
+    spec = estimate.model_spec(ctx)
+    meta = estimate.read_meta(estimate.meta_path(ctx))
+    unavailable = tuple(str(v) for v in meta.get("unavailable", []))
+    stand_ins = {str(old): str(new) for old, new in (meta.get("substitutes") or {}).items()
+                 if old in unavailable and new}
+    headline = spec.headline
+    defaults = ClaimContext()
+    family = headline.get("family", defaults.headline_family)
     return ClaimContext(
-        headline_family=headline.get("family", "breadth"),
-        headline_variant=headline.get("variant", "manager"),
-        local=headline.get("local", "breadth_local"),
-        international=headline.get("international", "breadth_international"),
+        headline_family=family,
+        headline_variant=headline.get("variant", defaults.headline_variant),
+        modes_variant=spec.resolve_variant(defaults.modes_family, defaults.modes_variant),
+        local=headline.get("local", defaults.local),
+        international=headline.get("international", defaults.international),
+        stand_ins=stand_ins,
+        unavailable=unavailable,
+        omitted_families={o.family: o.note for o in spec.omitted_families},
     )
 
 

@@ -20,6 +20,7 @@ from analysis.specification import (
     check_against_data,
     expand_models,
     load_model_spec,
+    omit_unavailable,
     with_substitutes,
 )
 from analysis.steps import build
@@ -79,10 +80,14 @@ def outputs(ctx: Context) -> list[Path]:
 
 
 def model_spec(ctx: Context) -> ModelSpec:
-    """The model specification as this survey can estimate it: stand-ins (C4) swapped in."""
+    """The model specification as this survey can estimate it: stand-ins (C4) swapped in,
+    variants that would repeat an earlier variant's model and families without any
+    available main variable left out (each consumer step reads the spec through here)."""
     meta = read_meta(meta_path(ctx))
-    return with_substitutes(load_model_spec(ctx.model_spec_path),
-                            meta.get("substitutes", {}) or {}, meta.get("unavailable", []))
+    unavailable = [str(v) for v in meta.get("unavailable", [])]
+    spec = with_substitutes(load_model_spec(ctx.model_spec_path),
+                            meta.get("substitutes", {}) or {}, unavailable)
+    return omit_unavailable(spec, unavailable)
 
 
 def estimate(ctx: Context) -> EstimationRun:
@@ -94,6 +99,10 @@ def estimate(ctx: Context) -> EstimationRun:
     spec = model_spec(ctx)
     meta = read_meta(meta_path(ctx))
     unavailable = [str(v) for v in meta.get("unavailable", [])]
+    if not spec.families:
+        raise EstimateError(f"{ctx.model_spec_path}: no model can be estimated on this "
+                            "survey: " + " ".join(spec.omission_notes(
+                                o.family for o in spec.omitted_families)))
     check_against_data(spec, expand_models(spec), frame.columns, unavailable)
     return estimate_all(frame, spec, unavailable, prediction_values=prediction_values(meta))
 

@@ -33,6 +33,10 @@ def headline_models(spec: ModelSpec, estimated: set[str]) -> dict[str, str]:
     head = spec.headline
     if not head:
         raise FiguresError(f"{spec.path}: no [headline] section (family, variant)")
+    if head.get("family") not in spec.families:
+        raise FiguresError(f"{spec.path}: the headline family '{head.get('family')}' has no "
+                           "model on this survey: "
+                           + " ".join(spec.omission_notes([str(head.get("family"))])))
     chosen = {m.id: spec.outcome_labels.get(m.outcome, m.outcome)
               for m in expand_models(spec, [head["family"]])
               if m.variant == head.get("variant") and m.id in estimated}

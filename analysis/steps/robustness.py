@@ -146,7 +146,13 @@ def run(ctx: Context) -> None:
     settings = _settings(ctx)
     data = io.read_parquet(path)
     unavailable = unavailable_variables(ctx.paths.data_clean)
-    headline = rb.headline_setup(estimate.model_spec(ctx), unavailable)
+    # The spec's [headline] variant is already the surviving one when the configured
+    # variant repeats another on this survey (e.g. "manager" without manager questions).
+    spec = estimate.model_spec(ctx)
+    if spec.headline and spec.headline.get("family") not in spec.families:
+        raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "
+                                  "variable available in the analysis data")
+    headline = rb.headline_setup(spec, unavailable)
     notes = unavailable_note(unavailable) + data_notes(ctx.study_config_path)
     if not headline.main:
         raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "

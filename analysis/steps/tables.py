@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import io
 from analysis.context import Context
 from analysis.exhibit_specs import table_spec
+from analysis.frame_exhibits import to_html, to_latex, to_markdown
 from analysis.specification import load_model_spec
 from analysis.steps import estimate
 from analysis.study_config import load_study_config
@@ -66,7 +68,21 @@ def run(ctx: Context) -> None:
     stand_ins = [n for n in meta.get("notes", []) if "stands in" in n]
     note = " ".join([*stand_ins, data_note(ctx)]).strip()
     for name, table in spec.tables.items():
+        if not table.families:  # every family of the table was omitted: say so instead
+            write_omitted_table(ctx.paths.tables, name, table.title,
+                                [*spec.omission_notes(table.omitted_families), note])
+            continue
         layout = table_spec(spec, table, models, estimates, data_note=note,
                             unavailable=unavailable)
         write_regression_table(render_regression_table(estimates, layout), ctx.paths.tables,
                                name)
+
+
+def write_omitted_table(directory: Path, name: str, title: str, notes: list[str]) -> None:
+    """In place of a table none of whose models can be estimated: its title and why."""
+    frame = pd.DataFrame({"Not estimated": ["No model of this table can be estimated on this "
+                                            "survey (see the note)."]})
+    notes = [n for n in notes if n]
+    io.write_text(directory / f"{name}.tex", to_latex(frame, title, notes, label=f"tab:{name}"))
+    io.write_text(directory / f"{name}.html", to_html(frame, title, notes))
+    io.write_text(directory / f"{name}.md", to_markdown(frame, title, notes))

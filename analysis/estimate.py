@@ -43,7 +43,9 @@ from analysis.specification import ModelDef, ModelSpec, TestDef, expand_models
 #: Columns of models.csv (contract C5), then our additions: the unavailable variables
 #: dropped from the model (C4) and the rows lost to listwise deletion.
 MODEL_COLUMNS = ["model", "family", "outcome", "variant", "estimator", "se_type", "cluster",
-                 "nobs", "converged", "terms", "unavailable", "n_incomplete"]
+                 "weighted", "nobs", "converged", "terms", "unavailable", "n_incomplete"]
+#: The clean data's sampling-weight column (contract C3: 1.0 when the survey has none).
+WEIGHT_COLUMN = "weight"
 #: Values of the headline variable at which Figure 2 predicts (0..7 partner types).
 DEFAULT_PREDICTION_VALUES: tuple[float, ...] = tuple(float(v) for v in range(8))
 
@@ -104,6 +106,8 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     data[model.outcome] = outcome_values(frame[model.outcome]).to_numpy()
     if model.se == "cluster":
         data[model.cluster] = frame[model.cluster].to_numpy()
+    if model.weighted:
+        data[WEIGHT_COLUMN] = frame[WEIGHT_COLUMN].to_numpy(dtype="float64", na_value=np.nan)
     categorical = [v for v in kept if design.columns_of[v] != [v]]
     groups = tuple(tuple(design.columns_of[v]) for v in categorical)
     return data, list(design.frame.columns), groups, design.binary_terms, dropped
@@ -123,7 +127,7 @@ def estimate_model(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     data, regressors, groups, binary, dropped = model_data(frame, spec, model, unavailable)
     fit = fit_model(data, model.outcome, regressors, estimator=model.estimator,
                     se_type=model.se, cluster=model.cluster if model.se == "cluster" else None,
-                    model_id=model.id)
+                    model_id=model.id, weights=WEIGHT_COLUMN if model.weighted else None)
     margins = average_marginal_effects(
         fit, binary=sorted(b for b in binary if b in fit.terms), factor_groups=groups)
     tests, skipped = [], []
@@ -147,7 +151,8 @@ def model_row(estimate: ModelEstimate) -> dict[str, object]:
     return {
         "model": model.id, "family": model.family, "outcome": model.outcome,
         "variant": model.variant, "estimator": model.estimator, "se_type": fit.se_type,
-        "cluster": fit.cluster or "", "nobs": fit.nobs, "converged": bool(fit.converged),
+        "cluster": fit.cluster or "", "weighted": model.weighted, "nobs": fit.nobs,
+        "converged": bool(fit.converged),
         "terms": ";".join(fit.terms), "unavailable": ";".join(estimate.dropped),
         "n_incomplete": estimate.n_incomplete,
     }

@@ -160,7 +160,12 @@ def table_notes(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef],
     if missing:
         notes.append("Not available in this survey and left out of the models: "
                      + ", ".join(f"{term_label(spec, v)} ({v})" for v in missing) + ".")
+    if "weighted" in rows and rows["weighted"].astype(bool).any():
+        notes.append("Models weighted by the survey's sampling weights as probability weights "
+                     "(Stata [pw=]); average marginal effects and predictions are weighted "
+                     "averages over firms.")
     notes += spec.omission_notes((*table.families, *table.omitted_families))
+    notes += spec.notes
     if data_note:
         notes.append(data_note)
     return notes

@@ -43,6 +43,8 @@ class Family:
     variants: dict[str, tuple[str, ...]]
     se: str
     cluster: str
+    #: True: the survey's sampling weights (clean column ``weight``) enter as pweights
+    weighted: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class ModelDef:
     cluster: str
     main_blocks: tuple[str, ...]
     control_blocks: tuple[str, ...]
+    weighted: bool = False
 
     @property
     def blocks(self) -> tuple[str, ...]:
@@ -142,6 +145,8 @@ class ModelSpec:
     variant_labels: dict[str, str] = field(default_factory=dict)
     omitted_variants: tuple[OmittedVariant, ...] = ()
     omitted_families: tuple[OmittedFamily, ...] = ()
+    #: notes for every exhibit of the models (e.g. weights requested, survey has none)
+    notes: tuple[str, ...] = ()
 
     def resolve_variant(self, family: str, variant: str) -> str:
         """``variant``, or the variant that replaced it when it was omitted as a duplicate."""
@@ -196,10 +201,12 @@ def _choice(value: str, allowed: Sequence[str], where: str, path: Path) -> str:
 
 def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
     """Check a parsed TOML document and turn it into a :class:`ModelSpec`."""
-    defaults = {"estimator": "logit", "se": "robust", "cluster": "", "confidence_level": 0.95}
+    defaults = {"estimator": "logit", "se": "robust", "cluster": "", "confidence_level": 0.95,
+                "weights": False}
     defaults.update(raw.get("defaults", {}))
     _choice(defaults["estimator"], ESTIMATORS, "[defaults] estimator", path)
     _choice(defaults["se"], SE_TYPES, "[defaults] se", path)
+    _flag(defaults["weights"], "[defaults] weights", path)
 
     blocks = {}
     for name, body in _require(raw, "blocks", "top level", path).items():
@@ -226,6 +233,8 @@ def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
         cluster = body.get("cluster", defaults["cluster"])
         if se == "cluster" and not cluster:
             raise SpecError(f"{path}: [{where}] se = 'cluster' needs a 'cluster' variable")
+        weighted = _flag(body.get("weights", defaults["weights"]), f"[{where}] weights", path)
+        _check_weighted_se(weighted, se, where, path)
         families[name] = Family(
             name=name,
             description=body.get("description", ""),
@@ -236,6 +245,7 @@ def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
             variants=variants,
             se=se,
             cluster=cluster,
+            weighted=weighted,
         )
 
     tables = {}
@@ -269,6 +279,38 @@ def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
         tests=parse_tests(raw.get("tests", []), blocks, families, path),
         variant_labels={str(k): str(v) for k, v in raw.get("variant_labels", {}).items()},
     )
+
+
+def _flag(value: object, where: str, path: Path) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"{path}: {where} must be true or false, got {value!r}")
+    return value
+
+
+def _check_weighted_se(weighted: bool, se: str, where: str, path: Path) -> None:
+    # Stata imposes vce(robust) with pweights: the inverse information is no variance then.
+    if weighted and se == "nonrobust":
+        raise SpecError(f"{path}: [{where}] weights = true needs se = 'robust' or 'cluster' "
+                        "(sampling weights make the inverse-information SE invalid)")
+
+
+def with_weights(spec: ModelSpec, weighted: bool) -> ModelSpec:
+    """Every family weighted (or not): the ``--option weights=true|false`` override."""
+    families = {}
+    for name, fam in spec.families.items():
+        _check_weighted_se(weighted, fam.se, f"families.{name}", spec.path)
+        families[name] = replace(fam, weighted=weighted)
+    return replace(spec, families=families)
+
+
+def for_survey_weights(spec: ModelSpec, survey_weighted: bool) -> ModelSpec:
+    """The spec as a survey without sampling weights can estimate it: unweighted, saying so
+    when weights were asked for (C4 ``weighted`` false)."""
+    if survey_weighted or not any(f.weighted for f in spec.families.values()):
+        return spec
+    note = ("Sampling weights were requested (weights = true), but this survey has no weight "
+            "column (columns.weight): the models are unweighted.")
+    return replace(with_weights(spec, False), notes=(*spec.notes, note))
 
 
 def _family_variables(family: Family, variant: str, blocks: dict[str, Block]) -> list[str]:
@@ -395,6 +437,7 @@ def expand_models(spec: ModelSpec, families: Iterable[str] | None = None) -> lis
                     cluster=fam.cluster,
                     main_blocks=fam.main,
                     control_blocks=controls,
+                    weighted=fam.weighted,
                 ))
     return models
 

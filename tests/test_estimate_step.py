@@ -192,9 +192,10 @@ def test_step_writes_c5_files_byte_identically(tmp_path, spec):
     first = {p.name: p.read_bytes() for p in step.outputs(ctx)}
     assert set(first) == {"estimates.csv", "predictions.csv", "models.csv"}
     models = pd.read_csv(paths.estimates / "models.csv")
-    assert models.columns[:10].tolist() == ["model", "family", "outcome", "variant",
-                                            "estimator", "se_type", "cluster", "nobs",
-                                            "converged", "terms"]
+    assert models.columns[:11].tolist() == ["model", "family", "outcome", "variant",
+                                            "estimator", "se_type", "cluster", "weighted",
+                                            "nobs", "converged", "terms"]
+    assert not models["weighted"].any()
     assert models["unavailable"].fillna("").eq("z").all()
     step.run(ctx)
     assert {p.name: p.read_bytes() for p in step.outputs(ctx)} == first
@@ -214,6 +215,64 @@ family = "fam"
 variant = "full"
 international = "x1"
 """
+
+
+# ------------------------------------------------------------------ sampling weights
+
+
+def weighted_spec(tmp_path, **defaults):
+    raw = {**RAW, "defaults": {"weights": True, **defaults}}
+    return parse_model_spec(raw, tmp_path / "models.toml")
+
+
+def test_weighted_models_equal_the_data_with_rows_repeated(tmp_path):
+    frame = make_frame().assign(weight=np.tile([1.0, 2.0, 3.0, 1.0], 100))
+    weighted = est.estimate_all(frame, weighted_spec(tmp_path), families=["fam"])
+    repeated = frame.loc[frame.index.repeat(frame["weight"].astype(int))].reset_index(drop=True)
+    plain = est.estimate_all(repeated, parse_model_spec(RAW, tmp_path / "m.toml"),
+                             families=["fam"])
+    assert weighted.model_table["weighted"].all() and not plain.model_table["weighted"].any()
+    for quantity in ("coef", "ame"):
+        a = weighted.estimates[weighted.estimates["quantity"] == quantity]
+        b = plain.estimates[plain.estimates["quantity"] == quantity]
+        np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-7, atol=1e-10)
+    # N counts firms, not the sum of weights
+    assert weighted.model_table["nobs"].max() == len(frame)
+
+
+def test_weights_with_inverse_information_se_are_refused(tmp_path):
+    with pytest.raises(SpecError, match="weights = true needs se = 'robust' or 'cluster'"):
+        weighted_spec(tmp_path, se="nonrobust")
+
+
+def weights_context(tmp_path, *, survey_weighted: bool, options: dict) -> Context:
+    paths = Paths.under(tmp_path)
+    paths.data_clean.mkdir(parents=True)
+    (paths.data_clean / "analysis_meta.json").write_text(
+        json.dumps({"weighted": survey_weighted}))
+    spec_file = tmp_path / "models.toml"
+    spec_file.write_text(TOML_SPEC, encoding="utf-8")
+    return Context(paths=paths, study_config_path=tmp_path / "study.toml",
+                   model_spec_path=spec_file, options=options)
+
+
+def test_weights_option_weights_every_family_of_a_weighted_survey(tmp_path):
+    spec = step.model_spec(weights_context(tmp_path, survey_weighted=True,
+                                           options={"weights": True}))
+    assert all(f.weighted for f in spec.families.values()) and not spec.notes
+
+
+def test_weights_asked_of_a_survey_without_weights_are_dropped_with_a_note(tmp_path):
+    spec = step.model_spec(weights_context(tmp_path, survey_weighted=False,
+                                           options={"weights": True}))
+    assert not any(f.weighted for f in spec.families.values())
+    assert "has no weight column" in " ".join(spec.notes)
+
+
+def test_weights_option_must_be_a_boolean(tmp_path):
+    ctx = weights_context(tmp_path, survey_weighted=True, options={"weights": "yes"})
+    with pytest.raises(step.EstimateError, match="expected true or false"):
+        step.model_spec(ctx)
 
 
 # ------------------------------------------------------------------ [[tests]] parsing

@@ -64,6 +64,9 @@ def test_adding_a_covariate_to_a_block_reaches_every_model(tmp_path) -> None:
                                "cluster": ""}}}, "needs a 'cluster'"),
         ({"blocks": {"main": {"variables": []}}}, "variables is empty"),
         ({"tables": {"t": {"families": ["ghost"]}}}, "unknown family 'ghost'"),
+        ({"defaults": {"weights": "yes"}}, r"\[defaults\] weights must be true or false"),
+        ({"families": {"fam": {"outcomes": ["y"], "main": ["main"], "weights": True,
+                               "se": "nonrobust"}}}, "weights = true needs se"),
     ],
 )
 def test_spec_errors_name_the_key(tmp_path, patch, message) -> None:

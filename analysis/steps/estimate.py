@@ -19,9 +19,11 @@ from analysis.specification import (
     ModelSpec,
     check_against_data,
     expand_models,
+    for_survey_weights,
     load_model_spec,
     omit_unavailable,
     with_substitutes,
+    with_weights,
 )
 from analysis.steps import build
 
@@ -87,7 +89,17 @@ def model_spec(ctx: Context) -> ModelSpec:
     unavailable = [str(v) for v in meta.get("unavailable", [])]
     spec = with_substitutes(load_model_spec(ctx.model_spec_path),
                             meta.get("substitutes", {}) or {}, unavailable)
+    if "weights" in ctx.options:
+        spec = with_weights(spec, weights_option(ctx.options["weights"]))
+    spec = for_survey_weights(spec, bool(meta.get("weighted", False)))
     return omit_unavailable(spec, unavailable)
+
+
+def weights_option(value: object) -> bool:
+    """``--option weights=true|false``: weight every model by the survey's sampling weights."""
+    if not isinstance(value, bool):
+        raise EstimateError(f"--option weights={value!r}: expected true or false")
+    return value
 
 
 def estimate(ctx: Context) -> EstimationRun:

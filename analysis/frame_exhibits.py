@@ -8,6 +8,7 @@ through :func:`write_frame_exhibit`, so all of them share one look and one set o
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,14 @@ def escape_latex(text: object) -> str:
     return "".join(LATEX_SPECIALS.get(char, char) for char in str(text))
 
 
+def display_value(value: float, decimals: int) -> float:
+    """``value``, or +0.0 when it rounds to zero at ``decimals``: the sign of a number too
+    small to show is noise, so no exhibit prints "-0.000"."""
+    if value is None or not math.isfinite(value):
+        return value
+    return 0.0 if float(f"{value:.{decimals}f}") == 0.0 else float(value)
+
+
 def format_cell(value: object, decimals: int) -> str:
     """Format one cell: numbers with ``decimals`` places, integers without, missing as blank."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
@@ -46,7 +55,7 @@ def format_cell(value: object, decimals: int) -> str:
                                   abs(value) >= 1000):
         return f"{int(value):,}"
     if isinstance(value, float):
-        return f"{value:.{decimals}f}"
+        return f"{display_value(value, decimals):.{decimals}f}"
     return str(value)
 
 

@@ -30,7 +30,7 @@ from stargazer.stargazer import LineLocation, Stargazer
 from stargazer.translators import register_class
 
 from analysis import io
-from analysis.frame_exhibits import escape_latex
+from analysis.frame_exhibits import display_value, escape_latex
 
 
 class TableError(ValueError):
@@ -229,13 +229,6 @@ def format_number(value: float, decimals: int = DECIMALS) -> str:
     too small to show is noise (:func:`display_value` gives stargazer the same number).
     """
     return f"{display_value(value, decimals):.{decimals}f}"
-
-
-def display_value(value: float, decimals: int = DECIMALS) -> float:
-    """``value``, or +0.0 when it rounds to zero at ``decimals`` (so no "-0.000" is shown)."""
-    if value is None or not math.isfinite(value):
-        return value
-    return 0.0 if float(f"{value:.{decimals}f}") == 0.0 else float(value)
 
 
 def format_statistic(term: str, value: float) -> str:

@@ -311,3 +311,12 @@ def test_build_and_describe_on_the_twin(twin_ctx):
     assert prevalence.shape == (len(config.PARTNER_TYPES) + 1, len(config.SCALES) + 1)
     appendix = (twin_ctx.paths.output / "data_appendix" / "analysis_variables.csv")
     assert "Cronbach's alpha" in appendix.read_text()
+
+
+@pytest.mark.parametrize(("value", "decimals", "shown"),
+                         [(-0.0004, 3, "0.000"), (-0.0006, 3, "-0.001"), (-0.00004, 4, "0.0000"),
+                          (0.0004, 3, "0.000"), (-2.5, 1, "-2.5")])
+def test_frame_cells_never_print_a_signed_zero(value, decimals, shown):
+    from analysis.frame_exhibits import format_cell
+
+    assert format_cell(value, decimals) == shown

@@ -268,7 +268,9 @@ def _bootstrap_setup(data_root: str):
 
 
 def child_bootstrap_project(task: dict[str, Any]) -> dict[str, Any]:
-    """The project's parallel bootstrap of the breadth AMEs (robustness.bootstrap_frame)."""
+    """The project's bootstrap of the breadth AMEs (robustness.bootstrap_frame: blocks of
+    replications fitted at once by estimation.batched, joblib threads, seeded per
+    replication)."""
     import numpy as np
 
     from analysis import robustness
@@ -297,8 +299,11 @@ def child_bootstrap_statsmodels(task: dict[str, Any]) -> dict[str, Any]:
 
     data, headline = _bootstrap_setup(task["data_root"])
     variables = headline.variables(headline.control_blocks)
-    models = [robustness.bootstrap_data(robustness.model_data(data, o, variables))
-              for o in headline.outcomes]
+    # The estimation samples of the project's fits (design.X holds "const" last).
+    models = [robustness.fit_with_margins(
+        robustness.model_data(data, o, variables), headline.main,
+        estimator=headline.estimator, se_type=headline.se, model_id=o)[0].design
+        for o in headline.outcomes]
     main = list(headline.main)
     contrast = headline.has_difference
     model_class = sm.Logit if headline.estimator == "logit" else sm.Probit
@@ -316,8 +321,7 @@ def child_bootstrap_statsmodels(task: dict[str, Any]) -> dict[str, Any]:
             try:
                 for md in models:
                     idx = resampling.resample_indices(rng, md.y.size)
-                    X = np.column_stack([md.X[idx], np.ones(idx.size)])
-                    res = model_class(md.y[idx], X).fit(disp=0)
+                    res = model_class(md.y[idx], md.X[idx]).fit(disp=0)
                     effects = res.get_margeff(at="overall").margeff
                     ame = {t: effects[md.terms.index(t)] for t in main}
                     row += [ame[t] for t in main]
@@ -606,7 +610,8 @@ def markdown(report: dict[str, Any]) -> str:
     if boot:
         lines += ["", f"## Bootstrap of the breadth AMEs ({boot['reps']} replications, "
                   "default data)", "",
-                  "*project*: `analysis.robustness.bootstrap_frame` (joblib, seeded per "
+                  "*project*: `analysis.robustness.bootstrap_frame` (blocks of replications "
+                  "fitted at once by `analysis.estimation.batched`, joblib threads, seeded per "
                   "replication; all headline outcomes per replication). *statsmodels loop*: "
                   "the same resamples, sequential, `sm.Logit().fit()` + `get_margeff()` per "
                   "outcome, default BLAS threads. Peak: sum of RSS over the process and its "

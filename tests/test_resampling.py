@@ -164,3 +164,15 @@ def test_effective_jobs():
     assert resampling.effective_jobs(3) == 3
     assert resampling.effective_jobs(-1) >= 1
     assert resampling.effective_jobs(-1000) == 1
+
+
+def test_single_blas_thread_limits_and_restores_the_thread_count():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    with resampling.single_blas_thread():
+        assert blas_threads() and set(blas_threads()) == {1}
+    assert blas_threads() == before

@@ -194,11 +194,16 @@ def fit_ologit(data: pd.DataFrame, outcome: str, regressors: Sequence[str], **kw
 def binary_loglik(link: str, xb: np.ndarray, y: np.ndarray,
                   weights: np.ndarray | None = None) -> float:
     """(Weighted) log likelihood of a logit/probit model at linear index xb."""
-    if link == "logit":
-        terms = y * xb - np.logaddexp(0.0, xb)
-    else:
-        terms = special.log_ndtr((2.0 * y - 1.0) * xb)
+    terms = binary_loglik_terms(link, xb, y)
     return float(terms.sum() if weights is None else weights @ terms)
+
+
+def binary_loglik_terms(link: str, xb: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-observation log likelihood of a logit/probit model (xb may be n x R with y
+    broadcast as n x 1: one column per bootstrap replication)."""
+    if link == "logit":
+        return y * xb - np.logaddexp(0.0, xb)
+    return special.log_ndtr((2.0 * y - 1.0) * xb)
 
 
 def _binary_score_weights(link: str, xb: np.ndarray, y: np.ndarray):

@@ -25,6 +25,10 @@ DEFAULT_MODEL_SPEC = CONFIG_DIR / "models.toml"
 SEED = 20110601
 
 #: Partner types of the collaboration battery, in the order the exhibits show them.
+#: The clean data's sampling-weight column (contract C3; 1.0 for every firm when the survey
+#: has no weights), used by weighted descriptives and, with `weights = true`, the models.
+WEIGHT_COLUMN = "weight"
+
 PARTNER_TYPES: tuple[str, ...] = (
     "group",
     "suppliers",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis import config
 from analysis.design import build_design
 from analysis.estimation import (
     CONSTANT,
@@ -44,8 +45,6 @@ from analysis.specification import ModelDef, ModelSpec, TestDef, expand_models
 #: dropped from the model (C4) and the rows lost to listwise deletion.
 MODEL_COLUMNS = ["model", "family", "outcome", "variant", "estimator", "se_type", "cluster",
                  "weighted", "nobs", "converged", "terms", "unavailable", "n_incomplete"]
-#: The clean data's sampling-weight column (contract C3: 1.0 when the survey has none).
-WEIGHT_COLUMN = "weight"
 #: Values of the headline variable at which Figure 2 predicts (0..7 partner types).
 DEFAULT_PREDICTION_VALUES: tuple[float, ...] = tuple(float(v) for v in range(8))
 
@@ -107,7 +106,8 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     if model.se == "cluster":
         data[model.cluster] = frame[model.cluster].to_numpy()
     if model.weighted:
-        data[WEIGHT_COLUMN] = frame[WEIGHT_COLUMN].to_numpy(dtype="float64", na_value=np.nan)
+        weights = frame[config.WEIGHT_COLUMN]
+        data[config.WEIGHT_COLUMN] = weights.to_numpy(dtype="float64", na_value=np.nan)
     categorical = [v for v in kept if design.columns_of[v] != [v]]
     groups = tuple(tuple(design.columns_of[v]) for v in categorical)
     return data, list(design.frame.columns), groups, design.binary_terms, dropped
@@ -127,7 +127,7 @@ def estimate_model(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     data, regressors, groups, binary, dropped = model_data(frame, spec, model, unavailable)
     fit = fit_model(data, model.outcome, regressors, estimator=model.estimator,
                     se_type=model.se, cluster=model.cluster if model.se == "cluster" else None,
-                    model_id=model.id, weights=WEIGHT_COLUMN if model.weighted else None)
+                    model_id=model.id, weights=config.WEIGHT_COLUMN if model.weighted else None)
     margins = average_marginal_effects(
         fit, binary=sorted(b for b in binary if b in fit.terms), factor_groups=groups)
     tests, skipped = [], []

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from analysis import resampling
+from analysis import config, resampling
 from analysis.design import DesignError, build_design
 from analysis.estimation import (
     EstimationError,
@@ -178,6 +178,7 @@ class Headline:
     labels: Mapping[str, str]
     outcome_labels: Mapping[str, str]
     unavailable: tuple[str, ...] = ()
+    weights: str | None = None  # the sampling-weight column when the family is weighted
 
     def variables(self, blocks: Sequence[str]) -> list[str]:
         """The main variables followed by the variables of ``blocks`` (no repeats)."""
@@ -220,7 +221,8 @@ def headline_setup(spec: ModelSpec, unavailable: Sequence[str] = ()) -> Headline
         curve_blocks=tuple(b for b in spec.blocks if b in used and b not in family.main),
         international=head.get("international", ""), local=head.get("local", ""),
         blocks=blocks, labels=labels, outcome_labels=dict(spec.outcome_labels),
-        unavailable=tuple(sorted(skip)))
+        unavailable=tuple(sorted(skip)),
+        weights=config.WEIGHT_COLUMN if family.weighted else None)
 
 
 def difference_name(headline: Headline) -> str:
@@ -244,18 +246,27 @@ class ModelData:
     outcome: str
     terms: tuple[str, ...]
     cluster: str | None = None
+    weights: str | None = None
 
     @property
     def complete(self) -> pd.Series:
-        """Rows with the outcome and every regressor observed (the estimation sample)."""
+        """Rows with the outcome, every regressor (and cluster, weight) observed: the
+        estimation sample (a zero weight leaves a firm out, as in fit_model)."""
         columns = [self.outcome, *self.terms] + ([self.cluster] if self.cluster else [])
-        return self.frame[columns].notna().all(axis=1)
+        observed = self.frame[columns].notna().all(axis=1)
+        if self.weights:
+            observed &= self.frame[self.weights].fillna(0.0) > 0
+        return observed
 
 
 def model_data(data: pd.DataFrame, outcome: str, variables: Sequence[str],
-               cluster: str | None = None) -> ModelData:
-    """Outcome and regressors of one model; categorical variables become ``var[level]`` dummies."""
-    needed = [outcome, *variables] + ([cluster] if cluster else [])
+               cluster: str | None = None, weights: str | None = None) -> ModelData:
+    """Outcome and regressors of one model; categorical variables become ``var[level]`` dummies.
+
+    ``weights``: a sampling-weight column carried along (the fits then use it as pweights).
+    """
+    needed = [outcome, *variables] + ([cluster] if cluster else []) + (
+        [weights] if weights else [])
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise RobustnessError(f"analysis data lacks the column(s) {', '.join(missing)}")
@@ -267,8 +278,10 @@ def model_data(data: pd.DataFrame, outcome: str, variables: Sequence[str],
     frame.insert(0, outcome, pd.to_numeric(data[outcome], errors="coerce").astype("float64"))
     if cluster:
         frame[cluster] = data[cluster]
+    if weights:
+        frame[weights] = pd.to_numeric(data[weights], errors="coerce").astype("float64")
     return ModelData(frame=frame, outcome=outcome, terms=tuple(design.frame.columns),
-                     cluster=cluster)
+                     cluster=cluster, weights=weights)
 
 
 def fit_with_margins(md: ModelData, terms: Sequence[str], *, estimator: str, se_type: str,
@@ -276,7 +289,7 @@ def fit_with_margins(md: ModelData, terms: Sequence[str], *, estimator: str, se_
     """Fit one model and its AMEs for ``terms`` (raises EstimationError by name)."""
     fit = fit_model(md.frame, md.outcome, list(md.terms), estimator=estimator,
                     se_type=se_type, cluster=md.cluster if se_type == "cluster" else None,
-                    model_id=model_id)
+                    model_id=model_id, weights=md.weights)
     return fit, average_marginal_effects(fit, terms=[t for t in terms if t in fit.terms])
 
 
@@ -329,14 +342,17 @@ class ColumnSpec:
 
 
 def estimate_columns(data: pd.DataFrame, columns: Sequence[ColumnSpec], terms: Sequence[str],
-                     prefix: str) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Fit every column; C1 rows (ame + fit) of those that worked, their ids, and failures."""
+                     prefix: str, weights: str | None = None
+                     ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Fit every column; C1 rows (ame + fit) of those that worked, their ids, and failures.
+
+    ``weights``: the sampling-weight column of weighted models (None: unweighted)."""
     frames, ids, failures = [], [], []
     for col in columns:
         subset = data if col.rows is None else data.loc[col.rows]
         model_id = f"{prefix}__{col.outcome}__{col.key}"
         md = model_data(subset, col.outcome, col.variables,
-                        col.cluster if col.se_type == "cluster" else None)
+                        col.cluster if col.se_type == "cluster" else None, weights)
         try:
             fit, margins = fit_with_margins(md, terms, estimator=col.estimator,
                                             se_type=col.se_type, model_id=model_id)
@@ -354,7 +370,8 @@ def estimate_columns(data: pd.DataFrame, columns: Sequence[ColumnSpec], terms: S
 def _comparison(data: pd.DataFrame, headline: Headline, columns: Sequence[ColumnSpec],
                 stem: str, title: str, notes: Sequence[str],
                 fit_rows: tuple[str, ...] = ("nobs",)) -> RegressionExhibit:
-    estimates, ids, failures = estimate_columns(data, columns, headline.main, stem)
+    estimates, ids, failures = estimate_columns(data, columns, headline.main, stem,
+                                                headline.weights)
     by_id = {f"{stem}__{c.outcome}__{c.key}": c for c in columns}
     shown = [by_id[i] for i in ids]
     notes = list(notes) + [f"Could not be estimated: {f}" for f in failures]
@@ -411,7 +428,7 @@ def manager_comparison(data: pd.DataFrame, headline: Headline,
     v_without = tuple(headline.variables(without))
     columns = []
     for o in headline.outcomes:
-        same = model_data(data, o, v_with).complete
+        same = model_data(data, o, v_with, weights=headline.weights).complete
         columns += [
             ColumnSpec("without", "Without", o, v_without, headline.estimator, headline.se),
             ColumnSpec("without_same_sample", "Without, same sample", o, v_without,
@@ -451,7 +468,7 @@ def subsample_frame(data: pd.DataFrame, headline: Headline, by: str) -> pd.DataF
         for outcome in headline.outcomes:
             record: dict[str, Any] = {SUBSAMPLE_LABELS.get(by, by): str(level),
                                       "Outcome": headline.outcome_label(outcome)}
-            md = model_data(subset, outcome, variables)
+            md = model_data(subset, outcome, variables, weights=headline.weights)
             record["N"] = int(md.complete.sum())
             try:
                 _, margins = fit_with_margins(md, headline.main, estimator=headline.estimator,
@@ -535,7 +552,7 @@ def bootstrap_frame(data: pd.DataFrame, headline: Headline, reps: int, seed: int
                     ) -> tuple[pd.DataFrame, resampling.BootstrapResult]:
     """(e) Pairs-bootstrap intervals of the headline AMEs (and international minus local)."""
     variables = headline.variables(headline.control_blocks)
-    mds = [model_data(data, o, variables) for o in headline.outcomes]
+    mds = [model_data(data, o, variables, weights=headline.weights) for o in headline.outcomes]
     contrast = (headline.international, headline.local) if headline.has_difference else None
     names, points, delta_se, fits = [], [], [], []
     for md in mds:
@@ -622,7 +639,8 @@ def curve_point(data: pd.DataFrame, headline: Headline, spec: CurveSpec,
     ``md``: the specification's model data when already built (shared by the estimators).
     """
     if md is None:
-        md = model_data(data, spec.outcome, headline.variables(spec.blocks))
+        md = model_data(data, spec.outcome, headline.variables(spec.blocks),
+                        weights=headline.weights)
     row: dict[str, Any] = {"outcome": spec.outcome, "estimator": spec.estimator,
                            "blocks": spec.blocks, "nobs": int(md.complete.sum())}
     try:
@@ -649,7 +667,8 @@ def _curve_chunk(data: pd.DataFrame, headline: Headline,
     for spec in specs:
         key = (spec.outcome, spec.blocks)
         if key not in built:
-            built[key] = model_data(data, spec.outcome, headline.variables(spec.blocks))
+            built[key] = model_data(data, spec.outcome, headline.variables(spec.blocks),
+                                    weights=headline.weights)
         rows.append(curve_point(data, headline, spec, built[key]))
     return rows
 
@@ -667,7 +686,8 @@ def specification_curve(data: pd.DataFrame, headline: Headline,
                               f"and {headline.local!r}, and the data lack "
                               f"{', '.join(headline.unavailable) or 'one of them'}")
     specs = curve_specifications(headline.outcomes, estimators, headline.curve_blocks)
-    needed = list(dict.fromkeys([*headline.outcomes, *headline.variables(headline.curve_blocks)]))
+    needed = list(dict.fromkeys([*headline.outcomes, *headline.variables(headline.curve_blocks)]
+                                + ([headline.weights] if headline.weights else [])))
     slim = data[needed]  # only what the models use
     # Tasks group the estimators of one outcome and control set (one model-data build each);
     # rows go back to the order of `specs`, the tie-break of the sort below.

@@ -273,3 +273,25 @@ def test_bootstrap_replicate_uses_only_its_generator(data):
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     assert a[3] == pytest.approx(a[2] - a[0])
+
+
+def test_weighted_headline_weights_every_robustness_fit(data):
+    """Integer weights: each analysis equals the unweighted one on rows repeated w times."""
+    import dataclasses
+
+    small = data.iloc[:300].assign(w=np.tile([1.0, 2.0, 3.0], 100))
+    repeated = small.loc[small.index.repeat(small["w"].astype(int))].reset_index(drop=True)
+    weighted = dataclasses.replace(make_headline(), weights="w")
+    plain = make_headline()
+    boot_w, _ = rb.bootstrap_frame(small, weighted, reps=5, seed=1, n_jobs=1)
+    boot_r, _ = rb.bootstrap_frame(repeated, plain, reps=5, seed=1, n_jobs=1)
+    np.testing.assert_allclose(boot_w["AME"], boot_r["AME"], rtol=1e-7)
+    curve_w = rb.specification_curve(small, weighted, ["logit", "lpm"], n_jobs=1)
+    curve_r = rb.specification_curve(repeated, plain, ["logit", "lpm"], n_jobs=1)
+    np.testing.assert_allclose(curve_w["estimate"], curve_r["estimate"], rtol=1e-7)
+    assert curve_w["nobs"].max() == len(small)  # N counts firms, not weights
+    comparison_w = rb.estimator_comparison(small, weighted, ["logit", "probit"])
+    comparison_r = rb.estimator_comparison(repeated, plain, ["logit", "probit"])
+    ame = comparison_w.estimates["quantity"] == "ame"
+    np.testing.assert_allclose(comparison_w.estimates.loc[ame, "estimate"],
+                               comparison_r.estimates.loc[ame, "estimate"], rtol=1e-7)

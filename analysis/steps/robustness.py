@@ -72,6 +72,13 @@ def unavailable_note(unavailable: list[str]) -> list[str]:
     return [f"Not available in this survey, left out: {', '.join(unavailable)}."]
 
 
+def weights_note(headline: rb.Headline) -> list[str]:
+    if not headline.weights:
+        return []
+    return ["Models weighted by the survey's sampling weights as probability weights "
+            "(Stata [pw=]); the bootstrap resamples firms and keeps their weights."]
+
+
 # ------------------------------------------------------------------------- the step
 
 
@@ -153,7 +160,8 @@ def run(ctx: Context) -> None:
         raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "
                                   "variable available in the analysis data")
     headline = rb.headline_setup(spec, unavailable)
-    notes = unavailable_note(unavailable) + data_notes(ctx.study_config_path)
+    notes = (unavailable_note(unavailable) + weights_note(headline) + list(spec.notes)
+             + data_notes(ctx.study_config_path))
     if not headline.main:
         raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "
                                   "variable available in the analysis data")

@@ -41,6 +41,9 @@ STYLE: dict[str, object] = {
     "axes.spines.right": False,
     "legend.frameon": False,
     "pdf.fonttype": 42,  # embed TrueType: text stays text in the journal's PDF
+    # ASCII hyphen for negative numbers: one embedded font subset per PDF instead of two
+    # (the Unicode minus sits outside the first 256 glyphs); saves 0.15 s per PDF.
+    "axes.unicode_minus": False,
     "svg.hashsalt": "glocal",
 }
 DPI = 300
@@ -74,7 +77,7 @@ def _new_figure(width: float, height: float, note: str | None) -> Figure:
     if note:
         # Leave a strip at the bottom for the note; the layout engine does not see fig.text.
         figure.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))
-        figure.text(0.01, 0.015, note, ha="left", va="bottom", fontsize=7, style="italic")
+        figure.text(0.01, 0.015, note, ha="left", va="bottom", fontsize=7, color="0.25")
     return figure
 
 

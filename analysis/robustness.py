@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config, resampling
-from analysis.design import DesignError, build_design
+from analysis.design import Design, DesignError, build_design
 from analysis.estimation import (
     EstimationError,
     FitResult,
@@ -259,29 +259,43 @@ class ModelData:
         return observed
 
 
+def regressor_columns(data: pd.DataFrame, variables: Sequence[str]) -> Design:
+    """The numeric regressor columns of ``variables`` (categorical ones as dummies)."""
+    missing = [v for v in variables if v not in data.columns]
+    if missing:
+        raise RobustnessError(f"analysis data lacks the column(s) {', '.join(missing)}")
+    try:
+        return build_design(data, list(dict.fromkeys(variables)))
+    except DesignError as err:
+        raise RobustnessError(f"analysis data: {err}") from err
+
+
 def model_data(data: pd.DataFrame, outcome: str, variables: Sequence[str],
-               cluster: str | None = None, weights: str | None = None) -> ModelData:
+               cluster: str | None = None, weights: str | None = None,
+               columns: Design | None = None) -> ModelData:
     """Outcome and regressors of one model; categorical variables become ``var[level]`` dummies.
 
     ``weights``: a sampling-weight column carried along (the fits then use it as pweights).
+    ``columns``: regressor columns already built for these rows (regressor_columns of a
+    superset of ``variables``), so that many models of one data set build dummies once.
     """
     needed = [outcome, *variables] + ([cluster] if cluster else []) + (
         [weights] if weights else [])
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise RobustnessError(f"analysis data lacks the column(s) {', '.join(missing)}")
-    try:
-        design = build_design(data, variables)
-    except DesignError as err:
-        raise RobustnessError(f"analysis data: {err}") from err
-    frame = design.frame.copy()
+    if columns is None:
+        columns = regressor_columns(data, variables)
+    terms = [c for v in variables for c in columns.columns_of[v]]
+    frame = (columns.frame[terms].copy() if columns.frame.index.equals(data.index)
+             else columns.frame.loc[data.index, terms])
     frame.insert(0, outcome, pd.to_numeric(data[outcome], errors="coerce").astype("float64"))
     if cluster:
         frame[cluster] = data[cluster]
     if weights:
         frame[weights] = pd.to_numeric(data[weights], errors="coerce").astype("float64")
-    return ModelData(frame=frame, outcome=outcome, terms=tuple(design.frame.columns),
-                     cluster=cluster, weights=weights)
+    return ModelData(frame=frame, outcome=outcome, terms=tuple(terms), cluster=cluster,
+                     weights=weights)
 
 
 def fit_with_margins(md: ModelData, terms: Sequence[str], *, estimator: str, se_type: str,
@@ -348,11 +362,12 @@ def estimate_columns(data: pd.DataFrame, columns: Sequence[ColumnSpec], terms: S
 
     ``weights``: the sampling-weight column of weighted models (None: unweighted)."""
     frames, ids, failures = [], [], []
+    built = regressor_columns(data, [v for col in columns for v in col.variables])
     for col in columns:
         subset = data if col.rows is None else data.loc[col.rows]
         model_id = f"{prefix}__{col.outcome}__{col.key}"
         md = model_data(subset, col.outcome, col.variables,
-                        col.cluster if col.se_type == "cluster" else None, weights)
+                        col.cluster if col.se_type == "cluster" else None, weights, built)
         try:
             fit, margins = fit_with_margins(md, terms, estimator=col.estimator,
                                             se_type=col.se_type, model_id=model_id)
@@ -427,8 +442,9 @@ def manager_comparison(data: pd.DataFrame, headline: Headline,
     v_with = tuple(headline.variables(with_blocks))
     v_without = tuple(headline.variables(without))
     columns = []
+    built = regressor_columns(data, v_with)
     for o in headline.outcomes:
-        same = model_data(data, o, v_with, weights=headline.weights).complete
+        same = model_data(data, o, v_with, weights=headline.weights, columns=built).complete
         columns += [
             ColumnSpec("without", "Without", o, v_without, headline.estimator, headline.se),
             ColumnSpec("without_same_sample", "Without, same sample", o, v_without,
@@ -465,10 +481,12 @@ def subsample_frame(data: pd.DataFrame, headline: Headline, by: str) -> pd.DataF
         subset = subset.assign(**{
             v: subset[v].cat.remove_unused_categories() for v in variables
             if v in subset.columns and isinstance(subset[v].dtype, pd.CategoricalDtype)})
+        built = regressor_columns(subset, variables)
         for outcome in headline.outcomes:
             record: dict[str, Any] = {SUBSAMPLE_LABELS.get(by, by): str(level),
                                       "Outcome": headline.outcome_label(outcome)}
-            md = model_data(subset, outcome, variables, weights=headline.weights)
+            md = model_data(subset, outcome, variables, weights=headline.weights,
+                            columns=built)
             record["N"] = int(md.complete.sum())
             try:
                 _, margins = fit_with_margins(md, headline.main, estimator=headline.estimator,
@@ -552,7 +570,9 @@ def bootstrap_frame(data: pd.DataFrame, headline: Headline, reps: int, seed: int
                     ) -> tuple[pd.DataFrame, resampling.BootstrapResult]:
     """(e) Pairs-bootstrap intervals of the headline AMEs (and international minus local)."""
     variables = headline.variables(headline.control_blocks)
-    mds = [model_data(data, o, variables, weights=headline.weights) for o in headline.outcomes]
+    built = regressor_columns(data, variables)
+    mds = [model_data(data, o, variables, weights=headline.weights, columns=built)
+           for o in headline.outcomes]
     contrast = (headline.international, headline.local) if headline.has_difference else None
     names, points, delta_se, fits = [], [], [], []
     for md in mds:
@@ -658,24 +678,17 @@ def curve_point(data: pd.DataFrame, headline: Headline, spec: CurveSpec,
             "problem": ""}
 
 
-def _curve_chunk(data: pd.DataFrame, headline: Headline,
+def _curve_chunk(data: pd.DataFrame, headline: Headline, columns: Design,
                  specs: Sequence[CurveSpec]) -> list[dict[str, Any]]:
-    """The specifications of one task; the model data are built once per outcome and
-    control set (the estimators share them)."""
-    built: dict[tuple[str, tuple[str, ...]], ModelData] = {}
-    rows = []
-    for spec in specs:
-        key = (spec.outcome, spec.blocks)
-        if key not in built:
-            built[key] = model_data(data, spec.outcome, headline.variables(spec.blocks),
-                                    weights=headline.weights)
-        rows.append(curve_point(data, headline, spec, built[key]))
-    return rows
+    return [curve_point(data, headline, spec,
+                        model_data(data, spec.outcome, headline.variables(spec.blocks),
+                                   weights=headline.weights, columns=columns))
+            for spec in specs]
 
 
 def specification_curve(data: pd.DataFrame, headline: Headline,
                         estimators: Sequence[str] = BINARY_ESTIMATORS,
-                        n_jobs: int = -1, groups_per_task: int = 4) -> pd.DataFrame:
+                        n_jobs: int = -1, chunk_size: int = 12) -> pd.DataFrame:
     """(f) Every specification's contrast, sorted by estimate (failures last), ranked 1..n.
 
     Columns: rank, outcome, estimator, controls, estimate, std_error, ci_lower, ci_upper,
@@ -689,17 +702,11 @@ def specification_curve(data: pd.DataFrame, headline: Headline,
     needed = list(dict.fromkeys([*headline.outcomes, *headline.variables(headline.curve_blocks)]
                                 + ([headline.weights] if headline.weights else [])))
     slim = data[needed]  # only what the models use
-    # Tasks group the estimators of one outcome and control set (one model-data build each);
-    # rows go back to the order of `specs`, the tie-break of the sort below.
-    order = sorted(range(len(specs)), key=lambda i: (specs[i].outcome, specs[i].blocks))
-    grouped = [specs[i] for i in order]
-    size = groups_per_task * len(estimators)
-    tasks = [(slim, headline, grouped[i:i + size]) for i in range(0, len(grouped), size)]
-    results = [r for part in resampling.run_parallel(_curve_chunk, tasks, n_jobs, CURVE_BACKEND)
-               for r in part]
-    rows: list[dict[str, Any]] = [{}] * len(specs)
-    for position, row in zip(order, results, strict=True):
-        rows[position] = row
+    columns = regressor_columns(slim, headline.variables(headline.curve_blocks))
+    tasks = [(slim, headline, columns, specs[i:i + chunk_size])
+             for i in range(0, len(specs), chunk_size)]
+    rows = [r for part in resampling.run_parallel(_curve_chunk, tasks, n_jobs, CURVE_BACKEND)
+            for r in part]
     frame = pd.DataFrame.from_records(rows)
     frame["order"] = np.arange(len(frame))
     frame["failed"] = frame["problem"] != ""
@@ -777,7 +784,7 @@ def plot_specification_curve(curve: pd.DataFrame, indicators: Mapping[str, np.nd
         FigureCanvasAgg(figure)
         if note:
             figure.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
-            figure.text(0.01, 0.01, note, ha="left", va="bottom", fontsize=6, style="italic",
+            figure.text(0.01, 0.01, note, ha="left", va="bottom", fontsize=6, color="0.25",
                         wrap=True)
         top, bottom = figure.subplots(2, 1, sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})

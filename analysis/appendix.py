@@ -93,6 +93,15 @@ def missing_counts(frame: pd.DataFrame, column: str) -> dict[str, object]:
     return {f"N {kind}": int((reasons == kind).sum()) for kind in MISSING_KINDS}
 
 
+def _listed_values(series: pd.Series, doc: VariableDoc) -> str:
+    """Inferred valid values; text identifiers are counted, never listed (disclosure)."""
+    text = not pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(
+        series.dtype, pd.CategoricalDtype)
+    if text and not doc.summarize:
+        return f"text ({series.dropna().nunique():,} distinct values, not listed)"
+    return inferred_values(series)
+
+
 def describe_variable(frame: pd.DataFrame, column: str, doc: VariableDoc) -> dict[str, object]:
     """One appendix row."""
     series = frame[column]
@@ -111,7 +120,7 @@ def describe_variable(frame: pd.DataFrame, column: str, doc: VariableDoc) -> dic
         "label": doc.label,
         "source": doc.source,
         "type": doc.type or variable_type(series),
-        "valid values": doc.values or inferred_values(series),
+        "valid values": doc.values or _listed_values(series, doc),
         "N valid": int(series.notna().sum()),
         "N missing": int(series.isna().sum()),
         **missing_counts(frame, column),

@@ -2,7 +2,9 @@
 
 Order of work (each a pure function, except :func:`read_raw`):
 
-1. :func:`read_raw` reads the file with user-missing codes kept as values, and its labels.
+1. :func:`read_raw` reads the file with user-missing codes kept as values, and its labels;
+   :func:`prepare_raw` recodes text answers (``[recode]``) and trims text ids / regions, on
+   a copy (the raw file is never written).
 2. :func:`validate_raw` checks every column against its kind in the study configuration and
    raises one :class:`RawValidationError` listing every problem (file, column, row, value).
 3. :func:`recode_missing` turns user-missing codes into NA and records *why* each value is
@@ -11,7 +13,7 @@ Order of work (each a pure function, except :func:`read_raw`):
 5. :func:`apply_sample_rules` removes screen-outs, break-offs and duplicate interviews, in
    that order, and accounts for every raw record; :func:`sample_flow` tabulates it.
 
-:func:`clean_survey` chains 2-5.
+:func:`clean_survey` chains the recoding of step 1 and steps 2-5.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from analysis.appendix import MISSING_KINDS, MISSING_SUFFIX, VariableDoc
 from analysis.study_config import (
     BINARY_NEVER,
     BINARY_YES,
+    TEXT_ROLES,
     Kind,
     StudyConfig,
     check_codes_in_data,
@@ -79,6 +82,10 @@ class RawValidationError(RawDataError):
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"raw data file {source}: {len(problems)} problem(s):\n{lines}")
+
+
+class RecodeError(RawValidationError):
+    """A text value of the raw file has no code in the column's ``[recode]`` table."""
 
 
 class SampleFlowError(RuntimeError):
@@ -163,6 +170,77 @@ def read_raw(path: Path | str, fmt: str) -> tuple[pd.DataFrame, RawMeta]:
     return frame.reset_index(drop=True), raw_meta
 
 
+# ----------------------------------------------------------------------- text in the file
+
+
+def _trimmed_text(series: pd.Series) -> pd.Series:
+    """Text of each value with surrounding whitespace removed; empty text -> NA (object)."""
+    text = series.map(lambda v: str(v).strip() if pd.notna(v) else None).astype(object)
+    return text.where(text.notna() & (text != ""), None)
+
+
+def recode_text(frame: pd.DataFrame, column: str, mapping: dict[str, int | float]
+                ) -> tuple[pd.Series, pd.Series]:
+    """``(codes, unmapped)`` of one text column recoded by its ``[recode]`` table.
+
+    Matching is exact and case-sensitive after trimming surrounding whitespace; text that
+    is a number ("12", " 3.5") keeps its value; empty text is system-missing. ``unmapped``
+    flags the rows whose text is neither in the table nor a number. A numeric column is
+    returned unchanged (there is no text to recode).
+    """
+    series = frame[column]
+    if _is_number_dtype(series):
+        return series, pd.Series(False, index=series.index)
+    text = _trimmed_text(series)
+    codes = text.map(mapping).astype("float64")
+    numbers = pd.to_numeric(text.where(codes.isna()), errors="coerce").astype("float64")
+    unmapped = text.notna() & codes.isna() & numbers.isna()
+    return codes.fillna(numbers), unmapped
+
+
+def _unmapped_problem(frame: pd.DataFrame, column: str, unmapped: pd.Series,
+                      mapping: dict[str, int | float], id_column: str) -> str:
+    text = _trimmed_text(frame[column])[unmapped]
+    values = list(dict.fromkeys(text))
+    shown = ", ".join(repr(v) for v in values[:5]) + (
+        f" and {len(values) - 5} more" if len(values) > 5 else "")
+    lower = {k.lower(): k for k in mapping}
+    near = [f"{v!r} (the table has {lower[v.lower()]!r})" for v in values if v.lower() in lower]
+    case = f"; matching is case-sensitive: {', '.join(near[:3])}" if near else ""
+    return (f"column {column!r}: text {values[0]!r} at {_first_row(frame, unmapped, id_column)} "
+            f"is not in [recode.{column}] ({', '.join(map(repr, mapping))}); "
+            f"{_affected(unmapped)}; unmapped text: {shown}{case}; add each to "
+            f'[recode.{column}] with its code (e.g. "{values[0]}" = 1) or correct the file')
+
+
+def _text_role_columns(cfg: StudyConfig) -> set[str]:
+    return {cfg.columns[role] for role in TEXT_ROLES if role in cfg.columns}
+
+
+def prepare_raw(frame: pd.DataFrame, cfg: StudyConfig, source: str) -> pd.DataFrame:
+    """A copy of the raw frame with ``[recode]`` applied and text ids / regions trimmed.
+
+    Raises :class:`RecodeError` listing every column with text that has no code. Columns
+    absent from the frame are left to :func:`validate_raw`.
+    """
+    out = frame.copy()
+    id_column = cfg.columns["interview_id"]
+    problems = []
+    for column, mapping in cfg.recode.items():
+        if column not in frame.columns:
+            continue
+        codes, unmapped = recode_text(frame, column, mapping)
+        if unmapped.any():
+            problems.append(_unmapped_problem(frame, column, unmapped, mapping, id_column))
+        out[column] = codes
+    if problems:
+        raise RecodeError(source, problems)
+    for column in cfg.text_columns():
+        if column in out.columns and not _is_number_dtype(out[column]):
+            out[column] = _trimmed_text(out[column]).astype("str")
+    return out
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -192,17 +270,28 @@ def _valid_mask(values: pd.Series, kind: Kind) -> pd.Series:
     return values.between(kind.range[0], kind.range[1])
 
 
-def _check_numeric(frame: pd.DataFrame, column: str, id_column: str) -> str | None:
+def _is_number_dtype(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype)
+
+
+def _check_numeric(frame: pd.DataFrame, column: str, id_column: str,
+                   cfg: StudyConfig | None = None) -> str | None:
     series = frame[column]
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-            series.dtype):
+    if _is_number_dtype(series):
         return None
     coerced = pd.to_numeric(series, errors="coerce")
     bad = series.notna() & coerced.isna()
     if bad.any():
         value = series[bad].iloc[0]
+        if cfg is not None and column in _text_role_columns(cfg):
+            hint = (f"; ids and regions may be text: remove {column!r} from [validate] so "
+                    "that it needs no numeric kind")
+        else:
+            hint = (f"; to use text answers, map each to a code in [recode.{column}] (e.g. "
+                    f'"{str(value).strip()}" = 1)')
         return (f"column {column!r}: expected numbers, found text {value!r} at "
-                f"{_first_row(frame, bad, id_column)}; {_affected(bad)}")
+                f"{_first_row(frame, bad, id_column)}; {_affected(bad)}{hint}")
     return f"column {column!r}: expected numbers, the column is stored as {series.dtype}"
 
 
@@ -311,6 +400,28 @@ def _check_weight(frame: pd.DataFrame, cfg: StudyConfig, id_column: str) -> list
             f"{_first_row(frame, bad, id_column)} is not a positive number; {_affected(bad)}"]
 
 
+def _check_regions(frame: pd.DataFrame, cfg: StudyConfig, id_column: str) -> list[str]:
+    """Region codes without a kind: every value must be named in ``[regions]`` (if given)."""
+    column = cfg.columns.get("region")
+    if column is None or column not in cfg.text_columns() or not cfg.regions:
+        return []
+    series = frame[column]
+    if _is_number_dtype(series):
+        text = [k for k in cfg.regions if isinstance(k, str)]
+        if text:
+            return [f"column {column!r} (region): holds numbers, but [regions] names text "
+                    f"code {text[0]!r}; use the file's codes as [regions] keys"]
+        named = series.isna() | series.isin([float(k) for k in cfg.regions])
+    else:
+        named = series.isna() | series.astype(object).isin([str(k) for k in cfg.regions])
+    if named.all():
+        return []
+    bad = ~named
+    return [f"column {column!r} (region): code {_num(series[bad].iloc[0])} at "
+            f"{_first_row(frame, bad, id_column)} has no name in [regions]; {_affected(bad)}; "
+            f"add it to [regions] (or drop [regions] to name regions by their codes)"]
+
+
 def validate_raw(frame: pd.DataFrame, cfg: StudyConfig, source: str) -> None:
     """Check the raw frame against the config; raise RawValidationError listing all problems."""
     id_column = cfg.columns["interview_id"]
@@ -318,7 +429,9 @@ def validate_raw(frame: pd.DataFrame, cfg: StudyConfig, source: str) -> None:
     if missing:
         raise RawValidationError(source, [f"column {c!r} named in the study config "
                                           f"{cfg.source} is not in the file" for c in missing])
-    problems = [p for c in cfg.used_columns() if (p := _check_numeric(frame, c, id_column))]
+    text = cfg.text_columns()
+    problems = [p for c in cfg.used_columns()
+                if c not in text and (p := _check_numeric(frame, c, id_column, cfg))]
     if problems:  # the value checks below need numbers
         raise RawValidationError(source, problems)
     for column, kind in cfg.column_kinds().items():
@@ -329,6 +442,7 @@ def validate_raw(frame: pd.DataFrame, cfg: StudyConfig, source: str) -> None:
     problems += _check_sectors(frame, cfg, id_column)
     problems += _check_routing(frame, cfg, id_column)
     problems += _check_weight(frame, cfg, id_column)
+    problems += _check_regions(frame, cfg, id_column)
     if problems:
         raise RawValidationError(source, problems)
 
@@ -373,7 +487,14 @@ def recode_missing(frame: pd.DataFrame, cfg: StudyConfig) -> tuple[pd.DataFrame,
     routing = routing_rules(cfg)
     values: dict[str, pd.Series] = {}
     reasons: dict[str, pd.Series] = {}
+    text_columns = cfg.text_columns()
     for column in cfg.used_columns():
+        if column in text_columns and not _is_number_dtype(frame[column]):
+            # text ids / region codes: kept as text; no missing codes, empty = no_answer
+            values[column] = frame[column]
+            reasons[column] = pd.Categorical(
+                np.where(frame[column].isna(), "no_answer", None), dtype=MISSING_DTYPE)
+            continue
         raw = frame[column].to_numpy(dtype="float64", na_value=np.nan)
         kind = kinds.get(column)
         codes = kind.missing_codes if kind else {}
@@ -509,9 +630,18 @@ def _canonical_series(name: str, column: str | None, values: pd.DataFrame,
         return pd.Series(pd.Categorical(_sector_codes(nace, cfg),
                                         categories=list(cfg.sectors)), index=values.index)
     series = values[column]
+    text = not _is_number_dtype(series)
+    if name in ID_ROLES and text:
+        return series.astype("str")
     if name == "region" and cfg.regions:
-        mapping = {float(k): v for k, v in cfg.regions.items()}
+        if text:
+            mapping = {str(k): v for k, v in cfg.regions.items()}
+        else:
+            mapping = {float(k): v for k, v in cfg.regions.items()}
         return _categories(series, mapping, pd.CategoricalDtype(list(cfg.regions.values())))
+    if name == "region" and text:  # text codes without [regions]: the codes are the names
+        return pd.Series(pd.Categorical(series, categories=sorted(series.dropna().unique())),
+                         index=series.index)
     if name == "group":
         return _binary(series, cfg.binary_yes, cfg.binary_no)
     c = cfg.collaboration
@@ -648,7 +778,9 @@ def _item_values(column: str, cfg: StudyConfig, meta: RawMeta, reverse: bool = F
     carries the label of the file's code ``lo + hi - c``.
     """
     column = column.split(SOURCE_JOIN)[0]  # a combined item has the codes of its columns
-    kind = cfg.kind_of(column)
+    kind = cfg.column_kinds().get(column)
+    if kind is None:  # ids and text regions need no kind: the appendix reads the data
+        return ""
     labels = meta.value_labels.get(column, {})
     if kind.codes is None:
         return kind.describe().removeprefix("range ")
@@ -671,6 +803,17 @@ def _novelty_values(column: str, outcome_firm: tuple[int, ...], outcome_market: 
         return f"{name} = {detail}"
 
     return f"{text('firm', outcome_firm)}; {text('market', outcome_market)}"
+
+
+def recode_note(column: str | None, cfg: StudyConfig) -> str:
+    """`` [text recoded: Yes = 1; No = 0]`` for a source with a ``[recode]`` table."""
+    parts = []
+    for name in (column or "").split(SOURCE_JOIN):
+        mapping = cfg.recode.get(name)
+        if mapping:
+            pairs = "; ".join(f"{text} = {_num(code)}" for text, code in mapping.items())
+            parts.append(f"{name}: {pairs}" if SOURCE_JOIN in (column or "") else pairs)
+    return f" [text recoded: {' | '.join(parts)}]" if parts else ""
 
 
 def variable_docs(cfg: StudyConfig, meta: RawMeta) -> dict[str, VariableDoc]:
@@ -714,6 +857,7 @@ def variable_docs(cfg: StudyConfig, meta: RawMeta) -> dict[str, VariableDoc]:
             om = cfg.open_mindedness
             source = f"{column}, reverse-coded ({om.scale_min + om.scale_max} - x)"
             values = _item_values(column, cfg, meta, reverse=True)
+        source += recode_note(column, cfg)
         binary = name == "group" or name in cfg.outcomes
         docs[name] = VariableDoc(label=label, source=source, values=values,
                                  type="binary (0/1)" if binary else "",
@@ -739,6 +883,7 @@ def clean_survey(raw: pd.DataFrame, meta: RawMeta, cfg: StudyConfig) -> CleanRes
     conflicts = declared_missing_conflicts(meta, cfg)
     if conflicts:
         raise RawValidationError(str(meta.path), conflicts)
+    raw = prepare_raw(raw, cfg, str(meta.path))  # a copy: [recode], trimmed text ids
     validate_raw(raw, cfg, str(meta.path))
     check_codes_in_data(cfg, raw)  # a configured yes code that no row holds
     values, reasons = recode_missing(raw, cfg)
@@ -753,5 +898,5 @@ def clean_survey(raw: pd.DataFrame, meta: RawMeta, cfg: StudyConfig) -> CleanRes
         bad = data["weight"].isna()
         raise RawDataError(f"raw data file {meta.path}: column {cfg.weight_column!r} (weight) "
                            f"is missing for interview id "
-                           f"{int(data.loc[bad, 'interview_id'].iloc[0])}; {_affected(bad)}")
+                           f"{_num(data.loc[bad, 'interview_id'].iloc[0])}; {_affected(bad)}")
     return CleanResult(data, sample_flow(sample), variable_docs(cfg, meta), sample)

@@ -422,6 +422,9 @@ def is_project_error(exc: BaseException) -> bool:
 HINTS: dict[str, str] = {
     "RawValidationError": "correct these values in the raw file, or declare the codes in the "
     "study configuration ([kinds] codes / dont_know / refused, [validate]); then rerun",
+    "RecodeError": "add each text value named to [recode.<column>] of the study "
+    "configuration with its code (TOML: \"Don't know\" = -9), or correct the raw file; "
+    "then rerun",
     "RawDataError": "check the raw data file named (path, format, a complete export) and "
     "[study] data_file / format in the study configuration; then rerun",
     "ConfigError": "fix the study configuration at the key named; then rerun",

@@ -16,6 +16,13 @@ if any is yes); a collaboration item may be a frequency scale or a yes/no item
 (a scale code list such as ``international = ["eu", "us", "oth"]``, or explicit
 ``[collaboration.items]``); sectors are NACE ranges or single codes. ``[disclosure]`` (C6)
 holds the statistical-disclosure settings.
+
+Text in the data file: ``[recode.<column>]`` maps text answers to numeric codes (``Yes = 1``,
+``"Don't know" = -9``; matched case-sensitively after trimming surrounding whitespace).
+Without a recode only three roles may hold text, and only when ``[validate]`` gives them no
+kind: the two ids (e.g. ``"F000123"``) and the region (e.g. NUTS codes ``"DE1"``); the
+``[regions]`` keys are then the text codes (absent ``[regions]``, the region names are the
+distinct codes in sorted order).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +56,10 @@ DUPLICATE_RULES: tuple[str, ...] = ("first", "last")
 MISSING_KIND_KEYS: tuple[str, ...] = ("dont_know", "refused")
 
 _SECTIONS = ("study", "sample", "columns", "outcomes", "binary_codes", "collaboration",
-             "open_mindedness", "regions", "sectors", "kinds", "validate", "disclosure")
+             "open_mindedness", "regions", "sectors", "kinds", "validate", "disclosure",
+             "recode")
+#: Roles whose column may hold text when [validate] gives it no kind.
+TEXT_ROLES: tuple[str, ...] = ("firm_id", "interview_id", "region")
 #: Outcomes a survey may describe (both are needed by the analysis data).
 OUTCOME_NAMES: tuple[str, ...] = ("product", "process")
 #: How collaboration items are answered: a frequency scale or yes/no.
@@ -204,13 +214,21 @@ class StudyConfig:
     binary_no: tuple[int, ...]
     collaboration: Collaboration | None
     open_mindedness: OpenMindedness | None
-    regions: dict[int, str]
+    regions: dict[int | str, str]
     sectors: dict[str, tuple[tuple[int, int], ...]]
     kinds: dict[str, Kind]
     validate: dict[str, str]
     country: str = ""
     survey_year: int | None = None
     disclosure: Disclosure = Disclosure()
+    #: File column -> {text value: numeric code} (``[recode.<column>]``).
+    recode: dict[str, dict[str, int | float]] = field(default_factory=dict)
+
+    def text_columns(self) -> tuple[str, ...]:
+        """File columns that may hold text: id and region columns without a kind or recode."""
+        return tuple(dict.fromkeys(
+            self.columns[role] for role in TEXT_ROLES if role in self.columns
+            and self.columns[role] not in self.validate and self.columns[role] not in self.recode))
 
     @property
     def weight_column(self) -> str | None:
@@ -406,6 +424,7 @@ def parse_study_config(data: Mapping[str, Any], source: Path, root: Path,
     regions = _parse_regions(check, data)
     sectors = _parse_sectors(check, data)
     disclosure = _parse_disclosure(check, data)
+    recode = _parse_recode(check, data)
 
     cfg = StudyConfig(
         source=source, name=name,
@@ -419,7 +438,7 @@ def parse_study_config(data: Mapping[str, Any], source: Path, root: Path,
         validate=validate,
         country=check.value(study, "country", "study", (str,), required=False, default=""),
         survey_year=check.value(study, "survey_year", "study", (int,), required=False),
-        disclosure=disclosure,
+        disclosure=disclosure, recode=recode,
     )
     _cross_check(check, cfg)
     return cfg
@@ -764,18 +783,58 @@ def _parse_open_mindedness(check: _Checker, data: Mapping[str, Any]) -> OpenMind
     return OpenMindedness(items, reverse, lo, hi)
 
 
-def _parse_regions(check: _Checker, data: Mapping[str, Any]) -> dict[int, str]:
-    out: dict[int, str] = {}
+def region_code(key: str) -> int | str:
+    """A ``[regions]`` key: an integer code (``1``, ``"-3"``) or a text code (``"DE1"``).
+
+    Only canonical integers become numbers, so a text code with leading zeros ("01")
+    stays text and matches the same text in the file.
+    """
+    text = key.strip()
+    try:
+        number = int(text)
+    except ValueError:
+        return text
+    return number if str(number) == text else text
+
+
+def _parse_regions(check: _Checker, data: Mapping[str, Any]) -> dict[int | str, str]:
+    out: dict[int | str, str] = {}
     for key, name in check.table(data, "regions", required=False).items():
-        try:
-            code = int(key)
-        except ValueError:
-            raise check.fail(f"regions.{key}", "key must be an integer code") from None
+        code = region_code(key)
+        if code == "":
+            raise check.fail(f"regions.{key}", "key must be a region code, got an empty text")
+        if code in out:
+            raise check.fail(f"regions.{key}", f"region code {code!r} is listed twice")
         if not isinstance(name, str) or not name:
             raise check.fail(f"regions.{key}", f"name must be a non-empty string, got {name!r}")
         out[code] = name
     if len(set(out.values())) != len(out):
         raise check.fail("regions", "two codes share one name")
+    return out
+
+
+def _parse_recode(check: _Checker, data: Mapping[str, Any]
+                  ) -> dict[str, dict[str, int | float]]:
+    """``[recode.<column>]`` tables: text value = numeric code (keys trimmed)."""
+    out: dict[str, dict[str, int | float]] = {}
+    for column, table in check.table(data, "recode", required=False).items():
+        path = f"recode.{column}"
+        if not isinstance(table, dict) or not table:
+            raise check.fail(path, f"must be a table of text value = code (e.g. Yes = 1), got "
+                                   f"{table!r}")
+        mapping: dict[str, int | float] = {}
+        for text, code in table.items():
+            key = text.strip()
+            where = f'{path}."{text}"'
+            if not key:
+                raise check.fail(where, "an empty text is system-missing and cannot be recoded")
+            if key in mapping:
+                raise check.fail(where, f"text {key!r} is listed twice (surrounding whitespace "
+                                        "is ignored)")
+            if isinstance(code, bool) or not isinstance(code, int | float):
+                raise check.fail(where, f"code must be a number, got {code!r}")
+            mapping[key] = code
+        out[column] = mapping
     return out
 
 
@@ -819,8 +878,9 @@ def _parse_disclosure(check: _Checker, data: Mapping[str, Any]) -> Disclosure:
 def _cross_check(check: _Checker, cfg: StudyConfig) -> None:
     """Checks that need several sections at once."""
     for role, col in cfg.columns.items():
-        if role != "weight" and col not in cfg.validate:
+        if role != "weight" and role not in TEXT_ROLES and col not in cfg.validate:
             raise check.fail(f"validate.{col}", f"column {col!r} (columns.{role}) has no kind")
+    _check_recode_codes(check, cfg)
     weight = cfg.weight_column
     if weight and weight in cfg.validate:
         wkind = cfg.kinds[cfg.validate[weight]]
@@ -854,8 +914,14 @@ def _cross_check(check: _Checker, cfg: StudyConfig) -> None:
     if cfg.regions:
         if "region" not in cfg.columns:
             raise check.fail("regions", "needs columns.region")
-        kind = cfg.kind_of(cfg.columns["region"])
-        unnamed = [c for c in (kind.codes or ()) if c not in cfg.regions]
+        kind = cfg.column_kinds().get(cfg.columns["region"])
+        text = [c for c in cfg.regions if isinstance(c, str)]
+        if text and (kind is not None or cfg.columns["region"] in cfg.recode):
+            raise check.fail(f"regions.{text[0]}", f"text region code {text[0]!r}, but column "
+                             f"{cfg.columns['region']!r} is numeric (it has a kind in "
+                             "[validate] or a [recode]); use the file's numeric codes, or drop "
+                             "the kind and the recode to match the region codes as text")
+        unnamed = [c for c in (kind.codes or ()) if c not in cfg.regions] if kind else []
         if unnamed:
             raise check.fail("regions", f"region code(s) {unnamed} of kind {kind.name!r} "
                                         f"have no name")
@@ -865,6 +931,22 @@ def _cross_check(check: _Checker, cfg: StudyConfig) -> None:
     clash = canonical & {o.novelty_name for o in cfg.outcomes.values()}
     if clash:
         raise check.fail("outcomes", f"outcome name clashes with {sorted(clash)}")
+
+
+def _check_recode_codes(check: _Checker, cfg: StudyConfig) -> None:
+    """Every recoded code must be a valid or missing code of the column's kind."""
+    kinds = cfg.column_kinds()
+    for column, mapping in cfg.recode.items():
+        kind = kinds.get(column)
+        if kind is None:
+            continue
+        for text, code in mapping.items():
+            if not _is_valid(kind, code) and float(code) not in kind.missing_codes:
+                missing = ", ".join(_num(c) for c in kind.missing_codes) or "none"
+                raise check.fail(f'recode.{column}."{text}"',
+                                 f"code {_num(code)} is neither a valid code of kind "
+                                 f"{kind.name!r} ({kind.describe()}) of column {column!r} nor "
+                                 f"one of its missing codes ({missing})")
 
 
 # ------------------------------------------------------------- checks against the data file
@@ -891,7 +973,10 @@ def check_columns(cfg: StudyConfig, available: Sequence[str]) -> None:
     present = [str(c) for c in available]
     lower = {c.lower(): c for c in present}
     problems = []
-    for column, key in cfg.column_keys().items():
+    keys = cfg.column_keys()
+    for column in cfg.recode:
+        keys.setdefault(column, f"recode.{column}")
+    for column, key in keys.items():
         if column in present:
             continue
         close = difflib.get_close_matches(column, present, n=3, cutoff=0.6)

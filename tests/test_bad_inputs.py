@@ -21,6 +21,10 @@ Decisions this catalogue fixes:
   codes meaning collaboration must occur somewhere in the battery (one item nobody ticks
   is a finding, and passes). Codes of the category maps ([regions], [sectors]) need not
   occur: a region without a sampled firm is fine.
+- Text answers are recoded by ``[recode.<column>]`` (exact, case-sensitive match after
+  trimming whitespace); a text value missing from the table is a raw-data error naming the
+  column, first record, value and count, and a table for a column the file lacks is a
+  configuration error with close matches.
 """
 
 from __future__ import annotations
@@ -316,6 +320,60 @@ def test_a_region_or_sector_code_without_firms_is_fine(tmp_path, twin, capsys):
     assert code == 0, err
     clean = pd.read_parquet(tmp_path / "out" / "data_clean" / "survey_clean.parquet")
     assert len(clean) > 0 and "Kristiansand" not in set(clean["region"].dropna())
+
+
+TWIN_YES_NO = "Yes = 1\nNo = 2\n\"Don't know\" = 8\nRefused = 9\n"
+
+
+def yes_no_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The twin's product question stored as labels, as a CSV export would have it."""
+    labels = {1.0: "Yes", 2.0: "No", 8.0: "Don't know", 9.0: "Refused"}
+    text = frame["q6_prod"].map(lambda v: labels.get(v, "")).astype(object)
+    return frame.assign(q6_prod=text)
+
+
+def test_text_answers_recoded_by_the_config_run(tmp_path, twin, capsys):
+    # one firm answers " Don't know " (whitespace around it): recoded to 8 = dont_know
+    row = int(np.flatnonzero((twin[0]["q1_emp"] >= 10) & (twin[0]["q6_prod"] == 2.0))[0])
+
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = yes_no_as_text(frame)
+        frame.loc[row, "q6_prod"] = " Don't know "
+        return frame
+
+    raw = modified_sav(twin, change)(tmp_path)
+    study = write_study_config(tmp_path / "cfg", raw, extra=f"\n[recode.q6_prod]\n{TWIN_YES_NO}")
+    code, _, err = run_main(capsys, "--config", study, "--output-root", tmp_path / "out",
+                            "--only", "clean")
+    assert code == 0, err
+    clean = pd.read_parquet(tmp_path / "out" / "data_clean" / "survey_clean.parquet")
+    numeric = twin[0]["q6_prod"].copy()
+    numeric.iloc[row] = 8.0
+    expected = numeric.set_axis(twin[0]["intnr"]).reindex(
+        clean["interview_id"].astype(float)).map({1.0: 1, 2.0: 0})
+    np.testing.assert_array_equal(clean["product"].astype("float64").to_numpy(),
+                                  expected.astype("float64").to_numpy())
+    reason = clean.set_index("interview_id")["product__missing"].astype(object)
+    assert reason[int(twin[0]["intnr"].iloc[row])] == "dont_know"
+
+
+def test_text_answer_not_in_the_recode_table(case, twin):
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = yes_no_as_text(frame)
+        frame.loc[[6, 9], "q6_prod"] = "Maybe"
+        return frame
+
+    err = case(modified_sav(twin, change), extra=f"\n[recode.q6_prod]\n{TWIN_YES_NO}")
+    intnr = f"intnr={twin[0]['intnr'].iloc[6]:.0f}"
+    assert_one_message(err, "bad.sav", "'q6_prod'", "'Maybe'", "record 7", intnr,
+                       "2 rows affected", "[recode.q6_prod]")
+
+
+def test_recode_of_a_column_not_in_the_file(case, twin):
+    err = case(modified_sav(twin, yes_no_as_text),
+               extra=f"\n[recode.q6_prd]\n{TWIN_YES_NO}")
+    assert_one_message(err, "study.toml", "[recode.q6_prd]", "'q6_prd'",
+                       "is not in the data file", "close matches: q6_prod")
 
 
 def test_bad_disclosure_setting(case, twin):

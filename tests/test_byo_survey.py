@@ -275,3 +275,63 @@ def test_disclosure_defaults_and_settings() -> None:
     data["disclosure"] = {"min_cell_count": 10, "suppress": True}
     cfg = parse_study_config(data, STUDY, config.ROOT)
     assert (cfg.disclosure.min_cell_count, cfg.disclosure.suppress) == (10, True)
+
+
+# ------------------------------------------------------- text in the file: a CSV variant
+
+
+YES_NO_LABELS = {1.0: "Yes", 0.0: "No", -9.0: "Don't know"}
+TEXT_ITEMS = ("inpdgd", "inpdsv", "inpspd", "gp")
+
+
+def text_variant(folder: Path) -> Path:
+    """The example as a CSV with text firm ids ("F000123"), text region codes (" XX3") and
+    yes/no answers stored as labels, and its config: [recode] tables, [regions] keyed by the
+    text codes, no kind for the id or the region."""
+    frame, _ = pyreadstat.read_dta(str(DATA), user_missing=True)
+    frame["id"] = [f"F{int(v):06d}" for v in frame["id"]]
+    frame["nuts2"] = [f" XX{int(v)}" for v in frame["nuts2"]]
+    for column in TEXT_ITEMS:
+        frame[column] = frame[column].map(lambda v: YES_NO_LABELS.get(v, ""))
+    data = folder / "survey text.csv"
+    frame.to_csv(data, index=False)
+    text = STUDY.read_text(encoding="utf-8")
+    for old, new in (('"examples/cis_like/cis_like_2012.dta"', f"'{data}'"),
+                     ('format = "dta"', 'format = "csv"'),
+                     ('\nid = "id"\n', "\n"), ('\nnuts2 = "region"\n', "\n"),
+                     *((f'\n{c} = "', f'\nXX{c} = "') for c in range(1, 7))):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    table = 'Yes = 1\nNo = 0\n"Don\'t know" = -9\n'
+    text += "".join(f"\n[recode.{column}]\n{table}" for column in TEXT_ITEMS)
+    path = folder / "study.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_text_ids_regions_and_answers_give_the_same_results(run: Path, tmp_path: Path) -> None:
+    study = text_variant(tmp_path)
+    raw_before = hashlib.sha256((tmp_path / "survey text.csv").read_bytes()).hexdigest()
+    out = tmp_path / "out"
+    code = pipeline.main(["--config", str(study), "--output-root", str(out),
+                          "--option", "bootstrap_reps=19"])
+    assert code == 0, f"see {out / 'output' / 'logs' / 'run_log.md'}"
+    assert hashlib.sha256((tmp_path / "survey text.csv").read_bytes()).hexdigest() == raw_before
+    clean_data = pd.read_parquet(out / "data_clean" / "survey_clean.parquet")
+    assert clean_data["firm_id"].iloc[0].startswith("F0")
+    assert pd.api.types.is_string_dtype(clean_data["firm_id"].dtype)
+    # the same firms, answers and region names: every estimate, table and figure agrees
+    for folder in ("estimates", "tables", "figures", "disclosure"):
+        made = tree_digest(out / "output" / folder)
+        shipped = tree_digest(run / "output" / folder)
+        assert shipped, folder
+        rename = {str(run / "output" / folder / Path(k).relative_to(out / "output" / folder)): v
+                  for k, v in made.items()}
+        differ = sorted(Path(k).name for k, v in shipped.items() if rename.get(k) != v)
+        # only the sample-flow note names the raw file (survey text.csv)
+        assert all(name.startswith("sample_flow") for name in differ), differ
+        assert set(rename) == set(shipped)
+    appendix = pd.read_csv(out / "output" / "data_appendix" / "clean_variables.csv")
+    row = appendix.set_index("variable").loc["firm_id"]
+    assert row["valid values"] == "text (1,462 distinct values, not listed)"
+    assert "F000" not in appendix.to_csv()  # no firm id is listed

@@ -434,7 +434,18 @@ def se_comparison(data: pd.DataFrame, headline: Headline, cluster: str) -> Regre
 
 def manager_comparison(data: pd.DataFrame, headline: Headline,
                        manager_block: str) -> RegressionExhibit:
-    """(d) Without the manager controls (full sample, and the with-manager sample) and with."""
+    """(d) Without the manager controls (full sample, and the with-manager sample) and with.
+
+    A survey without any manager variable gets an exhibit that says so instead of three
+    identical columns.
+    """
+    stem, title = "robustness_manager_controls", "Robustness: with and without manager controls"
+    if not headline.blocks.get(manager_block):
+        why = (f"no variable of the '{manager_block}' block is available in this survey, so "
+               "there is nothing to compare")
+        return RegressionExhibit(stem=stem, title=title, estimates=pd.DataFrame(columns=["model"]),
+                                 models=(), column_labels=(), dependent=(), terms={},
+                                 failures=(why,))
     with_blocks = list(headline.control_blocks)
     if manager_block not in with_blocks:
         with_blocks.append(manager_block)
@@ -456,8 +467,7 @@ def manager_comparison(data: pd.DataFrame, headline: Headline,
              f"and with the manager controls ({manager_vars}). 'Same sample' drops the firms "
              "with a missing manager variable, so the comparison with 'With' isolates the "
              "controls from the change of sample."]
-    return _comparison(data, headline, columns, "robustness_manager_controls",
-                       "Robustness: with and without manager controls", notes)
+    return _comparison(data, headline, columns, stem, title, notes)
 
 
 # --------------------------------------------------------------------------- subsamples

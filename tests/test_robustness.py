@@ -295,3 +295,13 @@ def test_weighted_headline_weights_every_robustness_fit(data):
     ame = comparison_w.estimates["quantity"] == "ame"
     np.testing.assert_allclose(comparison_w.estimates.loc[ame, "estimate"],
                                comparison_r.estimates.loc[ame, "estimate"], rtol=1e-7)
+
+
+def test_manager_comparison_without_manager_variables_says_why(data):
+    import dataclasses
+
+    headline = make_headline()
+    headline = dataclasses.replace(headline, blocks={**headline.blocks, "manager": ()})
+    exhibit = rb.manager_comparison(data, headline, "manager")
+    assert exhibit.models == ()
+    assert "no variable of the 'manager' block is available" in exhibit.failures[0]

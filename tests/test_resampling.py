@@ -176,3 +176,31 @@ def test_single_blas_thread_limits_and_restores_the_thread_count():
     with resampling.single_blas_thread():
         assert blas_threads() and set(blas_threads()) == {1}
     assert blas_threads() == before
+
+
+def _square_plus(x: int, y: int) -> int:
+    return x * x + y
+
+
+def _fails(x: int) -> int:
+    raise ValueError(f"task {x} failed")
+
+
+def _nested(x: int) -> list[int]:
+    # Inside a forked worker: run_forked must fall back to the worker's own process.
+    return resampling.run_forked(_square_plus, [(x, 1), (x, 2)], n_jobs=2)
+
+
+def test_run_forked_keeps_order_and_equals_the_in_process_run():
+    tasks = [(i, 10 * i) for i in range(7)]
+    expected = [_square_plus(*t) for t in tasks]
+    assert resampling.run_forked(_square_plus, tasks, n_jobs=2) == expected
+    assert resampling.run_forked(_square_plus, tasks, n_jobs=1) == expected
+    assert resampling.run_forked(_nested, [(3,), (4,)], n_jobs=2) == [[10, 11], [17, 18]]
+
+
+def test_run_forked_passes_a_task_error_on():
+    with pytest.raises(ValueError, match="task 2 failed"):
+        resampling.run_forked(_fails, [(1,), (2,)], n_jobs=2)
+    with pytest.raises(resampling.BootstrapError, match="n_jobs = 0"):
+        resampling.run_forked(_square_plus, [(1, 1)], n_jobs=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -277,8 +279,6 @@ def test_bootstrap_replicate_uses_only_its_generator(data):
 
 def test_weighted_headline_weights_every_robustness_fit(data):
     """Integer weights: each analysis equals the unweighted one on rows repeated w times."""
-    import dataclasses
-
     small = data.iloc[:300].assign(w=np.tile([1.0, 2.0, 3.0], 100))
     repeated = small.loc[small.index.repeat(small["w"].astype(int))].reset_index(drop=True)
     weighted = dataclasses.replace(make_headline(), weights="w")
@@ -298,10 +298,28 @@ def test_weighted_headline_weights_every_robustness_fit(data):
 
 
 def test_manager_comparison_without_manager_variables_says_why(data):
-    import dataclasses
-
     headline = make_headline()
     headline = dataclasses.replace(headline, blocks={**headline.blocks, "manager": ()})
     exhibit = rb.manager_comparison(data, headline, "manager")
     assert exhibit.models == ()
     assert "no variable of the 'manager' block is available" in exhibit.failures[0]
+
+
+def test_run_analyses_equal_the_single_analyses_and_return_errors(data):
+    headline = make_headline()
+    small = data.iloc[:300]
+    settings = rb.RobustnessConfig(bootstrap_reps=5, subsample_by=("sector",), n_jobs=2,
+                                   cluster="region")
+    results = rb.run_analyses(small, headline, settings, seed=3)
+    assert set(results) == {"curve", "bootstrap", "subsample:sector", "manager", "estimators",
+                            "clustered_se"}
+    pd.testing.assert_frame_equal(results["curve"], rb.specification_curve(
+        small, headline, settings.curve_estimators, n_jobs=1))
+    frame, _ = rb.bootstrap_frame(small, headline, 5, 3, n_jobs=1)
+    pd.testing.assert_frame_equal(results["bootstrap"][0], frame)
+    pd.testing.assert_frame_equal(results["estimators"].estimates,
+                                  rb.estimator_comparison(small, headline,
+                                                          settings.estimators).estimates)
+    missing = rb.run_analyses(small, headline, dataclasses.replace(settings, subsample_by=(
+        "no_such_column",)), seed=3)
+    assert isinstance(missing["subsample:no_such_column"], rb.RobustnessError)

@@ -166,25 +166,25 @@ def run(ctx: Context) -> None:
         raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "
                                   "variable available in the analysis data")
     tables = ctx.paths.tables
-    try:
-        for exhibit in (rb.estimator_comparison(data, headline, settings.estimators),
-                        rb.se_comparison(data, headline, settings.cluster),
-                        rb.manager_comparison(data, headline, settings.manager_block)):
-            write_regression_exhibit(exhibit, tables, notes)
-        for by in settings.subsample_by:
-            sub = rb.subsample_exhibit(data, headline, by)
-            write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes])
-        frame, result = rb.bootstrap_frame(data, headline, settings.bootstrap_reps, ctx.seed,
-                                           settings.n_jobs, settings.bootstrap_level)
-        boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
-        write_frame_exhibit(boot.frame, tables, boot.stem, boot.title, [*boot.notes, *notes],
-                            decimals=4)
-    except rb.RobustnessError as err:
-        raise RobustnessStepError(f"{path}: {err}") from err
-    try:
-        curve = rb.specification_curve(data, headline, settings.curve_estimators,
-                                       settings.n_jobs)
-    except rb.RobustnessError as err:
-        write_curve(None, headline, ctx, notes, problem=str(err))
+    results = rb.run_analyses(data, headline, settings, ctx.seed)
+    # Every analysis is done before the first file is written: a failure leaves no
+    # half-updated set of robustness exhibits.
+    order = ["estimators", "clustered_se", "manager",
+             *[f"subsample:{by}" for by in settings.subsample_by], "bootstrap"]
+    failed = [results[key] for key in order if isinstance(results[key], rb.RobustnessError)]
+    if failed:
+        raise RobustnessStepError(f"{path}: {failed[0]}")
+    for key in ("estimators", "clustered_se", "manager"):
+        write_regression_exhibit(results[key], tables, notes)
+    for by in settings.subsample_by:
+        sub = results[f"subsample:{by}"]
+        write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes])
+    frame, result = results["bootstrap"]
+    boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
+    write_frame_exhibit(boot.frame, tables, boot.stem, boot.title, [*boot.notes, *notes],
+                        decimals=4)
+    curve = results["curve"]
+    if isinstance(curve, rb.RobustnessError):
+        write_curve(None, headline, ctx, notes, problem=str(curve))
         return
     write_curve(curve, headline, ctx, notes)

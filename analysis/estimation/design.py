@@ -75,10 +75,12 @@ class Design:
         return float(self.weights @ values / self.weights.sum())
 
     def column_means(self, values: np.ndarray) -> np.ndarray:
-        """X' v / N (weighted: X' (w v) / sum w), over row blocks."""
+        """X' v / N (weighted: X' (w v) / sum w); ``values`` a vector, or an N x m matrix
+        (one column per quantity: one pass over X for all of them)."""
         if self.weights is None:
             return self.X.T @ values / self.nobs
-        return self.X.T @ (self.weights * values) / self.weights.sum()
+        w = self.weights if values.ndim == 1 else self.weights[:, None]
+        return self.X.T @ (w * values) / self.weights.sum()
 
 
 def _recode(groups: np.ndarray) -> np.ndarray:

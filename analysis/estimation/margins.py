@@ -186,6 +186,7 @@ def _index_ames(estimator: str, design: Design, beta: np.ndarray, model_terms, t
     q = X @ beta
     mean_f = design.mean(pdf(q))
     fx = design.column_means(dpdf(q))
+    discrete: list[tuple[int, int, list[int], np.ndarray, float]] = []
     for i, t in enumerate(terms):
         j = idx[t]
         if t not in flagged:
@@ -200,9 +201,14 @@ def _index_ames(estimator: str, design: Design, beta: np.ndarray, model_terms, t
         big1, f1 = cdf_pdf(q0 + beta[j])
         big0, f0 = cdf_pdf(q0)
         rows.append(design.mean(big1 - big0))
-        jac[i] = design.column_means(f1 - f0)
-        jac[i, j] = design.mean(f1)  # x1_j = 1, x0_j = 0
-        jac[i, sib] = 0.0  # siblings are 0 in both counterfactuals
+        discrete.append((i, j, sib, f1 - f0, design.mean(f1)))
+    if discrete:
+        # One pass over X for every discrete change's gradient, not one per term.
+        gradients = design.column_means(np.column_stack([d[3] for d in discrete]))
+        for (i, j, sib, _, mean_f1), gradient in zip(discrete, gradients.T, strict=True):
+            jac[i] = gradient
+            jac[i, j] = mean_f1  # x1_j = 1, x0_j = 0
+            jac[i, sib] = 0.0  # siblings are 0 in both counterfactuals
     return np.array(rows, dtype=float), jac
 
 

@@ -8,6 +8,7 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
+from simulated import firms
 
 from analysis import resampling
 from analysis.estimation import SpecificationError, ame_estimates, fit_model, refit_coefficients
@@ -20,18 +21,7 @@ TERMS = ["x1", "d", "f_b"]
 
 @pytest.fixture(scope="module")
 def sim() -> pd.DataFrame:
-    """n = 300 firms: two continuous regressors, a dummy, a 3-level factor, weights."""
-    rng = np.random.default_rng(11)
-    n = 300
-    factor = rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2])
-    data = pd.DataFrame({
-        "x1": rng.normal(size=n), "x2": rng.gamma(2.0, size=n),
-        "d": (rng.uniform(size=n) < 0.4).astype(float),
-        "f_b": (factor == "b").astype(float), "f_c": (factor == "c").astype(float),
-        "w": rng.uniform(0.5, 3.0, size=n)})
-    index = -0.2 + 0.6 * data.x1 - 0.3 * data.x2 + 0.5 * data.d + 0.4 * data.f_b - 0.5 * data.f_c
-    data["y"] = (rng.logistic(size=n) < index).astype(float)
-    return data
+    return firms(300, seed=11, weights="uniform")
 
 
 def per_replication(fit, rows_list):

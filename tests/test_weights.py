@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from simulated import firms
 
 from analysis.estimation import (
     SpecificationError,
@@ -29,22 +30,7 @@ FACTOR = [["f_b", "f_c"]]
 
 @pytest.fixture(scope="module")
 def sim() -> pd.DataFrame:
-    """n = 1200 firms, a continuous regressor, a dummy, a 3-level factor, integer weights."""
-    rng = np.random.default_rng(7)
-    n = 1200
-    factor = rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2])
-    data = pd.DataFrame({
-        "x1": rng.normal(size=n),
-        "d": (rng.uniform(size=n) < 0.35).astype(float),
-        "f_b": (factor == "b").astype(float),
-        "f_c": (factor == "c").astype(float),
-        "g": rng.integers(0, 40, size=n),
-        "w": rng.integers(1, 5, size=n).astype(float),
-    })
-    index = -0.3 + 0.7 * data.x1 + 0.5 * data.d + 0.3 * data.f_b - 0.4 * data.f_c
-    data["y"] = (rng.logistic(size=n) < index).astype(float)
-    data["y_ord"] = np.digitize(index + rng.logistic(size=n), [-1.0, 0.3, 1.4]) + 1.0
-    return data
+    return firms(1200, seed=7, weights="integer", clusters=40)
 
 
 def expanded(data: pd.DataFrame) -> pd.DataFrame:

@@ -186,7 +186,10 @@ def _index_ames(estimator: str, design: Design, beta: np.ndarray, model_terms, t
     q = X @ beta
     mean_f = design.mean(pdf(q))
     fx = design.column_means(dpdf(q))
-    discrete: list[tuple[int, int, list[int], np.ndarray, float]] = []
+    discrete: list[tuple[int, int, list[int], float]] = []
+    n_discrete = sum(t in flagged for t in terms)
+    # f(q1) - f(q0) of each discrete change, one column each (Fortran order: filled in place)
+    changes = np.empty((X.shape[0], n_discrete), order="F")
     for i, t in enumerate(terms):
         j = idx[t]
         if t not in flagged:
@@ -201,11 +204,12 @@ def _index_ames(estimator: str, design: Design, beta: np.ndarray, model_terms, t
         big1, f1 = cdf_pdf(q0 + beta[j])
         big0, f0 = cdf_pdf(q0)
         rows.append(design.mean(big1 - big0))
-        discrete.append((i, j, sib, f1 - f0, design.mean(f1)))
+        np.subtract(f1, f0, out=changes[:, len(discrete)])
+        discrete.append((i, j, sib, design.mean(f1)))
     if discrete:
         # One pass over X for every discrete change's gradient, not one per term.
-        gradients = design.column_means(np.column_stack([d[3] for d in discrete]))
-        for (i, j, sib, _, mean_f1), gradient in zip(discrete, gradients.T, strict=True):
+        gradients = design.column_means(changes)
+        for (i, j, sib, mean_f1), gradient in zip(discrete, gradients.T, strict=True):
             jac[i] = gradient
             jac[i, j] = mean_f1  # x1_j = 1, x0_j = 0
             jac[i, sib] = 0.0  # siblings are 0 in both counterfactuals

@@ -183,7 +183,9 @@ def _square_plus(x: int, y: int) -> int:
 
 
 def _fails(x: int) -> int:
-    raise ValueError(f"task {x} failed")
+    if x == 2:
+        raise ValueError(f"task {x} failed")
+    return x
 
 
 def _nested(x: int) -> list[int]:
@@ -201,6 +203,6 @@ def test_run_forked_keeps_order_and_equals_the_in_process_run():
 
 def test_run_forked_passes_a_task_error_on():
     with pytest.raises(ValueError, match="task 2 failed"):
-        resampling.run_forked(_fails, [(1,), (2,)], n_jobs=2)
+        resampling.run_forked(_fails, [(1,), (2,), (3,)], n_jobs=2)
     with pytest.raises(resampling.BootstrapError, match="n_jobs = 0"):
         resampling.run_forked(_square_plus, [(1, 1)], n_jobs=0)

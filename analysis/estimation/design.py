@@ -82,14 +82,14 @@ class Design:
         w = self.weights if values.ndim == 1 else self.weights[:, None]
         return self.X.T @ (w * values) / self.weights.sum()
 
+    def column(self, term: str) -> np.ndarray:
+        return self.X[:, self.terms.index(term)]
+
 
 def _recode(groups: np.ndarray) -> np.ndarray:
     """Cluster codes renumbered 0..G-1 after a subset dropped some clusters."""
     _, codes = np.unique(groups, return_inverse=True)
     return codes.astype(np.intp)
-
-    def column(self, term: str) -> np.ndarray:
-        return self.X[:, self.terms.index(term)]
 
 
 def row_blocks(n: int, size: int = BLOCK_ROWS):

@@ -124,6 +124,16 @@ def chunks(total: int, size: int = CHUNK_SIZE) -> list[range]:
     return [range(start, min(start + size, total)) for start in range(0, total, size)]
 
 
+def _check_n_jobs(n_jobs: int) -> None:
+    if n_jobs == 0:
+        raise BootstrapError("n_jobs = 0 is not allowed (use -1 for all cores, or >= 1)")
+
+
+def _check_reps(reps: int) -> None:
+    if reps < 2:
+        raise BootstrapError(f"bootstrap needs at least 2 replications, got {reps}")
+
+
 def run_parallel(function: Callable, tasks: Sequence[tuple], n_jobs: int = -1,
                  backend: str = "loky") -> list:
     """``[function(*task) for task in tasks]`` through joblib, results in task order.
@@ -133,8 +143,7 @@ def run_parallel(function: Callable, tasks: Sequence[tuple], n_jobs: int = -1,
     meanwhile (single_blas_thread), so n_jobs=1, which runs here, computes exactly what a
     worker does.
     """
-    if n_jobs == 0:
-        raise BootstrapError("n_jobs = 0 is not allowed (use -1 for all cores, or >= 1)")
+    _check_n_jobs(n_jobs)
     with single_blas_thread():
         if backend == "threading":
             return Parallel(n_jobs=n_jobs, backend="threading")(
@@ -159,8 +168,7 @@ def run_bootstrap(
     (by default any estimation problem, e.g. perfect separation in a resample) is kept as
     a row of NaN with its error recorded; any other exception propagates.
     """
-    if reps < 2:
-        raise BootstrapError(f"bootstrap needs at least 2 replications, got {reps}")
+    _check_reps(reps)
     tasks = [(statistic, seed, block, tolerate) for block in chunks(reps, chunk_size)]
     results = [item for part in run_parallel(_run_chunk, tasks, n_jobs) for item in part]
     k = len(names)
@@ -197,8 +205,7 @@ def run_forked(function: Callable, tasks: Sequence[tuple], n_jobs: int = -1) -> 
     nested pools) or where fork is unavailable. BLAS runs one thread per process either
     way, so the results do not depend on the number of workers.
     """
-    if n_jobs == 0:
-        raise BootstrapError("n_jobs = 0 is not allowed (use -1 for all cores, or >= 1)")
+    _check_n_jobs(n_jobs)
     workers = min(effective_jobs(n_jobs), len(tasks))
     with single_blas_thread():
         if (workers <= 1 or multiprocessing.current_process().daemon
@@ -237,8 +244,7 @@ def run_bootstrap_batched(
     then set to NaN). Blocks are ``chunks(reps, chunk_size)``, whatever n_jobs, so the
     results do not depend on the number of workers.
     """
-    if reps < 2:
-        raise BootstrapError(f"bootstrap needs at least 2 replications, got {reps}")
+    _check_reps(reps)
     if chunk_size < 1:
         raise BootstrapError(f"chunk_size must be at least 1, got {chunk_size}")
     tasks = [(statistic_batch, seed, block) for block in chunks(reps, chunk_size)]

@@ -102,6 +102,11 @@ def control_rows(spec: ModelSpec, chosen: Sequence[ModelDef],
     return rows
 
 
+#: The start of the note under every exhibit of weighted models.
+WEIGHTED_MODELS_NOTE = ("Models weighted by the survey's sampling weights as probability "
+                        "weights (Stata [pw=])")
+
+
 def se_note(models: pd.DataFrame, spec: ModelSpec) -> str:
     """The standard errors of the table's models in words (one sentence per kind)."""
     sentences = []
@@ -161,9 +166,8 @@ def table_notes(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef],
         notes.append("Not available in this survey and left out of the models: "
                      + ", ".join(f"{term_label(spec, v)} ({v})" for v in missing) + ".")
     if "weighted" in rows and rows["weighted"].astype(bool).any():
-        notes.append("Models weighted by the survey's sampling weights as probability weights "
-                     "(Stata [pw=]); average marginal effects and predictions are weighted "
-                     "averages over firms.")
+        notes.append(f"{WEIGHTED_MODELS_NOTE}; average marginal effects and predictions are "
+                     "weighted averages over firms.")
     notes += spec.omission_notes((*table.families, *table.omitted_families))
     notes += spec.notes
     if data_note:

@@ -18,6 +18,7 @@ import pandas as pd
 from analysis import config, io
 from analysis import robustness as rb
 from analysis.context import Context
+from analysis.exhibit_specs import WEIGHTED_MODELS_NOTE
 from analysis.figures import write_figure
 from analysis.frame_exhibits import write_frame_exhibit
 from analysis.steps import estimate
@@ -75,8 +76,7 @@ def unavailable_note(unavailable: list[str]) -> list[str]:
 def weights_note(headline: rb.Headline) -> list[str]:
     if not headline.weights:
         return []
-    return ["Models weighted by the survey's sampling weights as probability weights "
-            "(Stata [pw=]); the bootstrap resamples firms and keeps their weights."]
+    return [f"{WEIGHTED_MODELS_NOTE}; the bootstrap resamples firms and keeps their weights."]
 
 
 # ------------------------------------------------------------------------- the step
@@ -156,15 +156,13 @@ def run(ctx: Context) -> None:
     # The spec's [headline] variant is already the surviving one when the configured
     # variant repeats another on this survey (e.g. "manager" without manager questions).
     spec = estimate.model_spec(ctx)
-    if spec.headline and spec.headline.get("family") not in spec.families:
+    family_omitted = spec.headline and spec.headline.get("family") not in spec.families
+    headline = None if family_omitted else rb.headline_setup(spec, unavailable)
+    if headline is None or not headline.main:
         raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "
                                   "variable available in the analysis data")
-    headline = rb.headline_setup(spec, unavailable)
     notes = (unavailable_note(unavailable) + weights_note(headline) + list(spec.notes)
              + data_notes(ctx.study_config_path))
-    if not headline.main:
-        raise RobustnessStepError(f"{ctx.model_spec_path}: the headline family has no "
-                                  "variable available in the analysis data")
     tables = ctx.paths.tables
     results = rb.run_analyses(data, headline, settings, ctx.seed)
     # Every analysis is done before the first file is written: a failure leaves no

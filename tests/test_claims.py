@@ -51,13 +51,21 @@ def test_paper_like_estimates_support_every_claim() -> None:
     assert verdicts(paper_like()) == [SUPPORTED] * 6
 
 
-def test_a_significant_local_effect_flips_claim_one() -> None:
+def assert_mixed_then_not_supported(claim: int, rows, column: str, value: float) -> None:
+    """Setting ``column`` to ``value`` in the process outcome's ``rows`` makes the claim
+    mixed; in every outcome's, not supported."""
     frame = paper_like()
-    local = (frame["term"] == "breadth_local") & (frame["quantity"] == "coef")
-    frame.loc[local & (frame["outcome"] == "process"), "p_value"] = 0.01
-    assert verdicts(frame)[0] == MIXED
-    frame.loc[local, "p_value"] = 0.01
-    assert verdicts(frame)[0] == NOT_SUPPORTED
+    selected = rows(frame)
+    frame.loc[selected & (frame["outcome"] == "process"), column] = value
+    assert verdicts(frame)[claim] == MIXED
+    frame.loc[selected, column] = value
+    assert verdicts(frame)[claim] == NOT_SUPPORTED
+
+
+def test_a_significant_local_effect_flips_claim_one() -> None:
+    assert_mixed_then_not_supported(
+        0, lambda f: (f["term"] == "breadth_local") & (f["quantity"] == "coef"), "p_value",
+        0.01)
 
 
 def test_ratio_claim_needs_four_inside_the_interval() -> None:
@@ -68,12 +76,8 @@ def test_ratio_claim_needs_four_inside_the_interval() -> None:
 
 
 def test_ratio_claim_needs_the_interval_above_one() -> None:
-    frame = paper_like()
-    ratio = frame["term"] == "international_over_local"
-    frame.loc[ratio & (frame["outcome"] == "process"), "ci_lower"] = 0.8
-    assert verdicts(frame)[3] == MIXED
-    frame.loc[ratio, "ci_lower"] = 0.8
-    assert verdicts(frame)[3] == NOT_SUPPORTED
+    assert_mixed_then_not_supported(
+        3, lambda f: f["term"] == "international_over_local", "ci_lower", 0.8)
 
 
 def test_ratio_claim_reports_but_does_not_require_the_wald_test() -> None:

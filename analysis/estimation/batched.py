@@ -306,9 +306,9 @@ def _state(link: str, xb: np.ndarray, y: np.ndarray, W: np.ndarray):
     factor r and minus-Hessian weight h of every observation (fit._binary_score_weights).
 
     Logit from one exp: with e = exp(-|xb|), p = 1/(1+e) or e/(1+e), p(1-p) = e/(1+e)^2
-    and y xb - log(1 + exp(xb)) = min((2y-1) xb, 0) - log1p(e) (equal to the scalar path's
-    expit and logaddexp to rounding; NumPy's exp is vectorised, expit and logaddexp are
-    not, so this takes a third of the time)."""
+    and y xb - log(1 + exp(xb)) = min((2y-1) xb, 0) - log1p(e) (equal to the scalar path,
+    fit.binary_loglik_terms and expit, to rounding; sharing e between the log likelihood
+    and the score takes a third of the time)."""
     if link == "logit":
         e = np.abs(xb)
         np.negative(e, out=e)

@@ -30,7 +30,6 @@ from analysis.appendix import MISSING_KINDS, MISSING_SUFFIX, VariableDoc
 from analysis.study_config import (
     BINARY_NEVER,
     BINARY_YES,
-    TEXT_ROLES,
     Kind,
     StudyConfig,
     check_codes_in_data,
@@ -213,10 +212,6 @@ def _unmapped_problem(frame: pd.DataFrame, column: str, unmapped: pd.Series,
             f'[recode.{column}] with its code (e.g. "{values[0]}" = 1) or correct the file')
 
 
-def _text_role_columns(cfg: StudyConfig) -> set[str]:
-    return {cfg.columns[role] for role in TEXT_ROLES if role in cfg.columns}
-
-
 def prepare_raw(frame: pd.DataFrame, cfg: StudyConfig, source: str) -> pd.DataFrame:
     """A copy of the raw frame with ``[recode]`` applied and text ids / regions trimmed.
 
@@ -284,7 +279,7 @@ def _check_numeric(frame: pd.DataFrame, column: str, id_column: str,
     bad = series.notna() & coerced.isna()
     if bad.any():
         value = series[bad].iloc[0]
-        if cfg is not None and column in _text_role_columns(cfg):
+        if cfg is not None and column in cfg.text_role_columns():
             hint = (f"; ids and regions may be text: remove {column!r} from [validate] so "
                     "that it needs no numeric kind")
         else:

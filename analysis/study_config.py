@@ -224,11 +224,15 @@ class StudyConfig:
     #: File column -> {text value: numeric code} (``[recode.<column>]``).
     recode: dict[str, dict[str, int | float]] = field(default_factory=dict)
 
+    def text_role_columns(self) -> tuple[str, ...]:
+        """File columns of the roles that may hold text (ids and region)."""
+        return tuple(dict.fromkeys(self.columns[role] for role in TEXT_ROLES
+                                   if role in self.columns))
+
     def text_columns(self) -> tuple[str, ...]:
         """File columns that may hold text: id and region columns without a kind or recode."""
-        return tuple(dict.fromkeys(
-            self.columns[role] for role in TEXT_ROLES if role in self.columns
-            and self.columns[role] not in self.validate and self.columns[role] not in self.recode))
+        return tuple(c for c in self.text_role_columns()
+                     if c not in self.validate and c not in self.recode)
 
     @property
     def weight_column(self) -> str | None:

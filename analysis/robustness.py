@@ -19,6 +19,7 @@ reads the inputs and writes the exhibits. The analyses:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import tomllib
@@ -658,11 +659,14 @@ def curve_specifications(outcomes: Sequence[str], estimators: Sequence[str],
             for subset in block_subsets(blocks)]
 
 
-def curve_point(md: ModelData, headline: Headline, spec: CurveSpec) -> dict[str, Any]:
+def curve_point(md: ModelData, headline: Headline, spec: CurveSpec,
+                nobs: int | None = None) -> dict[str, Any]:
     """The international-minus-local AME of one specification (delta method), or its error;
-    ``md`` holds the specification's outcome and regressors."""
+    ``md`` holds the specification's outcome and regressors; ``nobs``: its estimation
+    sample size if the caller has it (else counted from ``md.complete``)."""
+    nobs = int(md.complete.sum()) if nobs is None else nobs
     row: dict[str, Any] = {"outcome": spec.outcome, "estimator": spec.estimator,
-                           "blocks": spec.blocks, "nobs": int(md.complete.sum())}
+                           "blocks": spec.blocks, "nobs": nobs}
     try:
         _, margins = fit_with_margins(
             md, [headline.international, headline.local], estimator=spec.estimator,
@@ -680,10 +684,24 @@ def curve_point(md: ModelData, headline: Headline, spec: CurveSpec) -> dict[str,
 
 def _curve_chunk(data: pd.DataFrame, headline: Headline, columns: Design,
                  specs: Sequence[CurveSpec]) -> list[dict[str, Any]]:
-    return [curve_point(model_data(data, spec.outcome, headline.variables(spec.blocks),
-                                   weights=headline.weights, columns=columns),
-                        headline, spec)
-            for spec in specs]
+    # One model frame per outcome with every curve regressor; a specification uses its
+    # columns only (the fits and the estimation sample look at the named columns only),
+    # and its sample size comes from one missing-value matrix per outcome.
+    every = headline.variables(headline.curve_blocks)
+    full: dict[str, tuple[ModelData, np.ndarray, np.ndarray]] = {}
+    rows = []
+    for spec in specs:
+        if spec.outcome not in full:
+            md = model_data(data, spec.outcome, every, weights=headline.weights,
+                            columns=columns)
+            outcome_rows = dataclasses.replace(md, terms=()).complete.to_numpy(bool)
+            full[spec.outcome] = md, md.frame.notna().to_numpy(), outcome_rows
+        md, observed, outcome_rows = full[spec.outcome]
+        terms = tuple(c for v in headline.variables(spec.blocks) for c in columns.columns_of[v])
+        complete = outcome_rows & observed[:, md.frame.columns.get_indexer(terms)].all(axis=1)
+        rows.append(curve_point(dataclasses.replace(md, terms=terms), headline, spec,
+                                nobs=int(complete.sum())))
+    return rows
 
 
 def specification_curve(data: pd.DataFrame, headline: Headline,
@@ -840,8 +858,16 @@ def _attempt(analysis: Callable[[], Any]) -> Any:
         return err
 
 
+def _curve_with_figure(data: pd.DataFrame, headline: Headline, estimators: Sequence[str],
+                       n_jobs: int, figure: Callable[[pd.DataFrame], Any]
+                       ) -> tuple[pd.DataFrame, Any]:
+    curve = specification_curve(data, headline, estimators, n_jobs)
+    return curve, figure(curve)
+
+
 def run_analyses(data: pd.DataFrame, headline: Headline, settings: RobustnessConfig,
-                 seed: int) -> dict[str, Any]:
+                 seed: int, curve_figure: Callable[[pd.DataFrame], Any] | None = None
+                 ) -> dict[str, Any]:
     """Every analysis of the step, side by side on the cores (forked workers).
 
     Keys: "estimators", "clustered_se", "manager", "subsample:<by>" (FrameExhibit),
@@ -849,10 +875,17 @@ def run_analyses(data: pd.DataFrame, headline: Headline, settings: RobustnessCon
     RobustnessError of an analysis that could not run. The longest analyses go first so
     that two workers finish together; inside a worker the curve runs in process and the
     bootstrap on threads, so the results equal those of a sequential run.
+    ``curve_figure``: applied to the curve in the curve's worker (e.g. rendering its
+    figure, which then overlaps the bootstrap); its result is under "curve_figure" (None
+    when the curve could not be computed).
     """
+    curve: Callable[[], Any] = functools.partial(
+        specification_curve, data, headline, settings.curve_estimators, settings.n_jobs)
+    if curve_figure is not None:
+        curve = functools.partial(_curve_with_figure, data, headline,
+                                  settings.curve_estimators, settings.n_jobs, curve_figure)
     analyses: dict[str, Callable[[], Any]] = {
-        "curve": functools.partial(specification_curve, data, headline,
-                                   settings.curve_estimators, settings.n_jobs),
+        "curve": curve,
         "bootstrap": functools.partial(bootstrap_frame, data, headline,
                                        settings.bootstrap_reps, seed, settings.n_jobs,
                                        settings.bootstrap_level),
@@ -866,4 +899,9 @@ def run_analyses(data: pd.DataFrame, headline: Headline, settings: RobustnessCon
     }
     results = resampling.run_forked(_attempt, [(a,) for a in analyses.values()],
                                     settings.n_jobs)
-    return dict(zip(analyses, results, strict=True))
+    out = dict(zip(analyses, results, strict=True))
+    if curve_figure is not None:
+        out["curve"], out["curve_figure"] = ((out["curve"], None)
+                                             if isinstance(out["curve"], RobustnessError)
+                                             else out["curve"])
+    return out

@@ -167,3 +167,13 @@ def test_two_renders_are_byte_identical_also_in_another_process(tmp_path):
                    check=True, env=env, timeout=120)
     third = [(tmp_path / "c" / p.name).read_bytes() for p in sorted((tmp_path / "a").iterdir())]
     assert sorted(first) == sorted(third)
+
+
+def test_write_figures_in_workers_equals_one_at_a_time(tmp_path):
+    together = figures.write_figures({"figure1": figure_one(), "figure2": figure_two()},
+                                     tmp_path / "together", dpi=60, n_jobs=2)
+    assert [p.name for p in together] == ["figure1.pdf", "figure1.png", "figure2.pdf",
+                                          "figure2.png"]
+    alone = write_both(tmp_path / "alone")
+    assert [p.read_bytes() for p in together] == [p.read_bytes() for p in alone]
+    assert not list(tmp_path.rglob("*.tmp"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 import pandas as pd
@@ -216,6 +217,23 @@ def test_specification_curve_difference_equals_difference_of_ames(data):
     assert (with_manager["nobs"] == len(data) - 20).all()
 
 
+def test_specification_curve_sample_sizes_are_each_models_complete_cases(data):
+    """N of each specification: rows with its outcome, its regressors and a positive weight
+    observed (missing values in other specifications' columns do not count)."""
+    rng = np.random.default_rng(7)
+    holes = data.assign(w=rng.choice([0.0, 1.0, 2.0], len(data)))
+    for column, count in (("product", 15), ("size", 25), ("manager_edu", 10)):
+        holes.loc[rng.choice(len(holes), count, replace=False), column] = np.nan
+    headline = dataclasses.replace(make_headline(curve_blocks=("firm", "manager")),
+                                   weights="w")
+    curve = rb.specification_curve(holes, headline, ("lpm",), n_jobs=1)
+    for _, row in curve.iterrows():
+        blocks = [b for b in headline.curve_blocks if row[f"block:{b}"]]
+        md = rb.model_data(holes, row["outcome"], headline.variables(blocks), weights="w")
+        assert row["nobs"] == int(md.complete.sum())
+    assert curve["nobs"].nunique() >= 4  # the holes make the samples differ
+
+
 def test_specification_curve_failures_are_listed_last(data):
     broken = data.assign(process=0.0)  # every process model fails: no variation
     headline = make_headline(curve_blocks=("manager",))
@@ -323,3 +341,19 @@ def test_run_analyses_equal_the_single_analyses_and_return_errors(data):
     missing = rb.run_analyses(small, headline, dataclasses.replace(settings, subsample_by=(
         "no_such_column",)), seed=3)
     assert isinstance(missing["subsample:no_such_column"], rb.RobustnessError)
+
+
+def test_run_analyses_applies_the_curve_hook_in_the_curves_worker(data):
+    headline = make_headline(curve_blocks=("manager",))
+    small = data.iloc[:300]
+    settings = rb.RobustnessConfig(bootstrap_reps=5, subsample_by=("sector",), n_jobs=2,
+                                   cluster="region", curve_estimators=("lpm",))
+    results = rb.run_analyses(small, headline, settings, seed=3,
+                              curve_figure=lambda curve: (os.getpid(), curve["rank"].sum()))
+    assert results["curve_figure"][1] == results["curve"]["rank"].sum() == 1 + 2 + 3 + 4
+    assert results["curve_figure"][0] != os.getpid()  # rendered in a forked worker
+    no_local = dataclasses.replace(headline, main=("national", "international"))
+    failed = rb.run_analyses(small, no_local, settings, seed=3,
+                             curve_figure=lambda curve: 1 / 0)
+    assert isinstance(failed["curve"], rb.RobustnessError)
+    assert failed["curve_figure"] is None

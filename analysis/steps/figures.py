@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.context import Context
-from analysis.figures import plot_marginal_effects, plot_predicted_probabilities, write_figure
+from analysis.figures import plot_marginal_effects, plot_predicted_probabilities, write_figures
 from analysis.specification import ModelSpec, expand_models
 from analysis.steps import estimate
 from analysis.study_config import load_study_config
@@ -96,8 +96,7 @@ def run(ctx: Context) -> None:
     if not terms:
         raise FiguresError(f"{ctx.paths.estimates / estimate.ESTIMATES_FILE}: the headline "
                            f"models {list(panels)} have no AMEs of the breadth variables")
-    figure = plot_marginal_effects(ames, panels, terms, note=note)
-    write_figure(figure, ctx.paths.figures, FIGURE1)
+    figure1 = plot_marginal_effects(ames, panels, terms, note=note)
 
     variable = spec.headline.get("international", "breadth_international")
     lines = {m: label for m, label in panels.items() if (preds["model"] == m).any()}
@@ -105,5 +104,6 @@ def run(ctx: Context) -> None:
         raise FiguresError(f"{ctx.paths.estimates / estimate.PREDICTIONS_FILE}: no "
                            f"predictions along '{variable}' (is it unavailable in this "
                            "survey?)")
-    figure = plot_predicted_probabilities(preds, lines, variable, note=note)
-    write_figure(figure, ctx.paths.figures, FIGURE2)
+    figure2 = plot_predicted_probabilities(preds, lines, variable, note=note)
+    # Both at once: the four files render side by side (see write_figures).
+    write_figures({FIGURE1: figure1, FIGURE2: figure2}, ctx.paths.figures)

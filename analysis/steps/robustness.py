@@ -10,7 +10,9 @@ specification_curve.pdf/.png.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +21,12 @@ from analysis import config, io
 from analysis import robustness as rb
 from analysis.context import Context
 from analysis.exhibit_specs import WEIGHTED_MODELS_NOTE
-from analysis.figures import write_figure
+from analysis.figures import (
+    preload_savefig_modules,
+    render_figure,
+    write_figure,
+    write_rendered,
+)
 from analysis.frame_exhibits import write_frame_exhibit
 from analysis.steps import estimate
 from analysis.study_config import load_study_config
@@ -119,9 +126,33 @@ def write_regression_exhibit(exhibit: rb.RegressionExhibit, directory: Path,
     io.write_csv(directory / f"{exhibit.stem}.csv", exhibit.estimates)
 
 
+def curve_notes(curve: pd.DataFrame, headline: rb.Headline, notes: list[str]) -> list[str]:
+    """The notes of the specification-curve table."""
+    return [
+        "Every combination of the control blocks used by the headline family's variants "
+        f"({', '.join(headline.curve_blocks)}) x estimators x outcomes; the estimate is the "
+        "AME of international minus local breadth with its delta-method "
+        f"{rb.SE_LABELS[headline.se].lower()} SE and 95% CI, sorted by the estimate "
+        "(specifications that could not be estimated last, with the error).",
+        rb.curve_summary(curve), *notes]
+
+
+def render_curve_figure(curve: pd.DataFrame, headline: rb.Headline,
+                        notes: list[str]) -> dict[str, bytes]:
+    """The specification-curve figure's PDF and PNG bytes (analysis.figures.render_figure);
+    run_analyses renders it in the curve's worker."""
+    ok = curve[curve["problem"] == ""].reset_index(drop=True)
+    figure = rb.plot_specification_curve(
+        ok, rb.curve_indicators(ok, headline), ylabel="AME, international minus local",
+        note=" ".join([rb.curve_summary(curve), *notes]))
+    return render_figure(figure)
+
+
 def write_curve(curve: pd.DataFrame | None, headline: rb.Headline, ctx: Context,
-                notes: list[str], problem: str = "") -> None:
-    """The specification-curve table and figure (or both saying why there is no curve)."""
+                notes: list[str], problem: str = "",
+                figure: Mapping[str, bytes] | None = None) -> None:
+    """The specification-curve table and figure (or both saying why there is no curve);
+    ``figure``: the figure already rendered (render_curve_figure), else it is rendered here."""
     title = "Specification curve: international minus local AME"
     if curve is None:
         frame = pd.DataFrame({"Problem": [problem]})
@@ -129,21 +160,11 @@ def write_curve(curve: pd.DataFrame | None, headline: rb.Headline, ctx: Context,
         write_figure(rb.placeholder_figure(f"No specification curve: {problem}"),
                      ctx.paths.figures, CURVE_STEM)
         return
-    summary = rb.curve_summary(curve)
-    table_notes = [
-        "Every combination of the control blocks used by the headline family's variants "
-        f"({', '.join(headline.curve_blocks)}) x estimators x outcomes; the estimate is the "
-        "AME of international minus local breadth with its delta-method "
-        f"{rb.SE_LABELS[headline.se].lower()} SE and 95% CI, sorted by the estimate "
-        "(specifications that could not be estimated last, with the error).", summary,
-        *notes]
     write_frame_exhibit(rb.curve_table(curve, headline), ctx.paths.tables, CURVE_STEM, title,
-                        table_notes, decimals=4)
-    ok = curve[curve["problem"] == ""].reset_index(drop=True)
-    figure = rb.plot_specification_curve(
-        ok, rb.curve_indicators(ok, headline),
-        ylabel="AME, international minus local", note=" ".join([summary, *notes]))
-    write_figure(figure, ctx.paths.figures, CURVE_STEM)
+                        curve_notes(curve, headline, notes), decimals=4)
+    if figure is None:
+        figure = render_curve_figure(curve, headline, notes)
+    write_rendered(figure, ctx.paths.figures, CURVE_STEM)
 
 
 def run(ctx: Context) -> None:
@@ -164,7 +185,11 @@ def run(ctx: Context) -> None:
     notes = (unavailable_note(unavailable) + weights_note(headline) + list(spec.notes)
              + data_notes(ctx.study_config_path))
     tables = ctx.paths.tables
-    results = rb.run_analyses(data, headline, settings, ctx.seed)
+    # The curve's figure is rendered in the curve's worker, beside the bootstrap.
+    preload_savefig_modules()
+    results = rb.run_analyses(
+        data, headline, settings, ctx.seed,
+        curve_figure=functools.partial(render_curve_figure, headline=headline, notes=notes))
     # Every analysis is done before the first file is written: a failure leaves no
     # half-updated set of robustness exhibits.
     order = ["estimators", "clustered_se", "manager",
@@ -185,4 +210,4 @@ def run(ctx: Context) -> None:
     if isinstance(curve, rb.RobustnessError):
         write_curve(None, headline, ctx, notes, problem=str(curve))
         return
-    write_curve(curve, headline, ctx, notes)
+    write_curve(curve, headline, ctx, notes, figure=results["curve_figure"])

@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import functools
 import hashlib
 import importlib
 import importlib.metadata
@@ -58,7 +59,7 @@ import tempfile
 import time
 import tomllib
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from analysis import config
+from analysis.background import BackgroundStep, StepFailedElsewhere, fork_available
 from analysis.context import Context, Paths
 from analysis.manifest import (
     FileHasher,
@@ -137,6 +139,42 @@ def load_steps(steps: Iterable[tuple[str, str] | Step] | None = None) -> list[St
     if duplicates:
         raise PipelineError(f"step registry names {', '.join(duplicates)} more than once")
     return registry
+
+
+def load_ahead(registry: Sequence[Step], ahead: Mapping[str, str] | None = None
+               ) -> dict[str, str]:
+    """Step -> the earlier step after which it may start (``analysis.steps.AHEAD`` unless
+    given); checked against the registry's order."""
+    if ahead is None:
+        from analysis.steps import AHEAD
+
+        ahead = AHEAD
+    position = {step.name: index for index, step in enumerate(registry)}
+    for name, after in ahead.items():
+        if name not in position or after not in position:
+            raise PipelineError(f"AHEAD names a step that is not registered: {name!r} after "
+                                f"{after!r}")
+        if position[after] >= position[name]:
+            raise PipelineError(f"AHEAD: step '{name}' cannot start after '{after}', which "
+                                "comes later")
+    return dict(ahead)
+
+
+def launch_points(registry: Sequence[Step], selected: Sequence[Step],
+                  ahead: Mapping[str, str]) -> dict[int, list[int]]:
+    """Index in ``selected`` after which (-1: before the first) each step started ahead
+    is forked -> the indexes of those steps; a step with nothing to overlap is left out."""
+    position = {step.name: index for index, step in enumerate(registry)}
+    points: dict[int, list[int]] = {}
+    for index, step in enumerate(selected):
+        if step.name not in ahead:
+            continue
+        anchor = position[ahead[step.name]]
+        earlier = [i for i in range(index) if position[selected[i].name] <= anchor]
+        after = earlier[-1] if earlier else -1
+        if after < index - 1:  # at least one step to run beside it
+            points.setdefault(after, []).append(index)
+    return points
 
 
 def import_step(step: Step) -> ModuleType:
@@ -477,14 +515,18 @@ def run_steps(
     hasher: FileHasher | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    ahead: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run ``selected`` steps in registry order, skipping those that are up to date.
 
+    ``ahead`` (step -> earlier step, see :mod:`analysis.background`): such a step, when it
+    must run, is forked as soon as the earlier one is done and reported at its own turn.
     Stops at the first failure (reported on ``err`` in one line) or on Ctrl-C.
     """
     out = out or sys.stdout
     err = err or sys.stderr
     hasher = hasher or FileHasher()
+    ahead = dict(ahead or {}) if fork_available() else {}
     result = RunResult(
         steps=[StepResult(step.name, step.module) for step in selected], started_at=now_iso()
     )
@@ -492,48 +534,127 @@ def run_steps(
     stamps = StampStore(ctx.paths.logs / "stamps.json")
     facts = run_facts(ctx, registry, hasher)
     position = {step.name: index for index, step in enumerate(registry, start=1)}
-    for step, step_result in zip(selected, result.steps, strict=True):
-        print(f"[{position[step.name]}/{len(registry)}] {step.name} ... ", end="", file=out)
-        out.flush()
-        key = step_key(step, facts)
-        started = time.perf_counter()
-        try:
-            # Inside the try: an unreadable input is reported like any other failure.
-            reason = "forced" if force else stale_reason(key, facts, stamps.get(step.name), hasher)
-            step_result.reason = reason
-            if reason is None:
-                step_result.status = "skipped"
-                print("skipped (unchanged)", file=out)
-                continue
-            record = execute_step(step, ctx, key, facts, stamps, hasher)
-        except KeyboardInterrupt:
-            step_result.status = "interrupted"
-            step_result.duration_s = round(time.perf_counter() - started, 3)
-            print("interrupted", file=out)
-            print(f"{PROG}: interrupted during step '{step.name}'", file=err)
-            result.status = "interrupted"
-            break
-        except Exception as exc:
-            step_result.status = "failed"
-            step_result.duration_s = round(time.perf_counter() - started, 3)
-            step_result.error = str(exc)
-            step_result.error_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
-            step_result.traceback = traceback.format_exc()
-            print(f"FAILED after {step_result.duration_s:.2f} s", file=out)
+    points = launch_points(registry, selected, ahead)
+    background: dict[str, BackgroundStep] = {}
+
+    def launch(after: int) -> None:
+        for index in points.get(after, []):
+            started = start_ahead(selected[index], ctx, facts, stamps, hasher, force, out, err)
+            if started is not None:
+                started.beside = [s.name for s in selected[after + 1:index]]
+                background[started.name] = started
+
+    try:
+        launch(-1)
+        for index, (step, step_result) in enumerate(zip(selected, result.steps, strict=True)):
+            print(f"[{position[step.name]}/{len(registry)}] {step.name} ... ", end="", file=out)
             out.flush()
-            if debug:
-                print(step_result.traceback, end="", file=err)
-            print(failure_line(step, exc), file=err)
-            err.flush()
-            result.status = "failed"
-            break
-        stamps.set(step.name, record)
-        step_result.status = "ran"
-        step_result.duration_s = round(time.perf_counter() - started, 3)
-        print(f"done in {step_result.duration_s:.2f} s ({reason})", file=out)
+            key = step_key(step, facts)
+            started = time.perf_counter()
+            pending = background.pop(step.name, None)
+            try:
+                if pending is not None:
+                    step_result.reason = pending.reason
+                    record, duration = pending.wait()
+                    stamps.set(step.name, record)
+                    step_result.status, step_result.duration_s = "ran", duration
+                    print(f"done in {duration:.2f} s ({pending.reason}; run beside "
+                          f"{', '.join(pending.beside)})", file=out)
+                    launch(index)
+                    continue
+                # Inside the try: an unreadable input is reported like any other failure.
+                reason = ("forced" if force
+                          else stale_reason(key, facts, stamps.get(step.name), hasher))
+                step_result.reason = reason
+                if reason is None:
+                    step_result.status = "skipped"
+                    print("skipped (unchanged)", file=out)
+                    launch(index)
+                    continue
+                record = execute_step(step, ctx, key, facts, stamps, hasher)
+            except KeyboardInterrupt:
+                step_result.status = "interrupted"
+                step_result.duration_s = round(time.perf_counter() - started, 3)
+                print("interrupted", file=out)
+                print(f"{PROG}: interrupted during step '{step.name}'", file=err)
+                result.status = "interrupted"
+                break
+            except Exception as exc:
+                step_result.status = "failed"
+                step_result.duration_s = round(time.perf_counter() - started, 3)
+                elsewhere = isinstance(exc, StepFailedElsewhere)
+                step_result.error = str(exc)
+                step_result.error_type = (exc.error_type if elsewhere else
+                                          f"{type(exc).__module__}.{type(exc).__qualname__}")
+                step_result.traceback = exc.trace if elsewhere else traceback.format_exc()
+                print(f"FAILED after {step_result.duration_s:.2f} s", file=out)
+                out.flush()
+                if debug:
+                    print(step_result.traceback, end="", file=err)
+                print(exc.line if elsewhere else failure_line(step, exc), file=err)
+                err.flush()
+                result.status = "failed"
+                break
+            stamps.set(step.name, record)
+            step_result.status = "ran"
+            step_result.duration_s = round(time.perf_counter() - started, 3)
+            print(f"done in {step_result.duration_s:.2f} s ({reason})", file=out)
+            launch(index)
+    except KeyboardInterrupt:  # between two steps, or in a launch
+        result.status = "interrupted"
+        print(f"{PROG}: interrupted", file=err)
+    finally:
+        settle_background(background, result, stamps, stopped=result.status == "interrupted")
     result.duration_s = round(time.perf_counter() - clock, 3)
     result.finished_at = now_iso()
     return result
+
+
+def start_ahead(step: Step, ctx: Context, facts: dict[str, Any], stamps: StampStore,
+                hasher: FileHasher, force: bool, out: TextIO, err: TextIO
+                ) -> BackgroundStep | None:
+    """Fork ``step`` now if it must run; None if it is up to date or cannot be prepared
+    (then it runs, or fails with its message, at its own turn)."""
+    key = step_key(step, facts)
+    try:
+        reason = "forced" if force else stale_reason(key, facts, stamps.get(step.name), hasher)
+        if reason is None:
+            return None
+        import_step(step)  # here, so that the forked process inherits the imports
+    except Exception:  # noqa: BLE001  (reported in order, when the step's turn comes)
+        return None
+    # Forget the old stamp here: the child has no stamp store of its own.
+    stamps.drop(step.name)
+    out.flush()
+    err.flush()
+    work = functools.partial(execute_step, step, ctx, key, facts, None, hasher)
+    try:
+        return BackgroundStep.start(step.name, reason, work,
+                                    functools.partial(failure_line, step))
+    except OSError:  # no fork possible now (process limit, memory): run it in order
+        return None
+
+
+def settle_background(background: Mapping[str, BackgroundStep], result: RunResult,
+                      stamps: StampStore, *, stopped: bool) -> None:
+    """After a run that ended early: stop (interrupted) or wait for the steps still running
+    ahead; one that finished keeps its stamp, so its work is not redone."""
+    results = {r.name: r for r in result.steps}
+    for name, pending in background.items():
+        if stopped:
+            pending.stop()
+            results[name].status = "interrupted"
+            continue
+        message = pending.outcome()
+        results[name].reason = pending.reason
+        results[name].duration_s = message["duration_s"]
+        results[name].status = message["status"]
+        if message["status"] == "ran":
+            stamps.set(name, message["record"])
+        elif message["status"] == "failed":
+            results[name].error = message["error"]
+            results[name].error_type = message["error_type"]
+            results[name].traceback = message["traceback"]
 
 
 def execute_step(
@@ -541,15 +662,19 @@ def execute_step(
     ctx: Context,
     key: str,
     facts: dict[str, Any],
-    stamps: StampStore,
+    stamps: StampStore | None,
     hasher: FileHasher,
 ) -> dict[str, Any]:
-    """Import and run one step; return the stamp record of this successful run."""
+    """Import and run one step; return the stamp record of this successful run.
+
+    ``stamps`` None: a step run ahead in a forked process, whose stamp the runner dropped.
+    """
     module = import_step(step)
     inputs = declared_paths(step, "inputs", module.inputs(ctx), ctx)
     digests = input_digests(inputs, hasher)  # inputs as they are when the step starts
     # Forget the old stamp first: a step interrupted half way must rerun next time.
-    stamps.drop(step.name)
+    if stamps is not None:
+        stamps.drop(step.name)
     module.run(ctx)
     outputs: dict[str, str] = {}
     for path in declared_paths(step, "outputs", module.outputs(ctx), ctx):
@@ -793,6 +918,7 @@ def verify(
     debug: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    ahead: Mapping[str, str] | None = None,
 ) -> int:
     """Rerun every step into a temporary folder and compare its files with the tree's.
 
@@ -808,8 +934,8 @@ def verify(
         fresh = dataclasses.replace(ctx, paths=Paths.under(scratch, root=ctx.paths.root))
         print(f"verify: rerunning every step into {scratch}", file=out)
         result = run_steps(
-            fresh, registry, registry, force=True, debug=debug, hasher=hasher, out=out, err=err
-        )
+            fresh, registry, registry, force=True, debug=debug, hasher=hasher, out=out,
+            err=err, ahead=ahead)
         if result.status != "success":
             return EXIT_INTERRUPTED if result.status == "interrupted" else EXIT_FAILED
         reference = current_manifest(fresh.paths, hasher)
@@ -905,6 +1031,12 @@ def build_parser() -> argparse.ArgumentParser:
         "the current tree; exit 1 if any differs",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="run every step in its turn, one at a time (by default a step listed in "
+        "analysis.steps.AHEAD starts early, in a forked process, beside the steps before it)",
+    )
     return parser
 
 
@@ -937,10 +1069,12 @@ def print_steps(registry: Sequence[Step], out: TextIO) -> None:
 def main(
     argv: Sequence[str] | None = None,
     steps: Iterable[tuple[str, str] | Step] | None = None,
+    ahead: Mapping[str, str] | None = None,
 ) -> int:
     """Entry point of ``run_all.py``; returns the process exit code.
 
-    ``steps`` replaces the registry of :mod:`analysis.steps` (used by the tests).
+    ``steps`` replaces the registry of :mod:`analysis.steps` and ``ahead`` its AHEAD
+    (used by the tests; an injected registry starts no step ahead unless ``ahead`` says).
     Exit codes: 0 success, 1 a step failed or --verify found differences, 2 usage
     error, 130 interrupted.
     """
@@ -949,6 +1083,10 @@ def main(
     try:
         args = parser.parse_args(argv)
         registry = load_steps(steps)
+        if args.sequential:
+            started_ahead: dict[str, str] = {}
+        else:  # the registry's own AHEAD, or none for an injected registry
+            started_ahead = load_ahead(registry, ahead if steps is None else ahead or {})
         names = [step.name for step in registry]
         for name in [*args.only, *([args.start] if args.start else [])]:
             if name not in names:
@@ -980,8 +1118,9 @@ def main(
     )
     try:
         if args.verify:
-            return verify(ctx, registry, debug=args.debug)
-        return run(ctx, registry, select_steps(registry, args.only, args.start), args, argv)
+            return verify(ctx, registry, debug=args.debug, ahead=started_ahead)
+        return run(ctx, registry, select_steps(registry, args.only, args.start), args, argv,
+                   ahead=started_ahead)
     except KeyboardInterrupt:  # outside a step (hashing, manifest): nothing half written
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -993,6 +1132,7 @@ def run(
     selected: Sequence[Step],
     args: argparse.Namespace,
     argv: Sequence[str],
+    ahead: Mapping[str, str] | None = None,
 ) -> int:
     """Run the selected steps, then write the manifest (on success) and the run log."""
     try:
@@ -1002,7 +1142,8 @@ def run(
         return EXIT_FAILED
     remove_stale_temp_files(ctx.paths)
     hasher = FileHasher()
-    result = run_steps(ctx, registry, selected, force=args.force, debug=args.debug, hasher=hasher)
+    result = run_steps(ctx, registry, selected, force=args.force, debug=args.debug, hasher=hasher,
+                       ahead=ahead)
     if result.status == "success":
         entries = current_manifest(ctx.paths, hasher)
         write_manifest(manifest_path(ctx.paths), entries)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -92,6 +93,7 @@ class FakeProject:
         self.raw_c.write_text("raw c;")
         self.root = tmp_path / "out"
         self.steps: list[tuple[str, str]] = []
+        self.ahead: dict[str, str] | None = None  # AHEAD of the fake registry
         # Hash only the fake modules as "code": other engineers edit analysis/ meanwhile.
         monkeypatch.setattr(
             pipeline, "code_files", lambda registry: sorted(self.package_dir.glob("*.py"))
@@ -128,7 +130,7 @@ class FakeProject:
         self.capsys.readouterr()  # drop output of earlier runs
         argv = ["--config", str(self.config), "--models", str(self.models)]
         argv += ["--output-root", str(self.root), *args]
-        code = pipeline.main(argv, steps=self.steps)
+        code = pipeline.main(argv, steps=self.steps, ahead=self.ahead)
         captured = self.capsys.readouterr()
         return code, captured.out, captured.err
 
@@ -515,3 +517,143 @@ def test_parse_option_reads_toml_values():
     assert pipeline.parse_option("reps=200") == ("reps", 200)
     assert pipeline.parse_option("flag=true") == ("flag", True)
     assert pipeline.parse_option("label=plain words") == ("label", "plain words")
+
+
+# --------------------------------------------------------------------------- steps started ahead
+
+
+def pid_action(project: FakeProject, name: str) -> str:
+    """Fake-step code that records the id of the process running the step."""
+    return (f"import os; Path({str(project.tmp / ('pid_' + name))!r})"
+            ".write_text(str(os.getpid()))")
+
+
+@pytest.fixture
+def ahead_project(project) -> FakeProject:
+    """a, b, c, then d (reads raw_c only), which may start right after a."""
+    project.add_step("d", [str(project.raw_c)], action=pid_action(project, "d"))
+    project.ahead = {"d": "a"}
+    return project
+
+
+def test_step_started_ahead_runs_in_another_process_and_reports_in_order(ahead_project):
+    code, out, err = ahead_project.main()
+    assert code == 0, err
+    assert sorted(ahead_project.calls()) == ["a", "b", "c", "d"]
+    assert int((ahead_project.tmp / "pid_d").read_text()) != os.getpid()
+    lines = [line for line in out.splitlines() if line.startswith("[")]
+    assert [line.split(" ... ")[0] for line in lines] == ["[1/4] a", "[2/4] b", "[3/4] c",
+                                                          "[4/4] d"]
+    assert lines[3].endswith("(no earlier run; run beside b, c)")
+    assert (ahead_project.output / "d.txt").read_text() == "raw c;d;"
+    assert {s["name"]: s["status"] for s in ahead_project.run_log()["steps"]} == {
+        "a": "ran", "b": "ran", "c": "ran", "d": "ran"}
+    code, out, _ = ahead_project.main()  # its stamp was recorded: nothing reruns
+    assert code == 0 and ahead_project.calls() == []
+    assert "[4/4] d ... skipped (unchanged)" in out
+
+
+def test_sequential_runs_the_same_step_in_turn_with_the_same_outputs(ahead_project):
+    ahead_project.main()
+    ahead_project.calls()
+    first = {p.name: p.read_bytes() for p in ahead_project.output.glob("*.txt")}
+    code, out, err = ahead_project.main("--force", "--sequential")
+    assert code == 0, err
+    assert ahead_project.calls() == ["a", "b", "c", "d"]  # each in its turn
+    assert int((ahead_project.tmp / "pid_d").read_text()) == os.getpid()
+    assert "run beside" not in out
+    assert {p.name: p.read_bytes() for p in ahead_project.output.glob("*.txt")} == first
+
+
+def test_failure_of_a_step_run_ahead_is_reported_at_its_turn(project):
+    project.add_step("d", [str(project.raw_c)], action="raise ValueError('boom in row 7')")
+    project.ahead = {"d": "a"}
+    code, out, err = project.main()
+    assert code == 1
+    assert err.splitlines() == ["run_all: step 'd' failed: ValueError: boom in row 7"]
+    assert "[4/4] d ... FAILED after" in out
+    log = project.run_log()
+    assert {s["name"]: s["status"] for s in log["steps"]} == {
+        "a": "ran", "b": "ran", "c": "ran", "d": "failed"}
+    assert log["steps"][3]["error"] == "boom in row 7"
+    assert log["steps"][3]["error_type"] == "builtins.ValueError"
+    assert not (project.output / "manifest.csv").exists()
+    project.calls()
+    project.main()
+    assert project.calls() == ["d"]  # only the failed step reruns
+
+
+def test_failure_beside_a_step_run_ahead_keeps_that_steps_finished_work(ahead_project):
+    ahead_project.add_step("b2", ["output:a.txt"], action="raise ValueError('boom')")
+    ahead_project.steps.insert(2, ahead_project.steps.pop())  # a, b, b2, c, d
+    code, _, err = ahead_project.main()
+    assert code == 1
+    assert err.splitlines() == ["run_all: step 'b2' failed: ValueError: boom"]
+    statuses = {s["name"]: s["status"] for s in ahead_project.run_log()["steps"]}
+    assert statuses == {"a": "ran", "b": "ran", "b2": "failed", "c": "not run", "d": "ran"}
+    assert (ahead_project.output / "d.txt").read_text() == "raw c;d;"
+    ahead_project.calls()
+    ahead_project.main()
+    assert "d" not in ahead_project.calls()  # its stamp was kept
+
+
+def test_interrupt_of_a_step_run_ahead_exits_130(project):
+    project.add_step("d", [str(project.raw_c)], action="raise KeyboardInterrupt")
+    project.ahead = {"d": "a"}
+    code, _, err = project.main()
+    assert code == 130
+    assert "interrupted during step 'd'" in err
+    assert project.run_log()["status"] == "interrupted"
+
+
+def test_launch_points_follow_the_selection():
+    registry = pipeline.load_steps([(name, f"m.{name}") for name in "abcd"])
+    steps = {step.name: step for step in registry}
+    ahead = {"d": "a"}
+
+    def points(*names):
+        return pipeline.launch_points(registry, [steps[n] for n in names], ahead)
+    assert points("a", "b", "c", "d") == {0: [3]}  # forked right after a
+    assert points("b", "c", "d") == {-1: [2]}  # --from b: at once
+    assert points("a", "d") == {}  # nothing to run beside it
+    assert points("d") == {}
+    assert points("a", "b", "c") == {}
+
+
+def test_ahead_must_name_registered_steps_in_order():
+    registry = pipeline.load_steps([(name, f"m.{name}") for name in "abc"])
+    assert pipeline.load_ahead(registry, {"c": "a"}) == {"c": "a"}
+    with pytest.raises(pipeline.PipelineError, match="not registered"):
+        pipeline.load_ahead(registry, {"z": "a"})
+    with pytest.raises(pipeline.PipelineError, match="comes later"):
+        pipeline.load_ahead(registry, {"a": "c"})
+
+
+def overlaps(first: Path, second: Path) -> bool:
+    """The same file, or one inside the other (a folder input covers its files)."""
+    return first == second or first in second.parents or second in first.parents
+
+
+def test_registry_ahead_steps_share_no_file_with_the_steps_they_run_beside(tmp_path):
+    """For the real registry: the steps between A and S write none of S's inputs and
+    read or write none of S's outputs, as declared by inputs(ctx) and outputs(ctx)."""
+    from analysis.context import Context
+    from analysis.steps import AHEAD
+
+    registry = pipeline.load_steps()
+    ctx = Context(paths=Paths.under(tmp_path), study_config_path=config.DEFAULT_STUDY_CONFIG,
+                  model_spec_path=config.DEFAULT_MODEL_SPEC, seed=config.SEED, options={})
+    names = [step.name for step in registry]
+    declared = {}
+    for step in registry:
+        module = pipeline.import_step(step)
+        declared[step.name] = ([Path(p) for p in module.inputs(ctx)],
+                               [Path(p) for p in module.outputs(ctx)])
+    assert pipeline.load_ahead(registry) == AHEAD
+    for name, after in AHEAD.items():
+        s_in, s_out = declared[name]
+        for between in names[names.index(after) + 1:names.index(name)]:
+            b_in, b_out = declared[between]
+            clashes = [(b, s) for b in b_out for s in [*s_in, *s_out] if overlaps(b, s)]
+            clashes += [(b, s) for b in b_in for s in s_out if overlaps(b, s)]
+            assert not clashes, f"{between} and {name} share {clashes}"

@@ -56,6 +56,7 @@ from analysis.estimation.margins import (
     _resolve_terms,
     _siblings,
     ame_estimates,
+    discrete_change,
 )
 from analysis.estimation.result import FitResult
 
@@ -423,18 +424,17 @@ def _batch_ames(fit: FitResult, design: Design, W: np.ndarray, beta: np.ndarray,
         return out
     X = design.X
     total = W.sum(axis=0)
-    cdf_pdf, pdf, _ = _link_functions(fit.estimator)
+    cdf_pdf, _ = _link_functions(fit.estimator)
     q = X @ beta
-    mean_f = np.einsum("ir,ir->r", W, pdf(q)) / total
+    observed = cdf_pdf(q)
+    mean_f = np.einsum("ir,ir->r", W, observed[1]) / total
+    bases: dict = {}
     for i, t in enumerate(terms):
         j = idx[t]
         if t not in flagged:
             out[:, i] = mean_f * beta[j]
             continue
-        q0 = q - X[:, j:j + 1] * beta[j]
-        for s in (idx[s] for s in _siblings(t, factor_groups)):
-            q0 -= X[:, s:s + 1] * beta[s]
-        big1, _ = cdf_pdf(q0 + beta[j])
-        big0, _ = cdf_pdf(q0)
-        out[:, i] = np.einsum("ir,ir->r", W, big1 - big0) / total
+        sib = [idx[s] for s in _siblings(t, factor_groups)]
+        d_big, _, _ = discrete_change(cdf_pdf, X, q, beta, j, sib, observed, bases)
+        out[:, i] = np.einsum("ir,ir->r", W, d_big) / total
     return out

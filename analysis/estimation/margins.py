@@ -73,30 +73,52 @@ class Margins:
 
 
 def _link_functions(estimator: str):
-    """(F and f together, f, f') of the index for logit / probit."""
+    """(F and f together, f' from q, F and f) of the index for logit / probit: one cdf
+    evaluation gives all three."""
     if estimator == "logit":
         def cdf_pdf(q):
             p = special.expit(q)
             return p, p * (1.0 - p)
 
-        def pdf(q):
-            p = special.expit(q)
-            return p * (1.0 - p)
-
-        def dpdf(q):
-            p = special.expit(q)
-            return p * (1.0 - p) * (1.0 - 2.0 * p)
-        return cdf_pdf, pdf, dpdf
+        def dpdf(q, big, f):
+            return f * (1.0 - 2.0 * big)
+        return cdf_pdf, dpdf
 
     def ncdf_pdf(q):
-        return special.ndtr(q), npdf(q)
+        return special.ndtr(q), np.exp(-0.5 * q * q) * _INV_SQRT_2PI
 
-    def npdf(q):
-        return np.exp(-0.5 * q * q) * _INV_SQRT_2PI
+    def ndpdf(q, big, f):
+        return -q * f
+    return ncdf_pdf, ndpdf
 
-    def ndpdf(q):
-        return -q * npdf(q)
-    return ncdf_pdf, npdf, ndpdf
+
+def discrete_change(cdf_pdf, X: np.ndarray, q: np.ndarray, beta: np.ndarray, j: int,
+                    siblings: Sequence[int], observed: tuple[np.ndarray, np.ndarray],
+                    bases: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """F(q1) - F(q0), f(q1) - f(q0) and f(q1), where q1 / q0 are the index `q` with x_j set
+    to 1 / 0 and its factor siblings to 0 (q may be n x R with beta k x R: one column per
+    replication). `observed`: F(q), f(q); `bases`: a cache for the base-category index of
+    each factor group, shared by its members.
+
+    A lone dummy needs one cdf evaluation, not two: each row's observed index is one of
+    its two counterfactuals. A factor group's base-category index is the same for all of
+    its members, so it is evaluated once per group.
+    """
+    x = X[:, j] if q.ndim == 1 else X[:, j:j + 1]
+    if not siblings:
+        sign = 2.0 * x - 1.0  # +1 where x_j = 1 (q = q1), -1 where x_j = 0 (q = q0)
+        big_c, f_c = cdf_pdf(q - sign * beta[j])  # the other counterfactual
+        big, f = observed
+        return sign * (big - big_c), sign * (f - f_c), np.where(x == 1.0, f, f_c)
+    group = tuple(sorted((j, *siblings)))
+    if group not in bases:
+        q0 = q.copy()
+        for m in group:
+            q0 -= (X[:, m] if q.ndim == 1 else X[:, m:m + 1]) * beta[m]
+        bases[group] = (q0, *cdf_pdf(q0))
+    q0, big0, f0 = bases[group]
+    big1, f1 = cdf_pdf(q0 + beta[j])
+    return big1 - big0, f1 - f0, f1
 
 
 def _siblings(term: str, factor_groups: Iterable[Sequence[str]]) -> list[str]:
@@ -182,11 +204,13 @@ def _index_ames(estimator: str, design: Design, beta: np.ndarray, model_terms, t
             jac[i, idx[t]] = 1.0
         return np.array(rows, dtype=float), jac
     X = design.X
-    cdf_pdf, pdf, dpdf = _link_functions(estimator)
+    cdf_pdf, dpdf = _link_functions(estimator)
     q = X @ beta
-    mean_f = design.mean(pdf(q))
-    fx = design.column_means(dpdf(q))
+    observed = cdf_pdf(q)
+    mean_f = design.mean(observed[1])
+    fx = design.column_means(dpdf(q, *observed))
     discrete: list[tuple[int, int, list[int], float]] = []
+    bases: dict = {}
     n_discrete = sum(t in flagged for t in terms)
     # f(q1) - f(q0) of each discrete change, one column each (Fortran order: filled in place)
     changes = np.empty((X.shape[0], n_discrete), order="F")
@@ -198,13 +222,9 @@ def _index_ames(estimator: str, design: Design, beta: np.ndarray, model_terms, t
             jac[i, j] += mean_f
             continue
         sib = [idx[s] for s in _siblings(t, factor_groups)]
-        q0 = q - X[:, j] * beta[j]
-        for s in sib:
-            q0 -= X[:, s] * beta[s]
-        big1, f1 = cdf_pdf(q0 + beta[j])
-        big0, f0 = cdf_pdf(q0)
-        rows.append(design.mean(big1 - big0))
-        np.subtract(f1, f0, out=changes[:, len(discrete)])
+        d_big, changes[:, len(discrete)], f1 = discrete_change(cdf_pdf, X, q, beta, j, sib,
+                                                                observed, bases)
+        rows.append(design.mean(d_big))
         discrete.append((i, j, sib, design.mean(f1)))
     if discrete:
         # One pass over X for every discrete change's gradient, not one per term.
@@ -344,7 +364,7 @@ def predictions(
             pred = float(mean_prob(theta)[0])
             grad = _numeric_jacobian(mean_prob, theta)[0]
         else:
-            cdf_pdf, _, _ = _link_functions(fit.estimator)
+            cdf_pdf, _ = _link_functions(fit.estimator)
             big, f = cdf_pdf(q_rest + v * beta[j])
             pred = design.mean(big)
             grad = design.column_means(f)

@@ -9,12 +9,18 @@ Usage (from the repository root)::
     uv run run_all.py --force               # rerun even unchanged steps
     uv run run_all.py --config other.toml   # another study; outputs in output/studies/other/
     uv run run_all.py --verify              # fresh run in a temporary folder, compare bytes
+    uv run run_all.py --sequential          # every step in its turn (none started ahead)
 
 A step is skipped when its *stamp* is the one recorded by its last successful run and
 every output it wrote then is still on disk with the same SHA-256. The stamp is a SHA-256
 over the step's name, the content of its ``inputs(ctx)``, the code (every ``.py`` file
 under ``analysis/`` plus the step's module), ``pyproject.toml`` and ``uv.lock``, the study
 configuration, the model specification, the seed, the options and the paths.
+
+A step listed in ``analysis.steps.AHEAD`` (the robustness step) starts, when it must run,
+in a forked process as soon as the step it names is done, beside the steps in between;
+the runner reports it at its own turn, so the printed order, stamps, run log and outputs
+are those of a run in order (:mod:`analysis.background`; ``--sequential`` turns it off).
 
 Every run writes ``<output>/logs/run_log.json`` and ``run_log.md`` (the one documented
 exception to byte-identical outputs) and, when it succeeds, ``<output>/manifest.csv``.

@@ -228,7 +228,9 @@ def child_record_imports(task: dict[str, Any]) -> dict[str, Any]:
 
     before = set(sys.modules)
     argv = sys.argv
-    sys.argv = [str(ROOT / "run_all.py"), "--force", "--output-root", task["output_root"]]
+    # --sequential: every module the run imports lands in this one process.
+    sys.argv = [str(ROOT / "run_all.py"), "--force", "--sequential", "--output-root",
+                task["output_root"]]
     try:
         runpy.run_path(str(ROOT / "run_all.py"), run_name="__main__")
     except SystemExit as exit_:
@@ -271,6 +273,7 @@ def child_pipeline(task: dict[str, Any]) -> dict[str, Any]:
     """run_all.py in a subprocess (cold with --force, or a rerun), timed from outside."""
     argv = [sys.executable, str(ROOT / "run_all.py"), "--output-root", task["output_root"]]
     argv += ["--force"] if task["force"] else []
+    argv += ["--sequential"] if task.get("sequential") else []
     with PeakMemory() as mem:
         start = time.perf_counter()
         proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
@@ -441,6 +444,9 @@ def measure_pipeline(work: Path, reruns: int) -> dict[str, Any]:
     log(f"pipeline: {COLD_RUNS} cold runs (--force)")
     colds = [run_child({"kind": "pipeline", "output_root": root, "force": True})
              for _ in range(COLD_RUNS)]
+    log("pipeline: 1 cold run with --sequential (no step started ahead), for comparison")
+    sequential = run_child({"kind": "pipeline", "output_root": str(work / "sequential"),
+                            "force": True, "sequential": True})
     log(f"pipeline: {reruns} reruns")
     rerun = [run_child({"kind": "pipeline", "output_root": root, "force": False})
              for _ in range(reruns)]
@@ -453,19 +459,32 @@ def measure_pipeline(work: Path, reruns: int) -> dict[str, Any]:
     cold = ok_colds[len(ok_colds) // 2] if ok_colds else colds[0]  # the median run
     return {"recorded": recorded, "imports": imports, "import_s": import_s,
             "import_baseline_mb": baseline, "cold": cold, "colds": colds, "reruns": rerun,
-            "rerun_s": rerun_s, "output_root": root}
+            "rerun_s": rerun_s, "output_root": root, "sequential": sequential}
 
 
-def measure_estimation(sizes: list[int], with_sm_1m: bool) -> list[dict[str, Any]]:
+def measure_estimation(sizes: list[int], with_sm_1m: bool, repeats: int = 3
+                       ) -> list[dict[str, Any]]:
+    """Each path at each size ``repeats`` times, in fresh processes, the paths taking turns
+    (so a change of load on the machine hits all of them alike); the median run counts."""
     rows = []
     for n in sizes:
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for repeat in range(repeats):
+            for path in ("reference", "pipeline", "statsmodels"):
+                if path == "statsmodels" and (repeat > 0 or
+                                              (n >= STATSMODELS_GUARD and not with_sm_1m)):
+                    continue  # statsmodels is far off the targets: once is enough
+                log(f"estimation: n={n:,} {path} (run {repeat + 1} of {repeats})")
+                runs.setdefault(path, []).append(
+                    run_child({"kind": "estimation", "n": n, "path": path}))
         for path in ("reference", "pipeline", "statsmodels"):
-            if path == "statsmodels" and n >= STATSMODELS_GUARD and not with_sm_1m:
+            if path not in runs:
                 rows.append({"n": n, "path": path, "skipped": "skipped (memory)"})
                 continue
-            log(f"estimation: n={n:,} {path}")
-            rows.append({"n": n, "path": path,
-                         **run_child({"kind": "estimation", "n": n, "path": path})})
+            done = sorted((r for r in runs[path] if "seconds" in r), key=lambda r: r["seconds"])
+            median = done[len(done) // 2] if done else runs[path][0]
+            rows.append({"n": n, "path": path, **median,
+                         "runs_s": [r.get("seconds") for r in runs[path]]})
     reference = {r["n"]: r for r in rows if r["path"] == "reference" and "seconds" in r}
     for r in rows:
         ref = reference.get(r["n"])
@@ -616,7 +635,10 @@ def markdown(report: dict[str, Any]) -> str:
                      f"{fmt(base, 0)} | 0 | 1.00 | median of 3 |")
         colds = pipe.get("colds", [cold])
         cold_times = ", ".join(fmt(r.get("seconds")) for r in colds)
+        extra = ([("cold, `--force --sequential` (every step in its turn; for comparison)",
+                   pipe["sequential"])] if "sequential" in pipe else [])
         for label, run in [(f"cold (`--force`), median of {len(colds)}: {cold_times}", cold),
+                           *extra,
                            *[(f"rerun {i + 1} (nothing changed)", r)
                              for i, r in enumerate(pipe["reruns"])]]:
             if "error" in run:
@@ -640,20 +662,23 @@ def markdown(report: dict[str, Any]) -> str:
                   ".fit(cov_type='cluster')` + `get_margeff(dummy=True)`; *reference*: "
                   "NumPy Newton (X'WX), inverse-Hessian SEs only, no AMEs. Peak: RSS "
                   "high-water mark during the work (includes the imports and the data); "
-                  "baseline: RSS after the imports; data: the generated DataFrame.", "",
+                  "baseline: RSS after the imports; data: the generated DataFrame. Each row is "
+                  "the median of the runs listed (fresh processes, the paths taking turns; "
+                  "statsmodels once).", "",
                   "| firms | path | time (s) | x reference | fit (s) | AMEs (s) | peak (MB) "
-                  "| baseline (MB) | data (MB) | increment (MB) | peak x reference |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| baseline (MB) | data (MB) | increment (MB) | peak x reference | runs (s) |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for r in est:
             if "skipped" in r or "error" in r:
                 why = r.get("skipped") or f"error: {r['error']}"
-                lines.append(f"| {r['n']:,} | {r['path']} | {why} | | | | | | | | |")
+                lines.append(f"| {r['n']:,} | {r['path']} | {why} | | | | | | | | | |")
                 continue
             lines.append(
                 f"| {r['n']:,} | {r['path']} | {fmt(r['seconds'])} | {fmt(r.get('time_ratio'))} "
                 f"| {fmt(r.get('fit_s'))} | {fmt(r.get('ame_s'))} | {fmt(r['peak_mb'], 0)} "
                 f"| {fmt(r['baseline_mb'], 0)} | {fmt(r['data_mb'], 0)} "
-                f"| {fmt(r['peak_mb'] - r['baseline_mb'], 0)} | {fmt(r.get('peak_ratio'))} |")
+                f"| {fmt(r['peak_mb'] - r['baseline_mb'], 0)} | {fmt(r.get('peak_ratio'))} "
+                f"| {', '.join(fmt(t) for t in r.get('runs_s', []))} |")
     boot = report.get("bootstrap")
     if boot:
         lines += ["", f"## Bootstrap of the breadth AMEs ({boot['reps']} replications, "
@@ -719,7 +744,8 @@ def main(argv: list[str] | None = None) -> int:
         if "pipeline" not in args.skip:
             report["pipeline"] = measure_pipeline(work, reruns=1 if args.quick else 3)
         if "estimation" not in args.skip:
-            report["estimation"] = measure_estimation(sizes, args.with_statsmodels_1m)
+            report["estimation"] = measure_estimation(sizes, args.with_statsmodels_1m,
+                                                      repeats=1 if args.quick else 3)
         if "bootstrap" not in args.skip:
             data_root = ensure_analysis_data(work, report.get("pipeline"))
             report["bootstrap"] = measure_bootstrap(work, data_root, reps, workers)

@@ -65,7 +65,18 @@ def test_statsmodels_is_skipped_at_one_million_without_the_flag(bench, monkeypat
     rows = bench.measure_estimation([1_000_000], with_sm_1m=False)
     assert [r["path"] for r in rows] == ["reference", "pipeline", "statsmodels"]
     assert rows[2]["skipped"] == "skipped (memory)"
-    assert [t["path"] for t in calls] == ["reference", "pipeline"]
+    assert [t["path"] for t in calls] == ["reference", "pipeline"] * 3  # taking turns
+
+
+def test_estimation_rows_are_the_median_runs(bench, monkeypatch):
+    times = iter([3.0, 9.0, 1.0, 7.0, 2.0, 5.0, 8.0])  # ref, pipe, sm, ref, pipe, ref, pipe
+    monkeypatch.setattr(bench, "run_child",
+                        lambda task: {"seconds": next(times), "peak_mb": 10.0})
+    rows = {r["path"]: r for r in bench.measure_estimation([1604], with_sm_1m=False)}
+    assert rows["reference"]["runs_s"] == [3.0, 7.0, 5.0]
+    assert rows["reference"]["seconds"] == 5.0 and rows["pipeline"]["seconds"] == 8.0
+    assert rows["pipeline"]["time_ratio"] == pytest.approx(8.0 / 5.0)
+    assert rows["statsmodels"]["runs_s"] == [1.0]  # once
 
 
 def _report(rerun_s: float, identical: bool) -> dict:

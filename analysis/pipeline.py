@@ -41,6 +41,9 @@ What a step module (contract C2) must respect:
 - Outputs are deterministic (rerun = byte-identical) so that downstream steps are
   skipped when an upstream rerun changes nothing, and ``--verify`` passes.
 - ``DESCRIPTION`` is a plain string literal, so ``--list`` reads it without importing.
+- ``warm_up()`` (optional) imports what ``run(ctx)`` would import lazily; the runner calls
+  it before forking a step it starts ahead, so that both processes share those imports
+  instead of compiling them twice.
 - Deliberate errors are ``*Error`` classes defined under ``analysis``; the runner prints
   just their message.
 """
@@ -557,11 +560,14 @@ def run_steps(
             out.flush()
             key = step_key(step, facts)
             started = time.perf_counter()
-            pending = background.pop(step.name, None)
+            # Left in `background` until it succeeded: on Ctrl-C while waiting it is
+            # stopped like the others.
+            pending = background.get(step.name)
             try:
                 if pending is not None:
                     step_result.reason = pending.reason
                     record, duration = pending.wait()
+                    del background[step.name]
                     stamps.set(step.name, record)
                     step_result.status, step_result.duration_s = "ran", duration
                     print(f"done in {duration:.2f} s ({pending.reason}; run beside "
@@ -626,7 +632,10 @@ def start_ahead(step: Step, ctx: Context, facts: dict[str, Any], stamps: StampSt
         reason = "forced" if force else stale_reason(key, facts, stamps.get(step.name), hasher)
         if reason is None:
             return None
-        import_step(step)  # here, so that the forked process inherits the imports
+        module = import_step(step)  # here, so that the forked process inherits the imports
+        warm_up = getattr(module, "warm_up", None)
+        if callable(warm_up):
+            warm_up()  # and those its run() would make lazily
     except Exception:  # noqa: BLE001  (reported in order, when the step's turn comes)
         return None
     # Forget the old stamp here: the child has no stamp store of its own.
@@ -647,6 +656,8 @@ def settle_background(background: Mapping[str, BackgroundStep], result: RunResul
     ahead; one that finished keeps its stamp, so its work is not redone."""
     results = {r.name: r for r in result.steps}
     for name, pending in background.items():
+        if results[name].status == "failed":
+            continue  # failed at its turn, already reported
         if stopped:
             pending.stop()
             results[name].status = "interrupted"

@@ -167,6 +167,11 @@ def write_curve(curve: pd.DataFrame | None, headline: rb.Headline, ctx: Context,
     write_rendered(figure, ctx.paths.figures, CURVE_STEM)
 
 
+def warm_up() -> None:
+    """What saving the figures imports lazily (see analysis.pipeline: steps run ahead)."""
+    preload_savefig_modules()
+
+
 def run(ctx: Context) -> None:
     path = ctx.paths.data_clean / ANALYSIS_FILE
     if not path.is_file():

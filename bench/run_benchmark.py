@@ -35,8 +35,13 @@ if str(ROOT) not in sys.path:  # run as a script: make `analysis` importable
 PIPELINE_IMPORTS = ("numpy", "pandas", "scipy.stats", "scipy.linalg", "pyarrow.parquet",
                     "pyreadstat", "matplotlib.pyplot", "stargazer.stargazer", "statsmodels.api",
                     "joblib", "tabulate", "jinja2")
-#: Cold runs of the full replication (the median is compared with the import time).
-COLD_RUNS = 3
+#: Cold runs of the full replication, each after an import-only run (the medians are
+#: compared): on a shared machine the speed drifts by 10-20% within minutes.
+COLD_RUNS = 5
+#: Seconds between two polls of the RSS of a process tree: often enough for the peaks of
+#: seconds-long steps, rarely enough that the poller (psutil walks /proc) does not take
+#: CPU from the pipeline it measures (every 5 ms it took ~20% of a core).
+TREE_POLL_S = 0.05
 PACKAGES = ("numpy", "scipy", "pandas", "statsmodels", "linearmodels", "joblib", "pyarrow",
             "matplotlib", "stargazer", "psutil")
 N_REGRESSORS = 30
@@ -78,9 +83,10 @@ def _peak_self_mb() -> float:
 
 class PeakMemory:
     """Peak RSS during a block: this process (VmHWM after a reset) and the process tree
-    (self + descendants, e.g. run_all or joblib workers), polled every 5 ms."""
+    (self + descendants, e.g. run_all or joblib workers), polled every ``interval`` s."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float = TREE_POLL_S) -> None:
+        self.interval = interval
         self.tree_peak = 0.0
         self.children_peak = 0.0
         self._stop = threading.Event()
@@ -105,7 +111,7 @@ class PeakMemory:
                 pass
             self.tree_peak = max(self.tree_peak, total / 2**20)
             self.children_peak = max(self.children_peak, others / 2**20)
-            self._stop.wait(0.005)
+            self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakMemory:
         gc.collect()
@@ -438,12 +444,12 @@ def measure_pipeline(work: Path, reruns: int) -> dict[str, Any]:
     task = {"kind": "imports"}
     if "error" not in recorded:
         task["modules_file"] = str(modules_file)
-    log("pipeline: import time (3 runs)")
-    imports = [run_child(task) for _ in range(3)]
     root = str(work / "pipeline")
-    log(f"pipeline: {COLD_RUNS} cold runs (--force)")
-    colds = [run_child({"kind": "pipeline", "output_root": root, "force": True})
-             for _ in range(COLD_RUNS)]
+    log(f"pipeline: {COLD_RUNS} x (import only, then a cold run with --force)")
+    imports, colds = [], []
+    for _ in range(COLD_RUNS):
+        imports.append(run_child(task))
+        colds.append(run_child({"kind": "pipeline", "output_root": root, "force": True}))
     log("pipeline: 1 cold run with --sequential (no step started ahead), for comparison")
     sequential = run_child({"kind": "pipeline", "output_root": str(work / "sequential"),
                             "force": True, "sequential": True})
@@ -632,7 +638,8 @@ def markdown(report: dict[str, Any]) -> str:
                 f"separate run; packages: {', '.join(recorded['packages'])})"
                 if "modules" in recorded else f"packages only ({', '.join(PIPELINE_IMPORTS)})")
         lines.append(f"| import {what} | {fmt(pipe['import_s'])} | {fmt(base, 0)} | "
-                     f"{fmt(base, 0)} | 0 | 1.00 | median of 3 |")
+                     f"{fmt(base, 0)} | 0 | 1.00 | median of {len(pipe['imports'])}: "
+                     f"{', '.join(fmt(r.get('process_s')) for r in pipe['imports'])} |")
         colds = pipe.get("colds", [cold])
         cold_times = ", ".join(fmt(r.get("seconds")) for r in colds)
         extra = ([("cold, `--force --sequential` (every step in its turn; for comparison)",

@@ -177,3 +177,13 @@ def test_write_figures_in_workers_equals_one_at_a_time(tmp_path):
     alone = write_both(tmp_path / "alone")
     assert [p.read_bytes() for p in together] == [p.read_bytes() for p in alone]
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_pdf_embeds_one_font_subset_and_keeps_ligature_letters():
+    """Ligatures (ff, fi) would put glyphs outside the first 256 into a second subset."""
+    figure = figure_one()
+    figure.suptitle("Marginal effects, different firms, fine office staff")
+    pdf = figures.render_figure(figure, dpi=60)["pdf"]
+    assert pdf.count(b"/FontFile2") == 1
+    texts = [t for t in figure.findobj(figures.matplotlib.text.Text) if t.get_text()]
+    assert texts and all(t.get_fontfeatures() == ("-liga",) for t in texts)

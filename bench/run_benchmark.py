@@ -81,6 +81,20 @@ def _peak_self_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _pss_bytes(pid: int) -> float | None:
+    """Proportional set size of a process (Linux): pages shared with other processes, as
+    a forked worker's copy-on-write pages are, count once over all of them, so the PSS
+    of a process tree adds up to its real memory where the RSS counts them repeatedly."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 class PeakMemory:
     """Peak RSS during a block: this process (VmHWM after a reset) and the process tree
     (self + descendants, e.g. run_all or joblib workers), polled every ``interval`` s."""
@@ -89,6 +103,7 @@ class PeakMemory:
         self.interval = interval
         self.tree_peak = 0.0
         self.children_peak = 0.0
+        self.children_pss_peak: float | None = None
         self._stop = threading.Event()
 
     def _poll(self) -> None:
@@ -98,6 +113,7 @@ class PeakMemory:
         while not self._stop.is_set():
             total = 0.0
             others = 0.0
+            others_pss: float | None = 0.0
             try:
                 procs = [me, *me.children(recursive=True)]
                 for p in procs:
@@ -106,11 +122,17 @@ class PeakMemory:
                     except psutil.Error:
                         continue
                     total += rss
-                    others += rss if p.pid != me.pid else 0
+                    if p.pid != me.pid:
+                        others += rss
+                        pss = _pss_bytes(p.pid)
+                        others_pss = None if pss is None or others_pss is None \
+                            else others_pss + pss
             except psutil.Error:
                 pass
             self.tree_peak = max(self.tree_peak, total / 2**20)
             self.children_peak = max(self.children_peak, others / 2**20)
+            if others_pss is not None and others:
+                self.children_pss_peak = max(self.children_pss_peak or 0.0, others_pss / 2**20)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakMemory:
@@ -288,7 +310,8 @@ def child_pipeline(task: dict[str, Any]) -> dict[str, Any]:
     # Progress lines look like "[4/7] estimate ... done in 3.1 s"; keep the steps that ran.
     ran = [line.split("]", 1)[1].split("...")[0].strip() for line in lines
            if line.startswith("[") and " done in " in line]
-    return {"seconds": seconds, "peak_mb": mem.children_peak, "returncode": proc.returncode,
+    return {"seconds": seconds, "peak_mb": mem.children_peak,
+            "peak_pss_mb": mem.children_pss_peak, "returncode": proc.returncode,
             "last_line": lines[-1] if lines else "", "steps_ran": ran}
 
 
@@ -629,16 +652,19 @@ def markdown(report: dict[str, Any]) -> str:
     if pipe:
         cold, base = pipe["cold"], pipe["import_baseline_mb"]
         lines += ["", "## Full default replication", "",
-                  "Wall time of a fresh `python run_all.py` process; peak RSS of that process. "
+                  "Wall time of a fresh `python run_all.py` process; peak RSS and PSS of its "
+                  "process tree (summed over the processes, polled; the RSS counts the pages "
+                  "that forked processes share once per process, the PSS once in all). "
                   "Baseline: RSS of an interpreter that imported the pipeline's packages.", "",
-                  "| measurement | time (s) | peak RSS (MB) | baseline (MB) | increment (MB) "
-                  "| ratio to import time | status |", "|---|---:|---:|---:|---:|---:|---|"]
+                  "| measurement | time (s) | peak RSS (MB) | peak PSS (MB) | baseline (MB) "
+                  "| increment (MB) | ratio to import time | status |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|"]
         recorded = pipe.get("recorded", {})
         what = (f"the {recorded['modules']} modules a pipeline run imports (recorded in a "
                 f"separate run; packages: {', '.join(recorded['packages'])})"
                 if "modules" in recorded else f"packages only ({', '.join(PIPELINE_IMPORTS)})")
         lines.append(f"| import {what} | {fmt(pipe['import_s'])} | {fmt(base, 0)} | "
-                     f"{fmt(base, 0)} | 0 | 1.00 | median of {len(pipe['imports'])}: "
+                     f"| {fmt(base, 0)} | 0 | 1.00 | median of {len(pipe['imports'])}: "
                      f"{', '.join(fmt(r.get('process_s')) for r in pipe['imports'])} |")
         colds = pipe.get("colds", [cold])
         cold_times = ", ".join(fmt(r.get("seconds")) for r in colds)
@@ -649,7 +675,7 @@ def markdown(report: dict[str, Any]) -> str:
                            *[(f"rerun {i + 1} (nothing changed)", r)
                              for i, r in enumerate(pipe["reruns"])]]:
             if "error" in run:
-                lines.append(f"| {label} | | | | | | error: {run['error']} |")
+                lines.append(f"| {label} | | | | | | | error: {run['error']} |")
                 continue
             inc = run["peak_mb"] - base if base else None
             ratio = run["seconds"] / pipe["import_s"] if pipe["import_s"] else None
@@ -658,7 +684,8 @@ def markdown(report: dict[str, Any]) -> str:
             if run["returncode"] == 0 and not label.startswith("cold"):
                 status = f"ok; steps rerun: {', '.join(run['steps_ran']) or 'none'}"
             lines.append(f"| {label} | {fmt(run['seconds'])} | {fmt(run['peak_mb'], 0)} | "
-                         f"{fmt(base, 0)} | {fmt(inc, 0)} | {fmt(ratio)} | {status} |")
+                         f"{fmt(run.get('peak_pss_mb'), 0)} | {fmt(base, 0)} | {fmt(inc, 0)} | "
+                         f"{fmt(ratio)} | {status} |")
     est = report.get("estimation")
     if est:
         lines += ["", "## Estimation layer", "",

@@ -33,9 +33,10 @@ class Design:
         return {c for c in self.frame.columns if is_binary(self.frame[c])}
 
 
-def is_binary(column: pd.Series) -> bool:
-    values = pd.unique(column.dropna())
-    return len(values) > 0 and set(np.asarray(values, dtype=float)) <= {0.0, 1.0}
+def is_binary(column: pd.Series | np.ndarray) -> bool:
+    values = np.asarray(column, dtype=float)
+    values = values[~np.isnan(values)]
+    return values.size > 0 and bool(np.all((values == 0.0) | (values == 1.0)))
 
 
 def is_categorical(column: pd.Series) -> bool:
@@ -44,36 +45,50 @@ def is_categorical(column: pd.Series) -> bool:
     ) or column.dtype == object
 
 
-def dummies(column: pd.Series, name: str) -> pd.DataFrame:
-    """Treatment dummies ``name[level]`` for every level but the first (the base)."""
+def dummy_arrays(column: pd.Series, name: str) -> dict[str, np.ndarray]:
+    """Treatment dummies ``name[level]`` for every level but the first (the base), as
+    float64 arrays (NaN where ``column`` is missing)."""
     cat = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
-    levels = list(cat.cat.categories)
-    missing = cat.isna()
+    codes = cat.cat.codes.to_numpy()
+    missing = codes < 0
     out = {}
-    for level in levels[1:]:
-        values = (cat == level).astype("float64")
+    for code, level in enumerate(cat.cat.categories[1:], start=1):
+        values = (codes == code).astype(np.float64)
         values[missing] = np.nan
         out[f"{name}[{level}]"] = values
-    return pd.DataFrame(out, index=column.index)
+    return out
+
+
+def dummies(column: pd.Series, name: str) -> pd.DataFrame:
+    """Treatment dummies ``name[level]`` for every level but the first (the base)."""
+    return pd.DataFrame(dummy_arrays(column, name), index=column.index)
 
 
 def build_design(frame: pd.DataFrame, variables: Sequence[str]) -> Design:
     """Numeric regressors for ``variables`` (no constant; the estimator adds it)."""
-    parts = []
+    arrays: dict[str, np.ndarray] = {}
     columns_of: dict[str, list[str]] = {}
     for name in variables:
         if name not in frame.columns:
             raise DesignError(f"variable '{name}' is not in the analysis data set")
         column = frame[name]
         if is_categorical(column):
-            block = dummies(column, name)
+            block = dummy_arrays(column, name)
         else:
             try:
-                block = column.astype("float64").to_frame(name)
+                block = {name: column.to_numpy(dtype=np.float64, na_value=np.nan)}
             except (TypeError, ValueError) as err:
                 raise DesignError(f"variable '{name}' is not numeric ({column.dtype})") from err
-        columns_of[name] = list(block.columns)
-        parts.append(block)
-    design = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)
-    complete = design.notna().all(axis=1)
-    return Design(frame=design, columns_of=columns_of, complete=complete)
+        clash = [c for c in block if c in arrays]
+        if name in columns_of or clash:
+            raise DesignError(f"variable '{name}' gives columns already in the design "
+                              f"({', '.join(clash) or name}): is it listed twice?")
+        columns_of[name] = list(block)
+        arrays.update(block)
+    # One frame from the arrays (a concat of one frame per variable costs far more).
+    design = pd.DataFrame(arrays, index=frame.index)
+    observed = np.ones(len(frame), dtype=bool)
+    for values in arrays.values():
+        observed &= ~np.isnan(values)
+    return Design(frame=design, columns_of=columns_of,
+                  complete=pd.Series(observed, index=frame.index))

@@ -102,6 +102,25 @@ def test_design_expands_categoricals_with_first_level_as_base() -> None:
     assert design.binary_terms == {"sector[b]", "sector[c]"}
 
 
+def test_design_dummies_are_missing_where_the_variable_is_and_text_is_rejected() -> None:
+    frame = pd.DataFrame({"region": pd.Series(["n", None, "s", "w"], dtype="str"),
+                          "count": pd.Series([1, None, 3, 4], dtype="Int64")})
+    design = build_design(frame, ["region", "count"])
+    assert list(design.frame.columns) == ["region[s]", "region[w]", "count"]
+    assert np.isnan(design.frame.iloc[1]).all()
+    assert design.frame["region[w]"].tolist()[2:] == [0.0, 1.0]
+    assert design.frame.dtypes.eq("float64").all()
+    assert design.complete.tolist() == [True, False, True, True]
+    assert design.binary_terms == {"region[s]", "region[w]"}
+    empty = build_design(frame, [])
+    assert empty.frame.shape == (4, 0) and empty.complete.all()
+
+
+def test_design_rejects_a_variable_listed_twice() -> None:
+    with pytest.raises(DesignError, match="'x'.*listed twice"):
+        build_design(pd.DataFrame({"x": [1.0, 0.0]}), ["x", "x"])
+
+
 def test_design_rejects_unknown_variable() -> None:
     with pytest.raises(DesignError, match="'z'"):
         build_design(pd.DataFrame({"x": [1.0]}), ["z"])

@@ -29,8 +29,16 @@ def fit_statistics(fit: FitResult) -> dict[str, float]:
     return out
 
 
-def _block(quantity: str, frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(quantity=quantity)
+#: The numeric columns of a block; a block without one (the fit rows) holds NaN there.
+VALUE_COLUMNS = ("estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper")
+
+
+def _block(quantity: str, frame: pd.DataFrame) -> tuple[str, list[str], dict[str, np.ndarray]]:
+    """(quantity, terms, value columns as float64) of one block of rows."""
+    n = len(frame)
+    values = {c: (frame[c].to_numpy(np.float64) if c in frame else np.full(n, np.nan))
+              for c in VALUE_COLUMNS}
+    return quantity, [str(t) for t in frame["term"]], values
 
 
 def _coef_frame(fit: FitResult, names: Sequence[str], level: float) -> pd.DataFrame:
@@ -63,7 +71,7 @@ def tidy(
         odds_ratio = fit.estimator in ("logit", "ologit")
     blocks = [_block("coef", _coef_frame(fit, fit.terms, level))]
     if margins is not None:
-        blocks.append(_block("ame", margins.frame().drop(columns="discrete")))
+        blocks.append(_block("ame", margins.frame()))
     if odds_ratio:
         blocks.append(_block("odds_ratio", odds_ratios(fit, level)))
     if fit.cut_terms:
@@ -77,13 +85,17 @@ def tidy(
             "term": t.test_id, "estimate": t.estimate, "std_error": t.std_error,
             "statistic": t.statistic, "p_value": t.p_value, "ci_lower": t.ci_lower,
             "ci_upper": t.ci_upper} for t in tests])))
-    out = pd.concat(blocks, ignore_index=True)
-    out = out.assign(model=fit.model_id, outcome=fit.outcome, estimator=fit.estimator,
-                     se_type=fit.se_type, nobs=fit.nobs)
-    for col in ("estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper"):
-        out[col] = out[col].astype(np.float64)
-    out["nobs"] = out["nobs"].astype(np.int64)
-    return out[TIDY_COLUMNS]
+    # One frame from the blocks' arrays: a concat of frames costs ten times as much.
+    n = sum(len(terms) for _, terms, _ in blocks)
+    columns: dict[str, object] = {
+        "model": [fit.model_id] * n, "outcome": [fit.outcome] * n,
+        "estimator": [fit.estimator] * n, "se_type": [fit.se_type] * n,
+        "quantity": [q for q, terms, _ in blocks for _ in terms],
+        "term": [t for _, terms, _ in blocks for t in terms]}
+    for col in VALUE_COLUMNS:
+        columns[col] = np.concatenate([values[col] for _, _, values in blocks])
+    columns["nobs"] = np.full(n, fit.nobs, dtype=np.int64)
+    return pd.DataFrame(columns, columns=TIDY_COLUMNS)
 
 
 def stack_tidy(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

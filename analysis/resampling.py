@@ -141,9 +141,14 @@ def run_parallel(function: Callable, tasks: Sequence[tuple], n_jobs: int = -1,
     loky: worker processes with one BLAS thread each; "threading": threads of this process
     (no start-up, no pickling). NumPy's BLAS in this process is limited to one thread
     meanwhile (single_blas_thread), so n_jobs=1, which runs here, computes exactly what a
-    worker does.
+    worker does; inside a forked worker (run_forked) it always runs here.
     """
     _check_n_jobs(n_jobs)
+    if multiprocessing.current_process().daemon:
+        # Inside a worker of run_forked the cores are already shared out: more threads
+        # would only compete with the other workers (measured: the specification curve
+        # beside a two-thread bootstrap took twice its time).
+        n_jobs = 1
     with single_blas_thread():
         if backend == "threading":
             return Parallel(n_jobs=n_jobs, backend="threading")(

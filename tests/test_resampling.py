@@ -206,3 +206,22 @@ def test_run_forked_passes_a_task_error_on():
         resampling.run_forked(_fails, [(1,), (2,), (3,)], n_jobs=2)
     with pytest.raises(resampling.BootstrapError, match="n_jobs = 0"):
         resampling.run_forked(_square_plus, [(1, 1)], n_jobs=0)
+
+
+def _thread_of(_: int) -> int:
+    import threading
+    import time
+
+    time.sleep(0.01)  # long enough that a second thread would take some of the tasks
+    return threading.get_ident()
+
+
+def _threads_in_worker(_: int) -> int:
+    return len(set(resampling.run_parallel(_thread_of, [(i,) for i in range(8)], n_jobs=2,
+                                           backend="threading")))
+
+
+def test_run_parallel_inside_a_forked_worker_stays_on_one_thread():
+    """The cores are already shared out among run_forked's workers."""
+    assert resampling.run_forked(_threads_in_worker, [(0,), (1,)], n_jobs=2) == [1, 1]
+    assert _threads_in_worker(0) == 2  # outside a worker: both threads take tasks

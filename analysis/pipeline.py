@@ -568,22 +568,19 @@ def run_steps(
                     step_result.reason = pending.reason
                     record, duration = pending.wait()
                     del background[step.name]
-                    stamps.set(step.name, record)
-                    step_result.status, step_result.duration_s = "ran", duration
-                    print(f"done in {duration:.2f} s ({pending.reason}; run beside "
-                          f"{', '.join(pending.beside)})", file=out)
-                    launch(index)
-                    continue
-                # Inside the try: an unreadable input is reported like any other failure.
-                reason = ("forced" if force
-                          else stale_reason(key, facts, stamps.get(step.name), hasher))
-                step_result.reason = reason
-                if reason is None:
-                    step_result.status = "skipped"
-                    print("skipped (unchanged)", file=out)
-                    launch(index)
-                    continue
-                record = execute_step(step, ctx, key, facts, stamps, hasher)
+                    shown = f"{pending.reason}; run beside {', '.join(pending.beside)}"
+                else:
+                    # Inside the try: an unreadable input is reported like any other failure.
+                    step_result.reason = shown = (
+                        "forced" if force
+                        else stale_reason(key, facts, stamps.get(step.name), hasher))
+                    if shown is None:
+                        step_result.status = "skipped"
+                        print("skipped (unchanged)", file=out)
+                        launch(index)
+                        continue
+                    record = execute_step(step, ctx, key, facts, stamps, hasher)
+                    duration = round(time.perf_counter() - started, 3)
             except KeyboardInterrupt:
                 step_result.status = "interrupted"
                 step_result.duration_s = round(time.perf_counter() - started, 3)
@@ -592,25 +589,13 @@ def run_steps(
                 result.status = "interrupted"
                 break
             except Exception as exc:
-                step_result.status = "failed"
                 step_result.duration_s = round(time.perf_counter() - started, 3)
-                elsewhere = isinstance(exc, StepFailedElsewhere)
-                step_result.error = str(exc)
-                step_result.error_type = (exc.error_type if elsewhere else
-                                          f"{type(exc).__module__}.{type(exc).__qualname__}")
-                step_result.traceback = exc.trace if elsewhere else traceback.format_exc()
-                print(f"FAILED after {step_result.duration_s:.2f} s", file=out)
-                out.flush()
-                if debug:
-                    print(step_result.traceback, end="", file=err)
-                print(exc.line if elsewhere else failure_line(step, exc), file=err)
-                err.flush()
+                report_failure(step, step_result, exc, debug, out, err)
                 result.status = "failed"
                 break
             stamps.set(step.name, record)
-            step_result.status = "ran"
-            step_result.duration_s = round(time.perf_counter() - started, 3)
-            print(f"done in {step_result.duration_s:.2f} s ({reason})", file=out)
+            step_result.status, step_result.duration_s = "ran", duration
+            print(f"done in {duration:.2f} s ({shown})", file=out)
             launch(index)
     except KeyboardInterrupt:  # between two steps, or in a launch
         result.status = "interrupted"
@@ -620,6 +605,24 @@ def run_steps(
     result.duration_s = round(time.perf_counter() - clock, 3)
     result.finished_at = now_iso()
     return result
+
+
+def report_failure(step: Step, step_result: StepResult, exc: Exception, debug: bool,
+                   out: TextIO, err: TextIO) -> None:
+    """Record a failed step and print it: one line (plus the traceback with --debug); a
+    step that failed in a forked process brings its own line and traceback."""
+    elsewhere = isinstance(exc, StepFailedElsewhere)
+    step_result.status = "failed"
+    step_result.error = str(exc)
+    step_result.error_type = (exc.error_type if elsewhere
+                              else f"{type(exc).__module__}.{type(exc).__qualname__}")
+    step_result.traceback = exc.trace if elsewhere else traceback.format_exc()
+    print(f"FAILED after {step_result.duration_s:.2f} s", file=out)
+    out.flush()
+    if debug:
+        print(step_result.traceback, end="", file=err)
+    print(exc.line if elsewhere else failure_line(step, exc), file=err)
+    err.flush()
 
 
 def start_ahead(step: Step, ctx: Context, facts: dict[str, Any], stamps: StampStore,

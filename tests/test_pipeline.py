@@ -579,8 +579,9 @@ def test_failure_of_a_step_run_ahead_is_reported_at_its_turn(project):
     assert log["steps"][3]["error_type"] == "builtins.ValueError"
     assert not (project.output / "manifest.csv").exists()
     project.calls()
-    project.main()
+    code, _, err = project.main("--debug")
     assert project.calls() == ["d"]  # only the failed step reruns
+    assert code == 1 and "Traceback" in err and "ValueError: boom in row 7" in err
 
 
 def test_failure_beside_a_step_run_ahead_keeps_that_steps_finished_work(ahead_project):

@@ -440,6 +440,7 @@ class StepResult:
     error: str | None = None
     error_type: str | None = None
     traceback: str | None = None
+    beside: list[str] | None = None  # started ahead: the steps it ran beside
 
 
 @dataclass
@@ -565,7 +566,7 @@ def run_steps(
             pending = background.get(step.name)
             try:
                 if pending is not None:
-                    step_result.reason = pending.reason
+                    step_result.reason, step_result.beside = pending.reason, pending.beside
                     record, duration = pending.wait()
                     del background[step.name]
                     shown = f"{pending.reason}; run beside {', '.join(pending.beside)}"
@@ -666,7 +667,7 @@ def settle_background(background: Mapping[str, BackgroundStep], result: RunResul
             results[name].status = "interrupted"
             continue
         message = pending.outcome()
-        results[name].reason = pending.reason
+        results[name].reason, results[name].beside = pending.reason, pending.beside
         results[name].duration_s = message["duration_s"]
         results[name].status = message["status"]
         if message["status"] == "ran":
@@ -912,6 +913,8 @@ def run_log_markdown(record: dict[str, Any]) -> str:
     ]
     for step in record["steps"]:
         note = step["error"] if step["status"] == "failed" else step["reason"]
+        if step.get("beside") and step["status"] != "failed":
+            note = f"{note}; run beside {', '.join(step['beside'])}"
         note = (note or "").replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {step['name']} | {step['status']} | {step['duration_s']:.2f} | {note} |")
     lines += ["", "## Packages", "", "| package | version |", "|---|---|"]

@@ -546,8 +546,12 @@ def test_step_started_ahead_runs_in_another_process_and_reports_in_order(ahead_p
                                                           "[4/4] d"]
     assert lines[3].endswith("(no earlier run; run beside b, c)")
     assert (ahead_project.output / "d.txt").read_text() == "raw c;d;"
-    assert {s["name"]: s["status"] for s in ahead_project.run_log()["steps"]} == {
+    steps = ahead_project.run_log()["steps"]
+    assert {s["name"]: s["status"] for s in steps} == {
         "a": "ran", "b": "ran", "c": "ran", "d": "ran"}
+    assert [s["beside"] for s in steps] == [None, None, None, ["b", "c"]]
+    log_md = (ahead_project.output / "logs" / "run_log.md").read_text()
+    assert "| d | ran |" in log_md and "no earlier run; run beside b, c |" in log_md
     code, out, _ = ahead_project.main()  # its stamp was recorded: nothing reruns
     assert code == 0 and ahead_project.calls() == []
     assert "[4/4] d ... skipped (unchanged)" in out

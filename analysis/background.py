@@ -2,7 +2,7 @@
 
 The registry (``analysis.steps.AHEAD``) may name, for a step S, an earlier step A after
 which S can start: S reads nothing the steps between A and S write, and they read and
-write nothing of S's (``tests/test_background.py`` checks this on the declared inputs and
+write nothing of S's (``tests/test_pipeline.py`` checks this on the declared inputs and
 outputs). The runner then forks S as soon as A is done and goes on with the steps in
 between; at S's own turn it waits for S and reports it there, so the printed order, the
 stamps, the run log and every output are those of a run in registry order.

@@ -660,11 +660,10 @@ def curve_specifications(outcomes: Sequence[str], estimators: Sequence[str],
 
 
 def curve_point(md: ModelData, headline: Headline, spec: CurveSpec,
-                nobs: int | None = None) -> dict[str, Any]:
+                nobs: int) -> dict[str, Any]:
     """The international-minus-local AME of one specification (delta method), or its error;
-    ``md`` holds the specification's outcome and regressors; ``nobs``: its estimation
-    sample size if the caller has it (else counted from ``md.complete``)."""
-    nobs = int(md.complete.sum()) if nobs is None else nobs
+    ``md`` holds the specification's outcome and regressors, ``nobs`` its estimation sample
+    size."""
     row: dict[str, Any] = {"outcome": spec.outcome, "estimator": spec.estimator,
                            "blocks": spec.blocks, "nobs": nobs}
     try:
@@ -873,8 +872,9 @@ def run_analyses(data: pd.DataFrame, headline: Headline, settings: RobustnessCon
     Keys: "estimators", "clustered_se", "manager", "subsample:<by>" (FrameExhibit),
     "bootstrap" ((frame, BootstrapResult)) and "curve" (frame); a value is the
     RobustnessError of an analysis that could not run. The longest analyses go first so
-    that two workers finish together; inside a worker the curve runs in process and the
-    bootstrap on threads, so the results equal those of a sequential run.
+    that two workers finish together; inside a worker the curve and the bootstrap run in
+    process on one thread (resampling.run_parallel), so the results equal those of a
+    sequential run.
     ``curve_figure``: applied to the curve in the curve's worker (e.g. rendering its
     figure, which then overlaps the bootstrap); its result is under "curve_figure" (None
     when the curve could not be computed).

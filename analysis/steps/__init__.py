@@ -26,6 +26,6 @@ STEPS: list[tuple[str, str]] = [
 
 #: Step -> the earlier step after which it may already start, in a forked process beside
 #: the steps in between (analysis.background): they neither read nor write its inputs and
-#: outputs (checked by tests/test_background.py). The robustness exhibits need only the
+#: outputs (checked by tests/test_pipeline.py). The robustness exhibits need only the
 #: analysis data, so they are computed while describe ... figures run.
 AHEAD: dict[str, str] = {"robustness": "build"}

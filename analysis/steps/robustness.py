@@ -152,7 +152,7 @@ def write_curve(curve: pd.DataFrame | None, headline: rb.Headline, ctx: Context,
                 notes: list[str], problem: str = "",
                 figure: Mapping[str, bytes] | None = None) -> None:
     """The specification-curve table and figure (or both saying why there is no curve);
-    ``figure``: the figure already rendered (render_curve_figure), else it is rendered here."""
+    ``figure``: the curve's figure as rendered by render_curve_figure (given with a curve)."""
     title = "Specification curve: international minus local AME"
     if curve is None:
         frame = pd.DataFrame({"Problem": [problem]})
@@ -163,7 +163,7 @@ def write_curve(curve: pd.DataFrame | None, headline: rb.Headline, ctx: Context,
     write_frame_exhibit(rb.curve_table(curve, headline), ctx.paths.tables, CURVE_STEM, title,
                         curve_notes(curve, headline, notes), decimals=4)
     if figure is None:
-        figure = render_curve_figure(curve, headline, notes)
+        raise RobustnessStepError("write_curve: a curve needs its rendered figure")
     write_rendered(figure, ctx.paths.figures, CURVE_STEM)
 
 

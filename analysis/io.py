@@ -14,15 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis.errors import OutputError
+
 if TYPE_CHECKING:  # pandas is imported lazily: the pipeline runner must start fast
     import pandas as pd
 
 
 TEMP_SUFFIX = ".tmp"
-
-
-class OutputError(RuntimeError):
-    """An output could not be written (for example, the folder is read-only)."""
 
 
 def is_temp_file(path: Path) -> bool:

@@ -213,7 +213,7 @@ def child_estimation(task: dict[str, Any]) -> dict[str, Any]:
 
     path = task["path"]
     if path == "pipeline":
-        from analysis.estimation import average_marginal_effects, fit_model
+        from analysis.models.estimation import average_marginal_effects, fit_model
     elif path == "statsmodels":
         import statsmodels.api as sm
     baseline = current_rss_mb()
@@ -318,8 +318,9 @@ def child_pipeline(task: dict[str, Any]) -> dict[str, Any]:
 def _bootstrap_setup(data_root: str):
     import pandas as pd
 
-    from analysis import config, robustness
-    from analysis.specification import load_model_spec
+    from analysis import config
+    from analysis.models import robustness
+    from analysis.models.specification import load_model_spec
 
     root = Path(data_root) / "data_clean"
     data = pd.read_parquet(root / "analysis_data.parquet")
@@ -336,7 +337,7 @@ def child_bootstrap_project(task: dict[str, Any]) -> dict[str, Any]:
     replication)."""
     import numpy as np
 
-    from analysis import robustness
+    from analysis.models import robustness
 
     data, headline = _bootstrap_setup(task["data_root"])
     baseline = current_rss_mb()
@@ -358,7 +359,7 @@ def child_bootstrap_statsmodels(task: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
     import statsmodels.api as sm
 
-    from analysis import resampling, robustness
+    from analysis.models import resampling, robustness
 
     data, headline = _bootstrap_setup(task["data_root"])
     variables = headline.variables(headline.control_blocks)
@@ -733,9 +734,10 @@ def markdown(report: dict[str, Any]) -> str:
     if boot:
         lines += ["", f"## Bootstrap of the breadth AMEs ({boot['reps']} replications, "
                   "default data)", "",
-                  "*project*: `analysis.robustness.bootstrap_frame` (blocks of replications "
-                  "fitted at once by `analysis.estimation.batched`, joblib threads, seeded per "
-                  "replication; all headline outcomes per replication). *statsmodels loop*: "
+                  "*project*: `analysis.models.robustness.bootstrap_frame` (blocks of replications "
+                  "fitted at once by `analysis.models.estimation.batched`, joblib threads, "
+                  "seeded per replication; all headline outcomes per replication). "
+                  "*statsmodels loop*: "
                   "the same resamples, sequential, `sm.Logit().fit()` + `get_margeff()` per "
                   "outcome, default BLAS threads. Peak: sum of RSS over the process and its "
                   "workers.", "",

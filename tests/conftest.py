@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import pipeline
+from analysis.runner import pipeline
 
 #: Bootstrap replications in the test run (the shipped default is 999): the exhibits are
 #: the same files, only the intervals are noisier.

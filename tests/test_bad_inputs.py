@@ -1,4 +1,4 @@
-"""A catalogue of bad inputs, each run through the real entry point (analysis.pipeline.main).
+"""A catalogue of bad inputs, each run through the real entry point (analysis.runner.pipeline.main).
 
 Every case must end in one clear message on stderr (naming the file, and the column,
 row or value where they apply, plus what to do), a non-zero exit code, no partial outputs
@@ -39,7 +39,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from analysis import config, pipeline
+from analysis import config
+from analysis.errors import ConvergenceError
+from analysis.runner import pipeline
 
 N_RECORDS = 80
 GOOD_STEPS = ("clean", "build", "describe", "disclosure")
@@ -503,7 +505,7 @@ def test_unknown_estimator(estimate_case):
 
 def test_non_convergence():
     """Not reachable from the specification (no iteration option): the layer's error."""
-    from analysis.estimation import ConvergenceError, fit_model
+    from analysis.models.estimation import fit_model
 
     with pytest.raises(ConvergenceError, match="model 'm1'.*did not converge in 1 iter"):
         fit_model(tiny_frame(), "product", ["x1", "x2"], model_id="m1", max_iter=1)

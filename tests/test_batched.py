@@ -1,4 +1,4 @@
-"""Batched bootstrap refits (analysis.estimation.batched) against the per-replication path
+"""Batched bootstrap refits (analysis.models.estimation.batched) against the per-replication path
 (refit_coefficients + ame_estimates) on the same resamples: values and failure kinds."""
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ import pandas as pd
 import pytest
 from simulated import firms
 
-from analysis import resampling
-from analysis.estimation import SpecificationError, ame_estimates, fit_model, refit_coefficients
-from analysis.estimation.batched import bootstrap_ames, resample_counts
+from analysis.errors import (
+    ModelError,
+    SpecificationError,
+)
+from analysis.models import resampling
+from analysis.models.estimation import ame_estimates, fit_model, refit_coefficients
+from analysis.models.estimation.batched import bootstrap_ames, resample_counts
 
 REGRESSORS = ["x1", "x2", "d", "f_b", "f_c"]
 FACTOR = [["f_b", "f_c"]]
@@ -145,6 +149,6 @@ def test_batched_runner_records_failures_and_checks_shapes():
     assert 0 < failed.sum() < 15
     assert np.isnan(result.replicates[failed]).all()
     assert (result.replicates[~failed] >= 0.5).all()
-    with pytest.raises(resampling.BootstrapError, match="expected"):
+    with pytest.raises(ModelError, match="expected"):
         resampling.run_bootstrap_batched(lambda rngs: (np.zeros((len(rngs), 2)), [""] * len(rngs)),
                                          ["u"], 5, seed=2, n_jobs=1)

@@ -17,8 +17,10 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from analysis import clean, config, pipeline
-from analysis.study_config import load_study_config, parse_study_config
+from analysis import config
+from analysis.data import clean
+from analysis.data.study_config import load_study_config, parse_study_config
+from analysis.runner import pipeline
 
 EXAMPLE = config.ROOT / "examples" / "cis_like"
 STUDY = EXAMPLE / "study.toml"

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.claims import (
+from analysis.errors import ConfigError
+from analysis.exhibits.claims import (
     MIXED,
     NOT_SUPPORTED,
     SUPPORTED,
     ClaimContext,
     evaluate_claims,
 )
-from analysis.compare import PublishedFileError, check_published, compare_published
+from analysis.exhibits.compare import check_published, compare_published
 
 OUTCOMES = ("product", "process", "new_to_market")
 
@@ -220,7 +221,7 @@ def test_comparison_reports_rows_absent_from_this_run() -> None:
 
 
 def test_malformed_published_file_names_row_and_column() -> None:
-    with pytest.raises(PublishedFileError, match=r"p.csv: row 2, column 'published_estimate'"):
+    with pytest.raises(ConfigError, match=r"p.csv: row 2, column 'published_estimate'"):
         check_published(published(published_estimate=["0.2x"]), "p.csv")
-    with pytest.raises(PublishedFileError, match="missing column"):
+    with pytest.raises(ConfigError, match="missing column"):
         check_published(pd.DataFrame({"table": []}), "p.csv")

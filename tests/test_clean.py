@@ -11,12 +11,13 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from analysis import clean
-from analysis.appendix import VariableDoc, describe_variables
 from analysis.config import DEFAULT_STUDY_CONFIG, PARTNER_TYPES, ROOT, SCALES
 from analysis.context import Context, Paths
-from analysis.steps import clean as clean_step
-from analysis.study_config import StudyConfig, load_study_config, parse_study_config
+from analysis.data import clean
+from analysis.data.appendix import VariableDoc, describe_variables
+from analysis.data.study_config import StudyConfig, load_study_config, parse_study_config
+from analysis.errors import ConfigError, DataError, RawValidationError
+from analysis.tasks import clean as clean_step
 
 CFG = load_study_config(DEFAULT_STUDY_CONFIG)
 SOURCE = "raw.sav"
@@ -66,7 +67,7 @@ def meta_for(path: str = SOURCE) -> clean.RawMeta:
 
 
 def problems_of(frame: pd.DataFrame) -> str:
-    with pytest.raises(clean.RawValidationError) as info:
+    with pytest.raises(RawValidationError) as info:
         clean.validate_raw(frame, CFG, SOURCE)
     return str(info.value)
 
@@ -143,7 +144,7 @@ def test_all_problems_are_listed_at_once() -> None:
     frame = raw_frame()
     frame.loc[0, "region"] = 6
     frame.loc[0, "q13b"] = 0
-    with pytest.raises(clean.RawValidationError) as info:
+    with pytest.raises(RawValidationError) as info:
         clean.validate_raw(frame, CFG, SOURCE)
     assert len(info.value.problems) == 2
 
@@ -267,7 +268,7 @@ def test_clean_survey_end_to_end() -> None:
 def test_clean_survey_validates_first() -> None:
     frame = raw_frame()
     frame.loc[3, "q1_emp"] = -1
-    with pytest.raises(clean.RawValidationError, match="q1_emp"):
+    with pytest.raises(RawValidationError, match="q1_emp"):
         clean.clean_survey(frame, meta_for("my_file.sav"), CFG)
 
 
@@ -376,7 +377,7 @@ def test_other_survey_with_weights_and_zero_one_codes(tmp_path: Path) -> None:
 def test_non_positive_weight_is_reported() -> None:
     frame = other_survey_frame()
     frame.loc[2, "wgt"] = 0.0
-    with pytest.raises(clean.RawValidationError) as info:
+    with pytest.raises(RawValidationError) as info:
         clean.validate_raw(frame, other_survey_config(), SOURCE)
     assert "'wgt'" in str(info.value) and "value 0 at record 3 (intnr=3)" in str(info.value)
 
@@ -384,7 +385,7 @@ def test_non_positive_weight_is_reported() -> None:
 def test_declared_missing_code_that_config_counts_as_valid(tmp_path: Path) -> None:
     meta = clean.RawMeta(Path("x.sav"), "sav", 7, {}, {}, {"q10_sup_reg": ((5.0, 9.0),),
                                                            "q1_emp": ((99998.0, 99999.0),)})
-    with pytest.raises(clean.RawValidationError) as info:
+    with pytest.raises(RawValidationError) as info:
         clean.clean_survey(raw_frame(), meta, CFG)
     assert len(info.value.problems) == 1
     assert "'q10_sup_reg'" in str(info.value) and "declares 5 to 9" in str(info.value)
@@ -412,21 +413,21 @@ def test_stata_file_is_read_with_labels(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(clean.RawDataError, match="nope.sav not found"):
+    with pytest.raises(DataError, match="nope.sav not found"):
         clean.read_raw(tmp_path / "nope.sav", "sav")
 
 
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.sav"
     path.write_bytes(b"")
-    with pytest.raises(clean.RawDataError, match=r"empty\.sav is empty"):
+    with pytest.raises(DataError, match=r"empty\.sav is empty"):
         clean.read_raw(path, "sav")
 
 
 def test_wrong_format_for_extension(tmp_path: Path) -> None:
     path = tmp_path / "really_csv.sav"
     path.write_text("a,b\n1,2\n")
-    with pytest.raises(clean.RawDataError, match=r"really_csv\.sav is not an SPSS"):
+    with pytest.raises(DataError, match=r"really_csv\.sav is not an SPSS"):
         clean.read_raw(path, "sav")
 
 
@@ -435,14 +436,14 @@ def test_corrupt_sav(tmp_path: Path) -> None:
     write_sav(good, raw_frame())
     bad = tmp_path / "corrupt.sav"
     bad.write_bytes(good.read_bytes()[:300])
-    with pytest.raises(clean.RawDataError, match=r"corrupt\.sav could not be read"):
+    with pytest.raises(DataError, match=r"corrupt\.sav could not be read"):
         clean.read_raw(bad, "sav")
 
 
 def test_csv_without_records(tmp_path: Path) -> None:
     path = tmp_path / "header_only.csv"
     path.write_text("intnr,orgnr\n")
-    with pytest.raises(clean.RawDataError, match="header_only.csv has no records"):
+    with pytest.raises(DataError, match="header_only.csv has no records"):
         clean.read_raw(path, "csv")
 
 
@@ -483,7 +484,7 @@ def test_step_writes_nothing_on_invalid_data(tmp_path: Path) -> None:
     raw_path = tmp_path / "raw.sav"
     write_sav(raw_path, frame)
     ctx = context_for(tmp_path, raw_path)
-    with pytest.raises(clean.RawValidationError, match="q13a"):
+    with pytest.raises(RawValidationError, match="q13a"):
         clean_step.run(ctx)
     assert not (tmp_path / "run").exists()
 
@@ -522,7 +523,6 @@ def test_real_raw_file_cleans_byte_identically(tmp_path: Path) -> None:
 
 
 def test_outcome_yes_code_no_row_holds_is_a_config_error() -> None:
-    from analysis.study_config import ConfigError
 
     frame = raw_frame()
     frame["q8_proc"] = frame["q8_proc"].replace(1.0, 2.0)  # nobody has a new process
@@ -535,7 +535,6 @@ def test_outcome_yes_code_no_row_holds_is_a_config_error() -> None:
 
 
 def test_a_battery_nobody_collaborates_in_is_a_config_error_one_item_is_not() -> None:
-    from analysis.study_config import ConfigError
 
     frame = other_survey_frame()
     clean.clean_survey(frame, meta_for(), other_survey_config())  # one yes is enough

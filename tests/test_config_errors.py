@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import config, pipeline
+from analysis import config
+from analysis.runner import pipeline
 
 STUDY = config.ROOT / "examples" / "cis_like" / "study.toml"
 TEXT = STUDY.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Tests of analysis.descriptives and the build / describe steps."""
+"""Tests of analysis.exhibits.descriptives and the build / describe steps."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import pytest
 from latex import compile_latex, require_pdflatex
 
 from analysis import config, io
-from analysis import descriptives as d
-from analysis import variables as v
 from analysis.context import Context, Paths
-from analysis.frame_exhibits import write_frame_exhibit
-from analysis.steps import build, describe
+from analysis.data import variables as v
+from analysis.errors import DataError, ExhibitError
+from analysis.exhibits import descriptives as d
+from analysis.exhibits.frames import write_frame_exhibit
+from analysis.tasks import build, describe
 
 NOTE = "Data: synthetic twin (test note)."
 
@@ -53,7 +54,7 @@ def test_summary_statistics_table_and_missing_variable():
     assert table["N"].tolist() == [4, 4]
     assert table.loc[1, "Mean"] == pytest.approx((1 + 3 + 2) / 8)
     assert table.loc[0, "Description"] == "An x"
-    with pytest.raises(d.DescriptivesError, match="variable nope"):
+    with pytest.raises(ExhibitError, match="variable nope"):
         d.summary_statistics(frame, ["nope"])
 
 
@@ -72,7 +73,7 @@ def test_expand_model_variables():
     assert d.expand_model_variables(frame, ["x", "region", "novelty_ordered"]) == [
         "x", "region_oslo", "region_bergen", "novelty_ordered"]
     assert d.as_float(frame["novelty_ordered"]).tolist() == [0.0] * 5
-    with pytest.raises(d.DescriptivesError, match="model variable sector"):
+    with pytest.raises(ExhibitError, match="model variable sector"):
         d.expand_model_variables(frame, ["sector"])
 
 
@@ -98,7 +99,7 @@ def test_collaboration_prevalence_shares():
     assert out["Abroad"].tolist() == pytest.approx([0.25, 0.25, 2 / 3])
     weighted = d.collaboration_prevalence(frame, ["suppliers"], ["local"], weight="weight")
     assert weighted.iloc[0, 1] == pytest.approx(3 / 4)
-    with pytest.raises(d.DescriptivesError, match="collab_group_local"):
+    with pytest.raises(ExhibitError, match="collab_group_local"):
         d.collaboration_prevalence(frame, ["group"], ["local"])
 
 
@@ -201,7 +202,7 @@ def test_read_settings_from_the_study_config(tmp_path):
     other.write_text('[study]\nname = "x"\nsurvey_year = 2016\n', encoding="utf-8")
     assert build.read_settings(other).survey_year == 2016
     other.write_text('[study]\nname = "x"\n', encoding="utf-8")
-    with pytest.raises(build.BuildError, match="no survey year"):
+    with pytest.raises(DataError, match="no survey year"):
         build.read_settings(other)
 
 
@@ -233,7 +234,7 @@ def test_build_and_describe_steps_write_their_outputs_deterministically(tmp_path
 def test_build_step_names_the_missing_clean_file(tmp_path):
     ctx = Context(paths=Paths.under(tmp_path), study_config_path=config.DEFAULT_STUDY_CONFIG,
                   model_spec_path=config.DEFAULT_MODEL_SPEC)
-    with pytest.raises(build.BuildError, match="survey_clean.parquet"):
+    with pytest.raises(DataError, match="survey_clean.parquet"):
         build.run(ctx)
 
 
@@ -272,7 +273,7 @@ def test_latex_exhibits_compile_with_booktabs(tmp_path):
 def twin_ctx(tmp_path_factory) -> Context:
     """The shipped synthetic twin, cleaned by the clean step into a temporary folder."""
     try:
-        clean_step = importlib.import_module("analysis.steps.clean")
+        clean_step = importlib.import_module("analysis.tasks.clean")
     except ImportError:
         pytest.skip("the clean step does not exist yet")
     ctx = Context(paths=Paths.under(tmp_path_factory.mktemp("twin")),
@@ -286,7 +287,7 @@ def twin_ctx(tmp_path_factory) -> Context:
 
 
 def test_twin_prevalence_matches_the_generator_targets(twin_ctx):
-    truth = importlib.import_module("analysis.twin.truth")
+    truth = importlib.import_module("analysis.data.twin.truth")
     targets = truth.DEFAULT.collaboration.prevalence  # share of ALL firms, (partner, scale)
     clean = io.read_parquet(twin_ctx.paths.data_clean / build.CLEAN_FILE)
     assert set(targets) == {(p, s) for p in config.PARTNER_TYPES for s in config.SCALES}
@@ -303,7 +304,7 @@ def test_build_and_describe_on_the_twin(twin_ctx):
     build.run(twin_ctx)
     describe.run(twin_ctx)
     analysis = io.read_parquet(twin_ctx.paths.data_clean / build.ANALYSIS_FILE)
-    truth = importlib.import_module("analysis.twin.truth")
+    truth = importlib.import_module("analysis.data.twin.truth")
     assert len(analysis) == 1604
     assert set(truth.REGRESSORS) <= set(analysis.columns)  # names the recovery tests use
     assert analysis["breadth_local"].notna().mean() > 0.99
@@ -317,6 +318,6 @@ def test_build_and_describe_on_the_twin(twin_ctx):
                          [(-0.0004, 3, "0.000"), (-0.0006, 3, "-0.001"), (-0.00004, 4, "0.0000"),
                           (0.0004, 3, "0.000"), (-2.5, 1, "-2.5")])
 def test_frame_cells_never_print_a_signed_zero(value, decimals, shown):
-    from analysis.frame_exhibits import format_cell
+    from analysis.exhibits.frames import format_cell
 
     assert format_cell(value, decimals) == shown

@@ -9,7 +9,10 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from analysis import config, descriptives, disclosure, pipeline
+from analysis import config
+from analysis.errors import DisclosureError
+from analysis.exhibits import descriptives, disclosure
+from analysis.runner import pipeline
 
 FLAG = disclosure.DisclosureSettings(min_cell_count=5, suppress=False)
 SUPPRESS = disclosure.DisclosureSettings(min_cell_count=5, suppress=True)
@@ -77,7 +80,7 @@ def test_summary_cells_count_binary_shares_and_extremes():
 
 
 def test_invalid_threshold_is_refused():
-    with pytest.raises(disclosure.DisclosureError, match="min_cell_count"):
+    with pytest.raises(DisclosureError, match="min_cell_count"):
         disclosure.DisclosureSettings(min_cell_count=0)
 
 

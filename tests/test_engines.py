@@ -16,12 +16,8 @@ import pytest
 import test_estimation_known_answers as known  # tests/ is on sys.path (rootdir import)
 from test_estimation_known_answers import auto, spector  # noqa: F401  (fixtures)
 
-from analysis.estimation import (
-    ENGINES,
-    SpecificationError,
-    average_marginal_effects,
-    fit_model,
-)
+from analysis.errors import SpecificationError
+from analysis.models.estimation import ENGINES, average_marginal_effects, fit_model
 
 REGRESSORS = ["x1", "x2", "d", "f_b", "f_c"]
 FACTOR = [["f_b", "f_c"]]

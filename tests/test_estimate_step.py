@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from analysis import estimate as est
 from analysis.context import Context, Paths
-from analysis.estimation import CollinearityError, EstimationError
-from analysis.specification import SpecError, parse_model_spec
-from analysis.steps import estimate as step
+from analysis.errors import CollinearityError, ConfigError, EstimationError, ModelError
+from analysis.models import estimate as est
+from analysis.models.specification import parse_model_spec
+from analysis.tasks import estimate as step
 
 RAW = {
     "blocks": {
@@ -241,7 +241,7 @@ def test_weighted_models_equal_the_data_with_rows_repeated(tmp_path):
 
 
 def test_weights_with_inverse_information_se_are_refused(tmp_path):
-    with pytest.raises(SpecError, match="weights = true needs se = 'robust' or 'cluster'"):
+    with pytest.raises(ConfigError, match="weights = true needs se = 'robust' or 'cluster'"):
         weighted_spec(tmp_path, se="nonrobust")
 
 
@@ -271,7 +271,7 @@ def test_weights_asked_of_a_survey_without_weights_are_dropped_with_a_note(tmp_p
 
 def test_weights_option_must_be_a_boolean(tmp_path):
     ctx = weights_context(tmp_path, survey_weighted=True, options={"weights": "yes"})
-    with pytest.raises(step.EstimateError, match="expected true or false"):
+    with pytest.raises(ModelError, match="expected true or false"):
         step.model_spec(ctx)
 
 
@@ -280,7 +280,7 @@ def test_weights_option_must_be_a_boolean(tmp_path):
 
 def test_shipped_tests_parse():
     from analysis.config import DEFAULT_MODEL_SPEC
-    from analysis.specification import load_model_spec
+    from analysis.models.specification import load_model_spec
 
     shipped = load_model_spec(DEFAULT_MODEL_SPEC)
     ids = {t.id for t in shipped.tests}
@@ -316,13 +316,13 @@ WALD = {"id": "t", "kind": "wald", "family": "fam", "variant": "full",
     ],
 )
 def test_tests_errors_name_the_key(tmp_path, entry, message):
-    with pytest.raises(SpecError, match=message) as info:
+    with pytest.raises(ConfigError, match=message) as info:
         parse_model_spec({**RAW, "tests": [entry]}, tmp_path / "m.toml")
     assert "m.toml" in str(info.value)
 
 
 def test_duplicate_test_ids_are_refused(tmp_path):
-    with pytest.raises(SpecError, match="id 't' is used twice"):
+    with pytest.raises(ConfigError, match="id 't' is used twice"):
         parse_model_spec({**RAW, "tests": [WALD, WALD]}, tmp_path / "m.toml")
 
 
@@ -336,7 +336,7 @@ def test_dummy_parameters_are_accepted(tmp_path):
 
 
 def test_table_layout_follows_blocks_and_records_unavailable(tmp_path):
-    from analysis.exhibit_specs import table_spec
+    from analysis.exhibits.table_specs import table_spec
 
     raw = {**RAW, "labels": {"x1": "Breadth one"},
            "tables": {"t": {"title": "T", "families": ["fam"], "quantity": "coef"}}}
@@ -399,7 +399,7 @@ terms = { x1 = 1, x2 = -1 }
 
 def test_steps_skip_a_repeated_variant_and_a_family_with_nothing_left(tmp_path):
     from analysis.config import ROOT
-    from analysis.steps import tables as tables_step
+    from analysis.tasks import tables as tables_step
 
     paths = Paths.under(tmp_path)
     paths.data_clean.mkdir(parents=True)
@@ -432,7 +432,7 @@ def test_steps_skip_a_repeated_variant_and_a_family_with_nothing_left(tmp_path):
 
 
 def test_claims_use_the_surviving_variant_and_say_why_a_family_is_missing(tmp_path):
-    from analysis.steps import claims as claims_step
+    from analysis.tasks import claims as claims_step
 
     paths = Paths.under(tmp_path)
     paths.data_clean.mkdir(parents=True)

@@ -13,15 +13,17 @@ from linearmodels.iv import IV2SLS
 from scipy import special, stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-from analysis.estimation import (
-    PREDICTION_COLUMNS,
-    TIDY_COLUMNS,
+from analysis.errors import (
     CollinearityError,
     ConvergenceError,
     EmptyCellError,
     EstimationError,
     PerfectSeparationError,
     SpecificationError,
+)
+from analysis.models.estimation import (
+    PREDICTION_COLUMNS,
+    TIDY_COLUMNS,
     average_marginal_effects,
     fit_model,
     odds_ratios,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.estimation import average_marginal_effects, fit_model, tidy
+from analysis.models.estimation import average_marginal_effects, fit_model, tidy
 
 REL_TOL = 1e-5
 

@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 from latex import compile_latex
 
-from analysis import config, pipeline
-from analysis.exhibit_specs import table_spec
-from analysis.specification import load_model_spec
-from analysis.study_config import load_study_config
+from analysis import config
+from analysis.data.study_config import load_study_config
+from analysis.exhibits.table_specs import table_spec
+from analysis.models.specification import load_model_spec
+from analysis.runner import pipeline
 
 STEPS = ["clean", "build", "describe", "estimate", "tables", "figures"]
 TABLES = ("table2", "table3", "table4", "table5")

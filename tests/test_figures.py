@@ -1,4 +1,4 @@
-"""Tests of analysis.figures on small hand-made tidy frames."""
+"""Tests of analysis.exhibits.figures on small hand-made tidy frames."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 
-from analysis import figures
-from analysis.figures import DATA_GID, FigureError
+from analysis.errors import ExhibitError
+from analysis.exhibits import figures
+from analysis.exhibits.figures import DATA_GID
 
 PANELS = {"m_prod": "Product", "m_proc": "Process", "m_ntm": "New to market"}
 SCALES = {"breadth_local": "Local", "breadth_national": "National",
@@ -106,9 +107,9 @@ def test_predicted_probabilities_one_line_per_outcome_with_bands():
 
 
 def test_missing_term_or_model_is_named():
-    with pytest.raises(FigureError, match="'m_prod'.*breadth_regional"):
+    with pytest.raises(ExhibitError, match="'m_prod'.*breadth_regional"):
         figures.plot_marginal_effects(ame_frame(), PANELS, {**SCALES, "breadth_regional": "R"})
-    with pytest.raises(FigureError, match="'m_other'"):
+    with pytest.raises(ExhibitError, match="'m_other'"):
         figures.plot_predicted_probabilities(prediction_frame(), {"m_other": "x"},
                                              "breadth_international")
 
@@ -116,11 +117,11 @@ def test_missing_term_or_model_is_named():
 def test_non_finite_values_are_rejected():
     frame = ame_frame()
     frame.loc[0, "ci_upper"] = math.nan
-    with pytest.raises(FigureError, match="ci_upper"):
+    with pytest.raises(ExhibitError, match="ci_upper"):
         figures.plot_marginal_effects(frame, PANELS, SCALES)
     predictions = prediction_frame()
     predictions.loc[0, "prediction"] = math.inf
-    with pytest.raises(FigureError, match="prediction"):
+    with pytest.raises(ExhibitError, match="prediction"):
         figures.plot_predicted_probabilities(predictions, {"m_prod": "P"},
                                              "breadth_international")
 
@@ -128,7 +129,7 @@ def test_non_finite_values_are_rejected():
 def test_duplicated_prediction_value_is_rejected():
     predictions = prediction_frame()
     predictions = pd.concat([predictions, predictions.iloc[[0]]], ignore_index=True)
-    with pytest.raises(FigureError, match="twice"):
+    with pytest.raises(ExhibitError, match="twice"):
         figures.plot_predicted_probabilities(predictions, {"m_prod": "P"},
                                              "breadth_international")
 

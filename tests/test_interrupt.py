@@ -116,7 +116,7 @@ def test_killed_run_leaves_old_or_new_and_next_run_recovers(tmp_path, study):
 
 def test_stale_temp_files_are_told_from_live_ones(tmp_path):
     from analysis.context import Paths
-    from analysis.pipeline import remove_stale_temp_files
+    from analysis.runner.pipeline import remove_stale_temp_files
 
     paths = Paths.under(tmp_path)
     folder = paths.output / "tables"

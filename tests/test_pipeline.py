@@ -1,4 +1,4 @@
-"""Tests of the pipeline runner (analysis.pipeline) and manifests (analysis.manifest).
+"""Tests of the pipeline runner (analysis.runner.pipeline) and manifests (analysis.runner.manifest).
 
 The steps are fake modules written into a temporary package per test, so these tests do
 not depend on the real steps. Each fake step appends its name to a calls file when it
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis import config, pipeline
+from analysis import config
 from analysis.context import Paths
-from analysis.manifest import (
+from analysis.runner import pipeline
+from analysis.runner.manifest import (
     build_manifest,
     compare_manifests,
     diff_entries,
@@ -241,7 +242,8 @@ def test_skipping_imports_neither_the_steps_nor_pandas(project):
     assert project.calls() == []
     assert not [module for _, module in project.steps if module in sys.modules]
     # The runner itself must not import pandas (seconds of start-up on every rerun).
-    probe = "import sys, analysis.pipeline; print(sorted({'pandas', 'numpy'} & set(sys.modules)))"
+    probe = ("import sys, analysis.runner.pipeline; "
+             "print(sorted({'pandas', 'numpy'} & set(sys.modules)))")
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=config.ROOT, capture_output=True, text=True, check=True
     )
@@ -342,7 +344,8 @@ def test_unexpected_error_prints_one_line_and_stops(project):
 
 
 def test_project_error_prints_just_its_message(project):
-    action = "from analysis.pipeline import PipelineError; raise PipelineError('bad file x.csv')"
+    action = ("from analysis.runner.pipeline import PipelineError; "
+              "raise PipelineError('bad file x.csv')")
     project.add_step("d", [], action=action)
     code, _, err = project.main()
     assert code == 1
@@ -643,7 +646,7 @@ def test_registry_ahead_steps_share_no_file_with_the_steps_they_run_beside(tmp_p
     """For the real registry: the steps between A and S write none of S's inputs and
     read or write none of S's outputs, as declared by inputs(ctx) and outputs(ctx)."""
     from analysis.context import Context
-    from analysis.steps import AHEAD
+    from analysis.tasks import AHEAD
 
     registry = pipeline.load_steps()
     ctx = Context(paths=Paths.under(tmp_path), study_config_path=config.DEFAULT_STUDY_CONFIG,

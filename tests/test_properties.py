@@ -3,7 +3,7 @@
 Random raw frames in the layout of the twin's study configuration (codes valid, user-
 missing, out of range or system-missing; duplicate interview and firm ids; screen-outs;
 break-offs) must give either a clean result whose sample flow balances, or a clear project
-error (RawDataError / ConfigError), never an unhandled exception. On every clean result
+error (DataError / ConfigError), never an unhandled exception. On every clean result
 the analysis variables must respect their definitions.
 """
 
@@ -15,8 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import clean, config, variables
-from analysis.study_config import ConfigError, StudyConfig, load_study_config
+from analysis import config
+from analysis.data import clean, variables
+from analysis.data.study_config import StudyConfig, load_study_config
+from analysis.errors import ConfigError, DataError
 
 CFG: StudyConfig = load_study_config(config.DEFAULT_STUDY_CONFIG)
 META = clean.RawMeta(CFG.data_file, "sav", 0, {}, {}, {})
@@ -74,7 +76,7 @@ def raw_frames(draw) -> pd.DataFrame:
 def clean_or_error(raw: pd.DataFrame) -> clean.CleanResult | None:
     try:
         return clean.clean_survey(raw, META, CFG)
-    except (clean.RawDataError, ConfigError) as err:
+    except (DataError, ConfigError) as err:
         assert str(err), "a project error must say what is wrong"
         return None
 
@@ -101,7 +103,7 @@ def build(result: clean.CleanResult) -> pd.DataFrame | None:
     try:
         return variables.build_analysis_data(result.data, survey_year=CFG.survey_year or 2010,
                                              partners=PARTNERS, scales=SCALES)
-    except variables.VariableError as err:
+    except DataError as err:
         assert str(err)
         return None
 

@@ -1,6 +1,6 @@
 """Recovery: on a large draw of the synthetic twin, pushed through the same cleaning,
 variable construction and estimation code as the pipeline, the logit and ordered-logit
-slopes recover the generator's true coefficients (analysis/twin/truth.py).
+slopes recover the generator's true coefficients (analysis/data/twin/truth.py).
 
 The truth's index has sector base business_services and region base Oslo; our dummies
 have the first category (manufacturing, Oslo) as base, so sector dummies are compared as
@@ -17,13 +17,14 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from analysis import clean, config, variables
-from analysis.estimate import estimate_model
-from analysis.specification import expand_models, load_model_spec, model_id
-from analysis.steps import build
-from analysis.study_config import load_study_config
-from analysis.twin import truth
-from analysis.twin.generator import draw_survey
+from analysis import config
+from analysis.data import clean, variables
+from analysis.data.study_config import load_study_config
+from analysis.data.twin import truth
+from analysis.data.twin.generator import draw_survey
+from analysis.models.estimate import estimate_model
+from analysis.models.specification import expand_models, load_model_spec, model_id
+from analysis.tasks import build
 
 N_USABLE = 30_000
 SEED = 20240607

@@ -1,4 +1,4 @@
-"""Tests of analysis.resampling: seeded, worker-independent parallel bootstrap."""
+"""Tests of analysis.models.resampling: seeded, worker-independent parallel bootstrap."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import functools
 import numpy as np
 import pytest
 
-from analysis import resampling
-from analysis.estimation import EmptyCellError
-from analysis.resampling import BootstrapError, BootstrapResult
+from analysis.errors import EmptyCellError, ModelError
+from analysis.models import resampling
+from analysis.models.resampling import BootstrapResult
 
 DATA = np.arange(10.0) ** 2  # a fixed sample whose resampled mean varies a lot
 
@@ -127,11 +127,11 @@ def test_untolerated_errors_propagate():
 
 
 def test_bad_settings_and_shapes_raise_bootstrap_error():
-    with pytest.raises(BootstrapError, match="at least 2"):
+    with pytest.raises(ModelError, match="at least 2"):
         resampling.run_bootstrap(STAT, ["mean", "max"], 1, seed=0, n_jobs=1)
-    with pytest.raises(BootstrapError, match="n_jobs = 0"):
+    with pytest.raises(ModelError, match="n_jobs = 0"):
         resampling.run_bootstrap(STAT, ["mean", "max"], 3, seed=0, n_jobs=0)
-    with pytest.raises(BootstrapError, match=r"shape \(3,\)"):
+    with pytest.raises(ModelError, match=r"shape \(3,\)"):
         resampling.run_bootstrap(wrong_shape, ["a", "b"], 3, seed=0, n_jobs=1)
 
 
@@ -154,9 +154,9 @@ def test_intervals_from_known_replicates_skip_failed_rows():
 def test_intervals_need_two_successes_and_matching_estimates():
     reps = np.array([[1.0], [np.nan], [np.nan]])
     result = BootstrapResult(names=("a",), replicates=reps, errors=("", "E: x", "E: y"), seed=0)
-    with pytest.raises(BootstrapError, match="only 1 of 3"):
+    with pytest.raises(ModelError, match="only 1 of 3"):
         resampling.bootstrap_intervals(result, [1.0])
-    with pytest.raises(BootstrapError, match="2 point estimates for 1"):
+    with pytest.raises(ModelError, match="2 point estimates for 1"):
         resampling.bootstrap_intervals(result, [1.0, 2.0])
 
 
@@ -204,7 +204,7 @@ def test_run_forked_keeps_order_and_equals_the_in_process_run():
 def test_run_forked_passes_a_task_error_on():
     with pytest.raises(ValueError, match="task 2 failed"):
         resampling.run_forked(_fails, [(1,), (2,), (3,)], n_jobs=2)
-    with pytest.raises(resampling.BootstrapError, match="n_jobs = 0"):
+    with pytest.raises(ModelError, match="n_jobs = 0"):
         resampling.run_forked(_square_plus, [(1, 1)], n_jobs=0)
 
 

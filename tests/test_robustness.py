@@ -1,4 +1,4 @@
-"""Tests of analysis.robustness on a small hand-made analysis-like frame."""
+"""Tests of analysis.models.robustness on a small hand-made analysis-like frame."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import robustness as rb
-from analysis.estimation import fit_model
+from analysis.errors import RobustnessError
+from analysis.models import robustness as rb
+from analysis.models.estimation import fit_model
 
 OUTCOMES = ("product", "process")
 MAIN = ("local", "national", "international")
@@ -172,7 +173,7 @@ def test_subsample_ames_match_a_direct_fit(data, headline):
     row = frame[(frame["City-region"] == "bergen") & (frame["Outcome"] == "Product")]
     assert row["International: AME"].iloc[0] == pytest.approx(direct["international"],
                                                               rel=1e-10)
-    with pytest.raises(rb.RobustnessError, match="'nowhere'"):
+    with pytest.raises(RobustnessError, match="'nowhere'"):
         rb.subsample_frame(data, headline, "nowhere")
 
 
@@ -248,7 +249,7 @@ def test_specification_curve_failures_are_listed_last(data):
 def test_specification_curve_needs_both_scales(data):
     headline = make_headline()
     partial = rb.Headline(**{**headline.__dict__, "main": ("national", "international")})
-    with pytest.raises(rb.RobustnessError, match="specification curve needs"):
+    with pytest.raises(RobustnessError, match="specification curve needs"):
         rb.specification_curve(data, partial, ("lpm",), n_jobs=1)
 
 
@@ -340,7 +341,7 @@ def test_run_analyses_equal_the_single_analyses_and_return_errors(data):
                                                           settings.estimators).estimates)
     missing = rb.run_analyses(small, headline, dataclasses.replace(settings, subsample_by=(
         "no_such_column",)), seed=3)
-    assert isinstance(missing["subsample:no_such_column"], rb.RobustnessError)
+    assert isinstance(missing["subsample:no_such_column"], RobustnessError)
 
 
 def test_run_analyses_applies_the_curve_hook_in_the_curves_worker(data):
@@ -355,5 +356,5 @@ def test_run_analyses_applies_the_curve_hook_in_the_curves_worker(data):
     no_local = dataclasses.replace(headline, main=("national", "international"))
     failed = rb.run_analyses(small, no_local, settings, seed=3,
                              curve_figure=lambda curve: 1 / 0)
-    assert isinstance(failed["curve"], rb.RobustnessError)
+    assert isinstance(failed["curve"], RobustnessError)
     assert failed["curve_figure"] is None

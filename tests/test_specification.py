@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from analysis.config import DEFAULT_MODEL_SPEC
-from analysis.design import DesignError, build_design
-from analysis.specification import (
-    SpecError,
+from analysis.errors import ConfigError, ModelError
+from analysis.models.regressors import build_design
+from analysis.models.specification import (
     check_against_data,
     expand_models,
     load_model_spec,
@@ -71,7 +71,7 @@ def test_adding_a_covariate_to_a_block_reaches_every_model(tmp_path) -> None:
 )
 def test_spec_errors_name_the_key(tmp_path, patch, message) -> None:
     raw = {**MINIMAL, **patch}
-    with pytest.raises(SpecError, match=message) as info:
+    with pytest.raises(ConfigError, match=message) as info:
         parse_model_spec(raw, tmp_path / "m.toml")
     assert "m.toml" in str(info.value)
 
@@ -79,13 +79,13 @@ def test_spec_errors_name_the_key(tmp_path, patch, message) -> None:
 def test_unknown_variable_is_reported_with_model_and_name(tmp_path) -> None:
     spec = parse_model_spec(MINIMAL, tmp_path / "m.toml")
     models = expand_models(spec)
-    with pytest.raises(SpecError, match="'fam__y1__b' uses the variable 'x2'"):
+    with pytest.raises(ConfigError, match="'fam__y1__b' uses the variable 'x2'"):
         check_against_data(spec, models, ["y1", "y2", "x1"])
     check_against_data(spec, models, ["y1", "y2", "x1"], unavailable=["x2"])
 
 
 def test_missing_spec_file_is_a_clear_error(tmp_path) -> None:
-    with pytest.raises(SpecError, match="not found"):
+    with pytest.raises(ConfigError, match="not found"):
         load_model_spec(tmp_path / "absent.toml")
 
 
@@ -117,17 +117,17 @@ def test_design_dummies_are_missing_where_the_variable_is_and_text_is_rejected()
 
 
 def test_design_rejects_a_variable_listed_twice() -> None:
-    with pytest.raises(DesignError, match="'x'.*listed twice"):
+    with pytest.raises(ModelError, match="'x'.*listed twice"):
         build_design(pd.DataFrame({"x": [1.0, 0.0]}), ["x", "x"])
 
 
 def test_design_rejects_unknown_variable() -> None:
-    with pytest.raises(DesignError, match="'z'"):
+    with pytest.raises(ModelError, match="'z'"):
         build_design(pd.DataFrame({"x": [1.0]}), ["z"])
 
 
 def test_stand_ins_replace_unavailable_variables_everywhere() -> None:
-    from analysis.specification import with_substitutes
+    from analysis.models.specification import with_substitutes
 
     spec = load_model_spec(DEFAULT_MODEL_SPEC)
     swapped = with_substitutes(spec, {"breadth_local": "breadth_domestic"},
@@ -149,7 +149,7 @@ MANAGER = ("manager_higher_ed", "open_mindedness", "trust_general")
 
 
 def test_a_variant_repeating_an_earlier_one_is_omitted_with_a_note() -> None:
-    from analysis.specification import omit_unavailable
+    from analysis.models.specification import omit_unavailable
 
     spec = load_model_spec(DEFAULT_MODEL_SPEC)
     pruned = omit_unavailable(spec, MANAGER)
@@ -169,7 +169,7 @@ def test_a_variant_repeating_an_earlier_one_is_omitted_with_a_note() -> None:
 
 
 def test_a_partly_available_block_keeps_its_variant() -> None:
-    from analysis.specification import omit_unavailable
+    from analysis.models.specification import omit_unavailable
 
     spec = load_model_spec(DEFAULT_MODEL_SPEC)
     pruned = omit_unavailable(spec, MANAGER[:2])  # trust_general is still there
@@ -179,7 +179,7 @@ def test_a_partly_available_block_keeps_its_variant() -> None:
 
 
 def test_variants_with_the_same_regressors_in_another_order_are_one_model(tmp_path) -> None:
-    from analysis.specification import omit_unavailable
+    from analysis.models.specification import omit_unavailable
 
     raw = {**MINIMAL, "blocks": {**MINIMAL["blocks"], "other": {"variables": ["x2"]}},
            "families": {"fam": {"outcomes": ["y1"], "main": ["main"],
@@ -193,7 +193,7 @@ def test_variants_with_the_same_regressors_in_another_order_are_one_model(tmp_pa
 
 
 def test_a_family_without_any_main_variable_is_omitted_with_its_tests(tmp_path) -> None:
-    from analysis.specification import omit_unavailable
+    from analysis.models.specification import omit_unavailable
 
     spec = load_model_spec(DEFAULT_MODEL_SPEC)
     modes = spec.blocks["modes"].variables

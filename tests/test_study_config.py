@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from analysis.config import DEFAULT_STUDY_CONFIG, PARTNER_TYPES, SCALES
-from analysis.study_config import (
-    ConfigError,
+from analysis.data.study_config import (
     StudyConfig,
     infer_format,
     load_study_config,
     parse_study_config,
 )
+from analysis.errors import ConfigError
 
 BASE: dict[str, Any] = tomllib.loads(DEFAULT_STUDY_CONFIG.read_text(encoding="utf-8"))
 SOURCE = Path("my_study.toml")

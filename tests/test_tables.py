@@ -1,4 +1,4 @@
-"""Tests of analysis.tables on small hand-made tidy (C1) frames."""
+"""Tests of analysis.exhibits.tables on small hand-made tidy (C1) frames."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from latex import compile_latex
 
-from analysis import tables
-from analysis.tables import STAR_LEGEND, TableError, TableSpec
+from analysis.errors import ExhibitError
+from analysis.exhibits import tables
+from analysis.exhibits.tables import STAR_LEGEND, TableSpec
 
 C1_COLUMNS = ["model", "outcome", "estimator", "se_type", "quantity", "term", "estimate",
               "std_error", "statistic", "p_value", "ci_lower", "ci_upper", "nobs"]
@@ -327,40 +328,40 @@ def test_latex_compiles_with_pdflatex(estimates, tmp_path):
 
 
 def test_unknown_model_is_named(estimates):
-    with pytest.raises(TableError, match="'m_missing'"):
+    with pytest.raises(ExhibitError, match="'m_missing'"):
         tables.table_cells(estimates, make_spec(models=["m_prod", "m_missing"],
                                                 dependent_variable=None, column_labels=None,
                                                 control_rows={}))
 
 
 def test_term_in_no_model_is_named(estimates):
-    with pytest.raises(TableError, match="breadth_nowhere"):
+    with pytest.raises(ExhibitError, match="breadth_nowhere"):
         tables.table_cells(estimates, make_spec(terms={**TERMS, "breadth_nowhere": "x"}))
 
 
 def test_missing_standard_error_is_an_error_not_a_nan_cell(estimates):
     frame = estimates.copy()
     frame.loc[(frame["model"] == "m_proc") & (frame["term"] == "const"), "std_error"] = math.nan
-    with pytest.raises(TableError, match=r"'m_proc'.*std_error.*\['const'\]"):
+    with pytest.raises(ExhibitError, match=r"'m_proc'.*std_error.*\['const'\]"):
         tables.table_cells(frame, make_spec())
 
 
 def test_duplicated_term_is_an_error(estimates):
     frame = pd.concat([estimates, estimates.iloc[[0]]], ignore_index=True)
-    with pytest.raises(TableError, match="const"):
+    with pytest.raises(ExhibitError, match="const"):
         tables.table_cells(frame, make_spec())
 
 
 def test_model_without_the_quantity_is_an_error(estimates):
     frame = estimates[~((estimates["model"] == "m_proc") & (estimates["quantity"] == "ame"))]
-    with pytest.raises(TableError, match="'m_proc' has no 'ame' rows"):
+    with pytest.raises(ExhibitError, match="'m_proc' has no 'ame' rows"):
         tables.table_cells(frame, make_spec(quantity="ame", terms={"breadth_local": "x"}))
 
 
 def test_disagreeing_nobs_is_an_error(estimates):
     frame = estimates.copy()
     frame.loc[(frame["model"] == "m_proc") & (frame["term"] == "nobs"), "estimate"] = 1600
-    with pytest.raises(TableError, match="nobs"):
+    with pytest.raises(ExhibitError, match="nobs"):
         tables.table_cells(frame, make_spec())
 
 
@@ -374,12 +375,12 @@ def test_disagreeing_nobs_is_an_error(estimates):
      "control_rows": {}},
 ])
 def test_inconsistent_specification_is_rejected(changes):
-    with pytest.raises(TableError):
+    with pytest.raises(ExhibitError):
         make_spec(**changes)
 
 
 def test_missing_column_is_named(estimates):
-    with pytest.raises(TableError, match="p_value"):
+    with pytest.raises(ExhibitError, match="p_value"):
         tables.table_cells(estimates.drop(columns="p_value"), make_spec())
 
 

@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import clean
 from analysis.config import DEFAULT_STUDY_CONFIG
-from analysis.study_config import (
-    ConfigError,
+from analysis.data import clean
+from analysis.data.study_config import (
     check_columns,
     load_study_config,
     parse_study_config,
     region_code,
 )
+from analysis.errors import ConfigError, RawValidationError, RecodeError
 
 YES_NO = {"Yes": 1, "No": 0, "Don't know": -9}
 
@@ -123,21 +123,21 @@ def test_unmapped_text_names_file_column_row_value_and_count() -> None:
     frame = pd.DataFrame({"fid": ["F1", "F2", "F3", "F4"],
                           "prod": ["Yes", "Maybe", "yes", "Maybe"]})
     cfg = _cfg_with(recode={"prod": YES_NO})
-    with pytest.raises(clean.RecodeError) as info:
+    with pytest.raises(RecodeError) as info:
         clean.prepare_raw(frame, cfg, "survey.csv")
     message = str(info.value)
     for needle in ("survey.csv", "column 'prod'", "'Maybe'", "record 2 (fid='F2')",
                    "3 rows affected", "'yes' (the table has 'Yes')", "case-sensitive",
                    "[recode.prod]"):
         assert needle in message, (needle, message)
-    assert isinstance(info.value, clean.RawValidationError)
+    assert isinstance(info.value, RawValidationError)
 
 
 def test_text_without_recode_suggests_one(tmp_path: Path) -> None:
     path = tiny(tmp_path)
     text = path.read_text().replace("[recode.proc]\nYes = 1\nNo = 0\n\"Don't know\" = -9\n", "")
     path.write_text(text)
-    with pytest.raises(clean.RawValidationError) as info:
+    with pytest.raises(RawValidationError) as info:
         clean_tiny(path)
     assert "column 'proc'" in str(info.value) and "[recode.proc]" in str(info.value)
 
@@ -191,7 +191,7 @@ def test_text_region_codes_mapped_to_names(tmp_path: Path) -> None:
 
 def test_text_region_code_without_a_name_is_an_error(tmp_path: Path) -> None:
     path = tiny(tmp_path, '[regions]\nDE1 = "Baden"\nDE2 = "Bavaria"\n')
-    with pytest.raises(clean.RawValidationError) as info:
+    with pytest.raises(RawValidationError) as info:
         clean_tiny(path)
     message = str(info.value)
     assert "'nuts'" in message and "'AT3'" in message and "record 4 (fid='F010')" in message
@@ -200,7 +200,7 @@ def test_text_region_code_without_a_name_is_an_error(tmp_path: Path) -> None:
 
 def test_duplicate_text_ids(tmp_path: Path) -> None:
     survey = SURVEY.replace("F004,", "F001,")
-    with pytest.raises(clean.RawValidationError,
+    with pytest.raises(RawValidationError,
                        match=r"duplicate id 'F001' at record 2 \(fid='F001'\); 2 rows"):
         clean_tiny(tiny(tmp_path, survey=survey))
 
@@ -220,14 +220,14 @@ def test_duplicate_firms_with_text_ids_keep_the_lowest_interview(tmp_path: Path)
 
 def test_empty_text_id_is_an_error(tmp_path: Path) -> None:
     survey = SURVEY.replace("F002,", " ,")
-    with pytest.raises(clean.RawValidationError, match=r"'fid' \(firm_id\): empty at record 3"):
+    with pytest.raises(RawValidationError, match=r"'fid' \(firm_id\): empty at record 3"):
         clean_tiny(tiny(tmp_path, survey=survey))
 
 
 def test_id_with_a_numeric_kind_and_text_says_to_drop_the_kind(tmp_path: Path) -> None:
     path = tiny(tmp_path, '[kinds.id]\nrange = [1, 99]\n')
     path.write_text(path.read_text().replace('[validate]\n', '[validate]\nfid = "id"\n'))
-    with pytest.raises(clean.RawValidationError) as info:
+    with pytest.raises(RawValidationError) as info:
         clean_tiny(path)
     assert "'F003'" in str(info.value) and "remove 'fid' from [validate]" in str(info.value)
 
@@ -253,7 +253,7 @@ def test_appendix_counts_text_ids_and_shows_recodes(tmp_path: Path) -> None:
     cfg = load_study_config(tiny(tmp_path))
     raw, meta = clean.read_raw(cfg.data_file, cfg.format)
     result = clean.clean_survey(raw, meta, cfg)
-    from analysis.appendix import describe_variables
+    from analysis.data.appendix import describe_variables
 
     table = describe_variables(result.data, result.docs).set_index("variable")
     assert table.loc["firm_id", "valid values"] == "text (5 distinct values, not listed)"

@@ -19,16 +19,10 @@ import pytest
 
 from analysis import config
 from analysis.config import PARTNER_TYPES, SCALES
-from analysis.twin import generate as generate_module
-from analysis.twin.generator import (
-    COLUMNS,
-    TwinError,
-    check_digit,
-    draw_survey,
-    write_sav,
-)
-from analysis.twin.questionnaire import ITEMS, ITEMS_BY_NAME, NACE_DIVISIONS, render_markdown
-from analysis.twin.truth import (
+from analysis.data.twin import generate as generate_module
+from analysis.data.twin.generator import COLUMNS, check_digit, draw_survey, write_sav
+from analysis.data.twin.questionnaire import ITEMS, ITEMS_BY_NAME, NACE_DIVISIONS, render_markdown
+from analysis.data.twin.truth import (
     DEFAULT,
     REGRESSOR_DEFINITIONS,
     REGRESSORS,
@@ -36,6 +30,7 @@ from analysis.twin.truth import (
     collaboration_column,
     sector_of_nace,
 )
+from analysis.errors import DataError
 
 SAV = config.DATA_RAW / generate_module.SAV_NAME
 QUESTIONNAIRE = config.DATA_RAW / generate_module.QUESTIONNAIRE_NAME
@@ -380,9 +375,9 @@ def test_missing_codes_of_config_match_codebook():
 
 
 def test_invalid_requests_raise(tmp_path):
-    with pytest.raises(TwinError, match="n_usable"):
+    with pytest.raises(DataError, match="n_usable"):
         draw_survey(0, 1)
     twin = draw_survey(30, 1)
-    with pytest.raises(TwinError, match="columns"):
+    with pytest.raises(DataError, match="columns"):
         write_sav(twin.raw.drop(columns="q13b"), tmp_path / "x.sav")
     assert not (tmp_path / "x.sav").exists()

@@ -1,4 +1,4 @@
-"""Unit tests of analysis.variables on tiny hand-made clean frames (contract C3)."""
+"""Unit tests of analysis.data.variables on tiny hand-made clean frames (contract C3)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import variables as v
 from analysis.config import PARTNER_TYPES, SCALES
+from analysis.data import variables as v
+from analysis.errors import DataError
 
 NA = pd.NA
 
@@ -56,7 +57,7 @@ def test_binary_outcome_keeps_missing_and_rejects_other_values():
     frame = outcome_frame()
     assert ints(v.binary_outcome(frame, "product")) == [0, 1, 1, 1, None, 0]
     frame["product"] = pd.array([0, 1, 2, 1, None, 0], dtype="Int64")
-    with pytest.raises(v.VariableError, match=r"column product, firm_id 3: value 2"):
+    with pytest.raises(DataError, match=r"column product, firm_id 3: value 2"):
         v.binary_outcome(frame, "product")
 
 
@@ -68,7 +69,7 @@ def test_new_to_market_rule():
 def test_novelty_rejects_unknown_answer():
     frame = outcome_frame()
     frame["product_novelty"] = pd.Categorical([None, "world", "firm", None, None, None])
-    with pytest.raises(v.VariableError, match="product_novelty, firm_id 2.*'world'"):
+    with pytest.raises(DataError, match="product_novelty, firm_id 2.*'world'"):
         v.new_to_market(frame)
 
 
@@ -185,7 +186,7 @@ def test_intensity_weights_and_rules():
     assert out["intensity_local"].tolist()[:2] == [12.0, 1.0]
     assert math.isnan(out["intensity_local"].iloc[2])
     assert out["intensity_national"].tolist() == [0.0, 0.0, 0.0]
-    with pytest.raises(v.VariableError, match=r"collab__suppliers__local, firm_id 101.*code 5"):
+    with pytest.raises(DataError, match=r"collab__suppliers__local, firm_id 101.*code 5"):
         v.collaboration_intensity(frame, PARTNER_TYPES, SCALES, {1: 0, 2: 1, 3: 2, 4: 3})
 
 
@@ -223,7 +224,7 @@ def test_collaboration_layout_ignores_companions_and_rejects_unknown_partner():
     frame = collab_frame([{}], partners=("suppliers",), scales=("local",))
     assert v.collaboration_layout(frame) == (("suppliers",), ("local",))
     frame["collab__aliens__local"] = pd.array([1], dtype="Int64")
-    with pytest.raises(v.VariableError, match="unknown partner type.*aliens"):
+    with pytest.raises(DataError, match="unknown partner type.*aliens"):
         v.collaboration_layout(frame)
 
 
@@ -238,7 +239,7 @@ def test_log_employees_and_size_class_bounds():
         "10-19", "10-19", "20-49", "50-99", "100-249", "250+", "250+"]
     assert pd.isna(v.size_class(frame).iloc[7])
     frame.loc[1, "employees"] = 0
-    with pytest.raises(v.VariableError, match="employees, firm_id 1"):
+    with pytest.raises(DataError, match="employees, firm_id 1"):
         v.log_employees(frame)
 
 
@@ -252,7 +253,7 @@ def test_firm_age_uses_survey_year_parameter():
                                                                     dtype="Int64")})
     assert ints(v.firm_age(frame, 2010)) == [20, 0, None]
     assert ints(v.firm_age(frame, 2012)) == [22, 2, None]
-    with pytest.raises(v.VariableError, match="founded, firm_id 2.*survey year 2009"):
+    with pytest.raises(DataError, match="founded, firm_id 2.*survey year 2009"):
         v.firm_age(frame, 2009)
 
 
@@ -287,7 +288,7 @@ def test_cronbach_alpha_matches_hand_computation():
     k = 4
     by_hand = k / (k - 1) * (1 - complete.var().sum() / complete.sum(axis=1).var())
     assert v.cronbach_alpha(items) == pytest.approx(by_hand)
-    with pytest.raises(v.VariableError, match="at least 2 items"):
+    with pytest.raises(DataError, match="at least 2 items"):
         v.cronbach_alpha(items[["a"]])
 
 

@@ -15,8 +15,8 @@ import pytest
 import statsmodels.api as sm
 from simulated import firms
 
-from analysis.estimation import (
-    SpecificationError,
+from analysis.errors import SpecificationError
+from analysis.models.estimation import (
     ame_estimates,
     average_marginal_effects,
     fit_model,

@@ -1,0 +1,383 @@
+"""Descriptive exhibits of the analysis data set, as plain frames (no I/O).
+
+Each ``*_table`` function returns the frame of one exhibit; :func:`descriptive_exhibits`
+bundles them with titles and notes for the describe step, which writes them with
+:func:`analysis.exhibits.frames.write_frame_exhibit`. Shares and means are weighted by the
+survey weight when the survey has weights (weights that are all equal give the unweighted
+numbers, so one formula serves both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import PARTNER_GROUPS, PARTNER_LABELS, REGIONAL_SCALES, SCALE_LABELS
+from analysis.data.variables import scale_phrase
+from analysis.errors import ExhibitError
+from analysis.exhibits.disclosure import COUNT_BASIS, cells_frame, share_cells
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    """One descriptive exhibit: its frame, file stem, title and notes.
+
+    ``cells`` lists the counts of firms behind each cell (see :mod:`analysis.exhibits.disclosure`),
+    rows identified by the value of ``key_column``.
+    """
+
+    frame: pd.DataFrame
+    stem: str
+    title: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    key_column: str = ""
+    cells: pd.DataFrame | None = None
+
+
+OUTCOMES: tuple[tuple[str, str], ...] = (
+    ("product", "Product innovation"),
+    ("process", "Process innovation"),
+    ("new_to_market", "New-to-market product"),
+)
+
+
+def _scale_label(scale: str) -> str:
+    return SCALE_LABELS.get(scale, scale.replace("_", " ").capitalize())
+
+
+def as_float(series: pd.Series) -> pd.Series:
+    """Numeric, boolean or nullable series as float64 with NaN for missing.
+
+    An ordered categorical gives its category codes 0..k-1 (e.g. novelty 0/1/2).
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype) and series.dtype.ordered:
+        return series.cat.codes.astype(float).where(series.notna())
+    if isinstance(series.dtype, pd.CategoricalDtype) or not (
+            pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+        raise ExhibitError(f"variable {series.name}: not numeric (dtype {series.dtype})")
+    return series.astype("Float64").astype(float)
+
+
+def is_weighted(weights: pd.Series | None) -> bool:
+    """True if the weights vary across firms (a survey with real weights)."""
+    if weights is None:
+        return False
+    values = as_float(weights).dropna()
+    return bool(len(values) and not np.allclose(values, values.iloc[0]))
+
+
+def _weights(frame: pd.DataFrame, weight: str | None) -> pd.Series:
+    if weight is None:
+        return pd.Series(1.0, index=frame.index)
+    if weight not in frame.columns:
+        raise ExhibitError(f"weight column {weight} is not in the analysis data")
+    w = as_float(frame[weight])
+    if (w < 0).any() or w.isna().any():
+        raise ExhibitError(f"weight column {weight}: negative or missing weights")
+    return w
+
+
+def weighted_stats(values: pd.Series, weights: pd.Series) -> dict[str, float]:
+    """N, mean, SD, min, max of ``values`` over non-missing cases.
+
+    Mean = sum(w x) / sum(w). SD as Stata's ``summarize [aweight]``: weights rescaled to sum
+    to N, variance = sum(w (x - mean)^2) / (N - 1); with equal weights this is the usual
+    sample SD. NaN SD when N < 2.
+    """
+    x = as_float(values)
+    w = weights.reindex(x.index).astype(float)
+    keep = x.notna() & w.notna()
+    x, w = x[keep].to_numpy(), w[keep].to_numpy()
+    n = len(x)
+    if n == 0 or w.sum() <= 0:
+        return {"N": n, "Mean": np.nan, "SD": np.nan, "Min": np.nan, "Max": np.nan}
+    mean = float(np.sum(w * x) / np.sum(w))
+    sd = np.nan
+    if n > 1:
+        scaled = w * n / w.sum()
+        sd = float(np.sqrt(np.sum(scaled * (x - mean) ** 2) / (n - 1)))
+    return {"N": n, "Mean": mean, "SD": sd, "Min": float(x.min()), "Max": float(x.max())}
+
+
+def weighted_share(values: pd.Series, weights: pd.Series) -> float:
+    """Weighted mean of a 0/1 series over non-missing cases (NaN if none)."""
+    return weighted_stats(values, weights)["Mean"]
+
+
+def expand_model_variables(frame: pd.DataFrame, variables: Sequence[str]) -> list[str]:
+    """Model variables with categoricals replaced by their dummies (``sector`` -> ``sector_*``).
+
+    An ordered categorical without dummies stays (summarised by its codes); variables
+    absent from ``frame`` raise :class:`ExhibitError`.
+    """
+    out: list[str] = []
+    for name in variables:
+        if name not in frame.columns:
+            raise ExhibitError(f"model variable {name} is not in the analysis data")
+        dtype = frame[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            prefix = f"{name}_"
+            found = [c for c in frame.columns if c.startswith(prefix)
+                     and not isinstance(frame[c].dtype, pd.CategoricalDtype)]
+            if not found and dtype.ordered:
+                out.append(name)
+                continue
+            if not found:
+                raise ExhibitError(f"categorical model variable {name} has no dummies "
+                                        f"({prefix}*) in the analysis data")
+            out += found
+        else:
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def default_model_variables(frame: pd.DataFrame, scales: Sequence[str]) -> list[str]:
+    """The variables the models use, as far as present: outcomes, collaboration, controls."""
+    candidates = [
+        "product", "process", "new_to_market", "novelty_ordered",
+        *(f"breadth_{s}" for s in scales),
+        *(f"{g}_{side}" for g in PARTNER_GROUPS for side in ("regional", "extra")),
+        "log_employees", "foreign_share", "foreign_owned", "group", "higher_ed_share",
+        "firm_age", "manager_education", "manager_higher_ed", "open_mindedness",
+        "trust_general", "trust_regional", "sector", "region",
+    ]
+    return expand_model_variables(frame, [c for c in candidates if c in frame.columns])
+
+
+def summary_statistics(
+    frame: pd.DataFrame,
+    variables: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+    weight: str | None = None,
+) -> pd.DataFrame:
+    """Table 1: Variable, Description, N, Mean, SD, Min, Max of each variable."""
+    w = _weights(frame, weight)
+    labels = labels or {}
+    rows = []
+    for name in variables:
+        if name not in frame.columns:
+            raise ExhibitError(f"summary statistics: variable {name} is not in the data")
+        rows.append({"Variable": name, "Description": labels.get(name, ""),
+                     **weighted_stats(frame[name].rename(name), w)})
+    out = pd.DataFrame(rows, columns=["Variable", "Description", "N", "Mean", "SD", "Min",
+                                      "Max"])
+    out["N"] = out["N"].astype("int64")
+    return out
+
+
+def collaboration_prevalence(
+    frame: pd.DataFrame,
+    partners: Sequence[str],
+    scales: Sequence[str],
+    weight: str | None = None,
+) -> pd.DataFrame:
+    """Share of firms collaborating with each partner type (rows) at each scale (columns).
+
+    Item shares use the firms that answered the item; the last row ("Any partner type") is
+    the share with ``any_collab_{scale}`` = 1.
+    """
+    w = _weights(frame, weight)
+    rows = []
+    for partner in partners:
+        row: dict[str, object] = {"Partner type": PARTNER_LABELS.get(partner, partner)}
+        for scale in scales:
+            column = f"collab_{partner}_{scale}"
+            if column not in frame.columns:
+                raise ExhibitError(f"prevalence: {column} is not in the analysis data")
+            row[_scale_label(scale)] = weighted_share(frame[column], w)
+        rows.append(row)
+    any_row: dict[str, object] = {"Partner type": "Any partner type"}
+    for scale in scales:
+        column = f"any_collab_{scale}"
+        if column not in frame.columns:
+            raise ExhibitError(f"prevalence: {column} is not in the analysis data")
+        any_row[_scale_label(scale)] = weighted_share(frame[column], w)
+    rows.append(any_row)
+    return pd.DataFrame(rows, columns=["Partner type", *(_scale_label(s) for s in scales)])
+
+
+def breadth_correlations(frame: pd.DataFrame, scales: Sequence[str]) -> pd.DataFrame:
+    """Pearson correlations of ``breadth_{scale}`` (pairwise complete, unweighted)."""
+    columns = [f"breadth_{s}" for s in scales]
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise ExhibitError(f"breadth correlations: {', '.join(absent)} not in the data")
+    values = pd.DataFrame({c: as_float(frame[c]) for c in columns})
+    corr = values.corr(method="pearson")
+    names = [f"Breadth, {scale_phrase(s)}" for s in scales]
+    corr.index, corr.columns = names, names
+    return corr.reset_index(names="Variable")
+
+
+def innovation_rates_by(
+    frame: pd.DataFrame,
+    by: str,
+    outcomes: Sequence[tuple[str, str]] = OUTCOMES,
+    weight: str | None = None,
+    by_label: str | None = None,
+) -> pd.DataFrame:
+    """Innovation rates (weighted shares) and N firms for each category of ``by``, plus all.
+
+    Firms with ``by`` missing appear only in the "All firms" row; each rate uses the firms
+    of the group whose outcome is known.
+    """
+    if by not in frame.columns:
+        raise ExhibitError(f"innovation rates: grouping variable {by} not in the data")
+    w = _weights(frame, weight)
+    groups = frame[by]
+    categories = (list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype)
+                  else sorted(groups.dropna().unique()))
+    rows = []
+    for name, mask in [*((c, (groups == c).fillna(False).to_numpy()) for c in categories),
+                       ("All firms", np.ones(len(frame), dtype=bool))]:
+        row: dict[str, object] = {by_label or by: str(name), "N": int(mask.sum())}
+        for column, label in outcomes:
+            if column not in frame.columns:
+                raise ExhibitError(f"innovation rates: outcome {column} not in the data")
+            row[label] = weighted_share(frame.loc[mask, column], w[mask])
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["N"] = out["N"].astype("int64")
+    return out
+
+
+# ------------------------------------------------------- counts behind the cells (disclosure)
+
+
+def _known(frame: pd.DataFrame, column: str, weight: str | None) -> pd.Series:
+    """``column`` as float over the firms a statistic uses (value and weight known)."""
+    x = as_float(frame[column])
+    return x[x.notna() & _weights(frame, weight).notna()]
+
+
+def summary_cells(frame: pd.DataFrame, variables: Sequence[str],
+                  weight: str | None = None) -> pd.DataFrame:
+    """Counts behind Table 1: N of each row; 1s and 0s of binary rows; firms at min and max.
+
+    A share of a 0/1 variable reveals how many firms have 1 (and 0); the minimum and the
+    maximum of any other variable are the values of the firms at the extremes.
+    """
+    records: list[tuple] = []
+    for name in variables:
+        x = _known(frame, name, weight)
+        n = len(x)
+        records.append((name, "N", n, COUNT_BASIS))
+        records += [(name, col, n, "firms with the variable known")
+                    for col in ("Mean", "SD", "Min", "Max")]
+        if n and x.isin([0.0, 1.0]).all():
+            for col in ("Mean", "SD"):
+                records += share_cells(name, col, x)[1:]
+        elif n:
+            records.append((name, "Min", int((x == x.min()).sum()), "firms at the minimum"))
+            records.append((name, "Max", int((x == x.max()).sum()), "firms at the maximum"))
+    return cells_frame(records)
+
+
+def prevalence_cells(frame: pd.DataFrame, partners: Sequence[str], scales: Sequence[str],
+                     weight: str | None = None) -> pd.DataFrame:
+    """Counts behind each share of :func:`collaboration_prevalence`."""
+    records: list[tuple] = []
+    rows = [(PARTNER_LABELS.get(p, p), p) for p in partners] + [("Any partner type", None)]
+    for label, partner in rows:
+        for scale in scales:
+            column = f"collab_{partner}_{scale}" if partner else f"any_collab_{scale}"
+            records += share_cells(label, _scale_label(scale), _known(frame, column, weight))
+    return cells_frame(records)
+
+
+def correlation_cells(frame: pd.DataFrame, scales: Sequence[str]) -> pd.DataFrame:
+    """Pairwise-complete N behind each correlation of :func:`breadth_correlations`."""
+    records = []
+    names = [f"Breadth, {scale_phrase(s)}" for s in scales]
+    for row_scale, row_name in zip(scales, names, strict=True):
+        for col_scale, col_name in zip(scales, names, strict=True):
+            both = as_float(frame[f"breadth_{row_scale}"]).notna() & as_float(
+                frame[f"breadth_{col_scale}"]).notna()
+            records.append((row_name, col_name, int(both.sum()), "firms with both known"))
+    return cells_frame(records)
+
+
+def rates_cells(frame: pd.DataFrame, by: str, outcomes: Sequence[tuple[str, str]] = OUTCOMES,
+                weight: str | None = None, by_label: str | None = None) -> pd.DataFrame:
+    """Counts behind :func:`innovation_rates_by`: N of each row, and each rate's firms."""
+    groups = frame[by]
+    categories = (list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype)
+                  else sorted(groups.dropna().unique()))
+    records: list[tuple] = []
+    for name, mask in [*((c, (groups == c).fillna(False).to_numpy()) for c in categories),
+                       ("All firms", np.ones(len(frame), dtype=bool))]:
+        records.append((str(name), "N", int(mask.sum()), COUNT_BASIS))
+        for column, label in outcomes:
+            records += share_cells(str(name), label, _known(frame[mask], column, weight))
+    return cells_frame(records)
+
+
+def exhibit_notes(notes: Sequence[str], data_note: str | None, weighted: bool) -> tuple[str, ...]:
+    """Notes of an exhibit: its own, the weighting, and the study's data note (if any)."""
+    weighting = ("Shares, means and SDs weighted by the survey weight." if weighted
+                 else "Unweighted (the survey has no sampling weights).")
+    return tuple([*notes, weighting, *([data_note] if data_note else [])])
+
+
+def descriptive_exhibits(
+    frame: pd.DataFrame,
+    partners: Sequence[str],
+    scales: Sequence[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    model_variables: Sequence[str] | None = None,
+    weight: str | None = "weight",
+    data_note: str | None = None,
+    regional_scales: Sequence[str] = REGIONAL_SCALES,
+) -> list[Exhibit]:
+    """The five descriptive exhibits of the analysis data set, with titles and notes.
+
+    ``model_variables`` defaults to :func:`default_model_variables`; ``data_note`` (the study
+    config's note when the data are synthetic) is appended to every exhibit's notes.
+    """
+    if weight is not None and weight not in frame.columns:
+        weight = None
+    weighted = is_weighted(frame[weight]) if weight else False
+    w = weight if weighted else None
+    variables = (expand_model_variables(frame, model_variables) if model_variables is not None
+                 else default_model_variables(frame, scales))
+    regional = " or ".join(scale_phrase(s) for s in scales if s in regional_scales) or "none"
+
+    def notes(*own: str) -> tuple[str, ...]:
+        return exhibit_notes(own, data_note, weighted)
+
+    return [
+        Exhibit(summary_statistics(frame, variables, labels, w), "table1_summary_statistics",
+                "Table 1. Summary statistics of the model variables",
+                notes("N is the number of firms with the variable known. Dummies of "
+                      "categorical variables are listed one by one."),
+                "Variable", summary_cells(frame, variables, w)),
+        Exhibit(collaboration_prevalence(frame, partners, scales, w), "collaboration_prevalence",
+                "Collaboration on innovation by partner type and location (share of firms)",
+                notes("Share of firms that collaborated with the partner type at the location "
+                      "at least rarely, among firms answering the item; group-firm items of "
+                      "firms outside a business group count as no collaboration.",
+                      "Any partner type: collaborated with at least one partner type there."),
+                "Partner type", prevalence_cells(frame, partners, scales, w)),
+        Exhibit(breadth_correlations(frame, scales), "breadth_correlations",
+                "Correlations of the breadth of collaboration at each scale",
+                notes("Pearson correlations (unweighted, pairwise complete) of the number of "
+                      "partner types collaborated with at each scale."),
+                "Variable", correlation_cells(frame, scales)),
+        Exhibit(innovation_rates_by(frame, "glocal_type", weight=w, by_label="Glocal type"),
+                "innovation_by_glocal_type",
+                "Innovation rates by type of collaboration geography",
+                notes(f"Local: any external partner (all partner types except firms of the "
+                      f"own business group) at the regional scale ({regional}); non-local: "
+                      "any external partner at another scale. N: firms in the row; each rate "
+                      "uses the firms whose outcome is known."),
+                "Glocal type", rates_cells(frame, "glocal_type", weight=w)),
+        Exhibit(innovation_rates_by(frame, "region", weight=w, by_label="City-region"),
+                "innovation_by_region", "Innovation rates by city-region",
+                notes("N: firms in the city-region; each rate uses the firms whose outcome "
+                      "is known."),
+                "City-region", rates_cells(frame, "region", weight=w)),
+    ]

@@ -1,0 +1,568 @@
+"""Model specifications as data: load ``config/models.toml`` and expand it into models.
+
+The TOML file is the single place that names outcomes, regressor blocks, controls,
+estimators, standard errors and labels; this module only reads it, checks it, and
+crosses families x outcomes x variants into a flat, ordered list of :class:`ModelDef`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import ConfigError
+
+ESTIMATORS = ("logit", "probit", "ologit", "lpm")
+SE_TYPES = ("robust", "cluster", "nonrobust")
+DISPLAYS = ("coefficients", "indicator")
+QUANTITIES = ("coef", "ame", "odds_ratio")
+TEST_KINDS = ("wald", "ratio")
+TEST_SOURCES = ("coef", "ame")
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    label: str
+    display: str
+    variables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    description: str
+    estimator: str
+    outcomes: tuple[str, ...]
+    main: tuple[str, ...]
+    variants: dict[str, tuple[str, ...]]
+    se: str
+    cluster: str
+    #: True: the survey's sampling weights (clean column ``weight``) enter as pweights
+    weighted: bool = False
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    title: str
+    families: tuple[str, ...]
+    quantity: str
+    #: families of the table dropped by :func:`omit_unavailable` (nothing to estimate)
+    omitted_families: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TestDef:
+    """A hypothesis test computed on every model (outcome) of ``family`` x ``variant``.
+
+    kind "wald": H0 sum(coefficient * parameter) = 0 over ``terms`` (e.g.
+    ``{breadth_international = 1, breadth_local = -1}``: the two effects are equal).
+    kind "ratio": numerator / denominator with a delta-method SE (Stata ``nlcom``).
+    ``on``: "coef" (index coefficients, the default) or "ame" (average marginal effects).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    id: str
+    kind: str
+    family: str
+    variant: str
+    terms: dict[str, float] = field(default_factory=dict)
+    numerator: str = ""
+    denominator: str = ""
+    on: str = "coef"
+    description: str = ""
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The parameters the test involves."""
+        if self.kind == "ratio":
+            return (self.numerator, self.denominator)
+        return tuple(self.terms)
+
+
+@dataclass(frozen=True)
+class ModelDef:
+    """One model to estimate: an outcome, its regressor blocks, the estimator and the SEs."""
+
+    id: str
+    family: str
+    outcome: str
+    variant: str
+    estimator: str
+    se: str
+    cluster: str
+    main_blocks: tuple[str, ...]
+    control_blocks: tuple[str, ...]
+    weighted: bool = False
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        return self.main_blocks + self.control_blocks
+
+
+@dataclass(frozen=True)
+class OmittedVariant:
+    """A variant left out because this survey gives it the regressors of ``same_as``.
+
+    ``blocks``: the control blocks it adds whose variables are all unavailable (e.g. the
+    manager controls of a survey without manager questions).
+    """
+
+    family: str
+    variant: str
+    same_as: str
+    blocks: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class OmittedFamily:
+    """A family left out because no variable of its main block(s) is available."""
+
+    family: str
+    main: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    path: Path
+    defaults: dict[str, Any]
+    blocks: dict[str, Block]
+    outcome_labels: dict[str, str]
+    labels: dict[str, str]
+    families: dict[str, Family]
+    tables: dict[str, TableDef]
+    headline: dict[str, str] = field(default_factory=dict)
+    tests: tuple[TestDef, ...] = ()
+    variant_labels: dict[str, str] = field(default_factory=dict)
+    omitted_variants: tuple[OmittedVariant, ...] = ()
+    omitted_families: tuple[OmittedFamily, ...] = ()
+    #: notes for every exhibit of the models (e.g. weights requested, survey has none)
+    notes: tuple[str, ...] = ()
+
+    def resolve_variant(self, family: str, variant: str) -> str:
+        """``variant``, or the variant that replaced it when it was omitted as a duplicate."""
+        for omitted in self.omitted_variants:
+            if omitted.family == family and omitted.variant == variant:
+                return omitted.same_as
+        return variant
+
+    def omission_notes(self, families: Iterable[str]) -> list[str]:
+        """The notes saying which of ``families``' models were left out, and why."""
+        chosen = set(families)
+        return ([o.note for o in self.omitted_families if o.family in chosen]
+                + [o.note for o in self.omitted_variants if o.family in chosen])
+
+    def variant_label(self, variant: str) -> str:
+        """The column label of a variant (``[variant_labels]``, else the name capitalised)."""
+        return self.variant_labels.get(variant, variant.replace("_", " ").capitalize())
+
+    def tests_for(self, model: ModelDef) -> list[TestDef]:
+        """The tests computed on ``model`` (those naming its family and variant)."""
+        return [t for t in self.tests if t.family == model.family and t.variant == model.variant]
+
+    def variables(self, model: ModelDef) -> list[str]:
+        """The model's regressors (data-set variables, before dummy expansion), in order."""
+        names: list[str] = []
+        for block in model.blocks:
+            names += [v for v in self.blocks[block].variables if v not in names]
+        return names
+
+    def label(self, term: str) -> str:
+        """The row label of a term; dummies ``var[level]`` read ``level``."""
+        if term in self.labels:
+            return self.labels[term]
+        if "[" in term and term.endswith("]"):
+            return term.split("[", 1)[1][:-1]
+        return term
+
+
+def _require(mapping: dict[str, Any], key: str, where: str, path: Path) -> Any:
+    if key not in mapping:
+        raise ConfigError(f"{path}: [{where}] is missing the required key '{key}'")
+    return mapping[key]
+
+
+def _choice(value: str, allowed: Sequence[str], where: str, path: Path) -> str:
+    if value not in allowed:
+        raise ConfigError(
+            f"{path}: {where} = '{value}' is not one of {', '.join(allowed)}"
+        )
+    return value
+
+
+def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
+    """Check a parsed TOML document and turn it into a :class:`ModelSpec`."""
+    defaults = {"estimator": "logit", "se": "robust", "cluster": "", "confidence_level": 0.95,
+                "weights": False}
+    defaults.update(raw.get("defaults", {}))
+    _choice(defaults["estimator"], ESTIMATORS, "[defaults] estimator", path)
+    _choice(defaults["se"], SE_TYPES, "[defaults] se", path)
+    _flag(defaults["weights"], "[defaults] weights", path)
+
+    blocks = {}
+    for name, body in _require(raw, "blocks", "top level", path).items():
+        variables = _require(body, "variables", f"blocks.{name}", path)
+        if not variables:
+            raise ConfigError(f"{path}: [blocks.{name}] variables is empty")
+        blocks[name] = Block(
+            name=name,
+            label=body.get("label", name),
+            display=_choice(body.get("display", "coefficients"), DISPLAYS,
+                            f"[blocks.{name}] display", path),
+            variables=tuple(variables),
+        )
+
+    families = {}
+    for name, body in _require(raw, "families", "top level", path).items():
+        where = f"families.{name}"
+        main = tuple(_require(body, "main", where, path))
+        variants = {k: tuple(v) for k, v in body.get("variants", {"base": []}).items()}
+        for block in main + tuple(b for v in variants.values() for b in v):
+            if block not in blocks:
+                raise ConfigError(f"{path}: [{where}] names the unknown block '{block}'")
+        se = _choice(body.get("se", defaults["se"]), SE_TYPES, f"[{where}] se", path)
+        cluster = body.get("cluster", defaults["cluster"])
+        if se == "cluster" and not cluster:
+            raise ConfigError(f"{path}: [{where}] se = 'cluster' needs a 'cluster' variable")
+        weighted = _flag(body.get("weights", defaults["weights"]), f"[{where}] weights", path)
+        _check_weighted_se(weighted, se, where, path)
+        families[name] = Family(
+            name=name,
+            description=body.get("description", ""),
+            estimator=_choice(body.get("estimator", defaults["estimator"]), ESTIMATORS,
+                              f"[{where}] estimator", path),
+            outcomes=tuple(_require(body, "outcomes", where, path)),
+            main=main,
+            variants=variants,
+            se=se,
+            cluster=cluster,
+            weighted=weighted,
+        )
+
+    tables = {}
+    for name, body in raw.get("tables", {}).items():
+        where = f"tables.{name}"
+        fams = tuple(_require(body, "families", where, path))
+        for fam in fams:
+            if fam not in families:
+                raise ConfigError(f"{path}: [{where}] names the unknown family '{fam}'")
+        tables[name] = TableDef(
+            name=name,
+            title=body.get("title", name),
+            families=fams,
+            quantity=_choice(body.get("quantity", "coef"), QUANTITIES, f"[{where}] quantity",
+                             path),
+        )
+
+    headline = dict(raw.get("headline", {}))
+    if headline and headline.get("family") not in families:
+        raise ConfigError(f"{path}: [headline] family '{headline.get('family')}' is not defined")
+
+    return ModelSpec(
+        path=path,
+        defaults=defaults,
+        blocks=blocks,
+        outcome_labels=dict(raw.get("outcomes", {})),
+        labels=dict(raw.get("labels", {})),
+        families=families,
+        tables=tables,
+        headline=headline,
+        tests=parse_tests(raw.get("tests", []), blocks, families, path),
+        variant_labels={str(k): str(v) for k, v in raw.get("variant_labels", {}).items()},
+    )
+
+
+def _flag(value: object, where: str, path: Path) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {where} must be true or false, got {value!r}")
+    return value
+
+
+def _check_weighted_se(weighted: bool, se: str, where: str, path: Path) -> None:
+    # Stata imposes vce(robust) with pweights: the inverse information is no variance then.
+    if weighted and se == "nonrobust":
+        raise ConfigError(f"{path}: [{where}] weights = true needs se = 'robust' or 'cluster' "
+                        "(sampling weights make the inverse-information SE invalid)")
+
+
+def with_weights(spec: ModelSpec, weighted: bool) -> ModelSpec:
+    """Every family weighted (or not): the ``--option weights=true|false`` override."""
+    families = {}
+    for name, fam in spec.families.items():
+        _check_weighted_se(weighted, fam.se, f"families.{name}", spec.path)
+        families[name] = replace(fam, weighted=weighted)
+    return replace(spec, families=families)
+
+
+def for_survey_weights(spec: ModelSpec, survey_weighted: bool) -> ModelSpec:
+    """The spec as a survey without sampling weights can estimate it: unweighted, saying so
+    when weights were asked for (C4 ``weighted`` false)."""
+    if survey_weighted or not any(f.weighted for f in spec.families.values()):
+        return spec
+    note = ("Sampling weights were requested (weights = true), but this survey has no weight "
+            "column (columns.weight): the models are unweighted.")
+    return replace(with_weights(spec, False), notes=(*spec.notes, note))
+
+
+def _family_variables(family: Family, variant: str, blocks: dict[str, Block]) -> list[str]:
+    names: list[str] = []
+    for block in family.main + family.variants[variant]:
+        names += [v for v in blocks[block].variables if v not in names]
+    return names
+
+
+def _check_parameter(name: object, known: list[str], where: str, key: str, path: Path) -> str:
+    """A test parameter must be a model variable or a dummy ``var[level]`` of one."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{path}: {where} {key} must be a variable name, got {name!r}")
+    base = name.split("[", 1)[0] if name.endswith("]") else name
+    if base not in known:
+        raise ConfigError(f"{path}: {where} {key} names '{name}', which is not a variable of "
+                        f"the family's models ({', '.join(known)})")
+    return name
+
+
+def _parse_test(body: object, index: int, blocks: dict[str, Block],
+                families: dict[str, Family], path: Path) -> TestDef:
+    where = f"[[tests]] entry {index}"
+    if not isinstance(body, dict):
+        raise ConfigError(f"{path}: {where} must be a table")
+    test_id = _require(body, "id", f"{where}", path)
+    if not isinstance(test_id, str) or not test_id:
+        raise ConfigError(f"{path}: {where} id must be a non-empty string")
+    where = f"[[tests]] '{test_id}'"
+    allowed = {"id", "kind", "family", "variant", "terms", "numerator", "denominator", "on",
+               "description"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ConfigError(f"{path}: {where} has unknown key(s) {', '.join(unknown)}")
+    kind = _choice(_require(body, "kind", where, path), TEST_KINDS, f"{where} kind", path)
+    family_name = _require(body, "family", where, path)
+    if family_name not in families:
+        raise ConfigError(f"{path}: {where} family names the unknown family '{family_name}'")
+    family = families[family_name]
+    variant = _require(body, "variant", where, path)
+    if variant not in family.variants:
+        raise ConfigError(f"{path}: {where} variant '{variant}' is not a variant of family "
+                        f"'{family_name}' ({', '.join(family.variants)})")
+    on = _choice(body.get("on", "coef"), TEST_SOURCES, f"{where} on", path)
+    known = _family_variables(family, variant, blocks)
+    if kind == "wald":
+        for key in ("numerator", "denominator"):
+            if key in body:
+                raise ConfigError(f"{path}: {where} key '{key}' is for kind = 'ratio'; a Wald "
+                                "test takes 'terms'")
+        terms = _require(body, "terms", where, path)
+        if not isinstance(terms, dict) or not terms:
+            raise ConfigError(f"{path}: {where} terms must be a non-empty table such as "
+                            "{a = 1, b = -1}")
+        checked = {}
+        for name, coef in terms.items():
+            _check_parameter(name, known, where, "terms", path)
+            if isinstance(coef, bool) or not isinstance(coef, int | float) or coef == 0:
+                raise ConfigError(f"{path}: {where} terms.{name} must be a non-zero number, "
+                                f"got {coef!r}")
+            checked[name] = float(coef)
+        return TestDef(id=test_id, kind=kind, family=family_name, variant=variant,
+                       terms=checked, on=on, description=str(body.get("description", "")))
+    if "terms" in body:
+        raise ConfigError(f"{path}: {where} key 'terms' is for kind = 'wald'; a ratio takes "
+                        "'numerator' and 'denominator'")
+    numerator = _check_parameter(_require(body, "numerator", where, path), known, where,
+                                 "numerator", path)
+    denominator = _check_parameter(_require(body, "denominator", where, path), known, where,
+                                   "denominator", path)
+    if numerator == denominator:
+        raise ConfigError(f"{path}: {where} numerator and denominator are both '{numerator}'")
+    return TestDef(id=test_id, kind=kind, family=family_name, variant=variant,
+                   numerator=numerator, denominator=denominator, on=on,
+                   description=str(body.get("description", "")))
+
+
+def parse_tests(raw: object, blocks: dict[str, Block], families: dict[str, Family],
+                path: Path) -> tuple[TestDef, ...]:
+    """Check the ``[[tests]]`` entries; ids must be unique."""
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path}: 'tests' must be an array of tables ([[tests]])")
+    tests = tuple(_parse_test(body, i, blocks, families, path) for i, body in enumerate(raw, 1))
+    seen: set[str] = set()
+    for test in tests:
+        if test.id in seen:
+            raise ConfigError(f"{path}: [[tests]] id '{test.id}' is used twice")
+        seen.add(test.id)
+    return tests
+
+
+def load_model_spec(path: Path) -> ModelSpec:
+    """Read and check the specification file at ``path``."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: model specification file not found") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from err
+    return parse_model_spec(raw, path)
+
+
+def model_id(family: str, outcome: str, variant: str) -> str:
+    return f"{family}__{outcome}__{variant}"
+
+
+def expand_models(spec: ModelSpec, families: Iterable[str] | None = None) -> list[ModelDef]:
+    """Cross each family's outcomes with its variants, in file order."""
+    chosen = list(families) if families is not None else list(spec.families)
+    models = []
+    for fam_name in chosen:
+        fam = spec.families[fam_name]
+        for outcome in fam.outcomes:
+            for variant, controls in fam.variants.items():
+                models.append(ModelDef(
+                    id=model_id(fam_name, outcome, variant),
+                    family=fam_name,
+                    outcome=outcome,
+                    variant=variant,
+                    estimator=fam.estimator,
+                    se=fam.se,
+                    cluster=fam.cluster,
+                    main_blocks=fam.main,
+                    control_blocks=controls,
+                    weighted=fam.weighted,
+                ))
+    return models
+
+
+def check_against_data(spec: ModelSpec, models: Sequence[ModelDef], columns: Iterable[str],
+                       unavailable: Iterable[str] = ()) -> None:
+    """Fail with the file, model and variable when a model names a variable not in the data.
+
+    ``unavailable`` lists variables the survey cannot provide (a scale or partner type it
+    does not record); those are dropped from models rather than reported as errors.
+    """
+    present = set(columns)
+    skip = set(unavailable)
+    for model in models:
+        needed = [model.outcome] + spec.variables(model)
+        if model.se == "cluster":
+            needed.append(model.cluster)
+        for name in needed:
+            if name not in present and name not in skip:
+                raise ConfigError(
+                    f"{spec.path}: model '{model.id}' uses the variable '{name}', which is not "
+                    "in the analysis data set (check the spelling, or add it in "
+                    "analysis/data/variables.py)"
+                )
+
+
+def with_substitutes(spec: ModelSpec, substitutes: dict[str, str],
+                     unavailable: Iterable[str] = ()) -> ModelSpec:
+    """The spec with each unavailable variable replaced by its stand-in (contract C4).
+
+    A survey that records only "domestic" and "abroad" has no city-region scale; the build
+    step then names stand-ins (e.g. ``breadth_domestic`` for ``breadth_local``). They replace
+    the originals in the blocks, the ``[[tests]]`` and the headline, so every model, table,
+    test and claim compares what the survey can measure. Variables without a stand-in stay
+    and are dropped later as unavailable.
+    """
+    missing = set(unavailable)
+    swap = {old: new for old, new in substitutes.items() if old in missing and new}
+    if not swap:
+        return spec
+
+    def rename(name: str) -> str:
+        return swap.get(name, name)
+
+    blocks = {name: replace(block, variables=tuple(dict.fromkeys(
+        rename(v) for v in block.variables))) for name, block in spec.blocks.items()}
+    tests = tuple(replace(test, terms={rename(t): w for t, w in test.terms.items()},
+                          numerator=rename(test.numerator),
+                          denominator=rename(test.denominator)) for test in spec.tests)
+    headline = {key: rename(value) for key, value in spec.headline.items()}
+    labels = dict(spec.labels)
+    for old, new in swap.items():
+        labels.setdefault(new, f"{labels.get(old, old)} [stand-in: {new}]")
+    return replace(spec, blocks=blocks, tests=tests, headline=headline, labels=labels)
+
+
+def _available(spec: ModelSpec, blocks: Iterable[str], skip: set[str]) -> list[str]:
+    """The variables of ``blocks`` the survey provides, in order, without repeats."""
+    names: list[str] = []
+    for block in blocks:
+        names += [v for v in spec.blocks[block].variables if v not in skip and v not in names]
+    return names
+
+
+def _variant_note(spec: ModelSpec, omitted: OmittedVariant) -> str:
+    label, kept = spec.variant_label(omitted.variant), spec.variant_label(omitted.same_as)
+    if omitted.blocks:
+        what = ", ".join(spec.blocks[b].label for b in omitted.blocks)
+        return (f"{what} not available in this survey: the '{label}' columns are omitted "
+                f"(their models would repeat the '{kept}' columns).")
+    return (f"The '{label}' columns are omitted: in this survey their models have the same "
+            f"regressors as the '{kept}' columns.")
+
+
+def omit_unavailable(spec: ModelSpec, unavailable: Iterable[str] = ()) -> ModelSpec:
+    """The spec without the models this survey cannot tell apart or cannot estimate at all.
+
+    - A variant whose available regressors are those of an earlier variant of its family
+      (e.g. "manager" on a survey without manager questions) is dropped: the models
+      would be identical. The ``[headline]`` and ``[[tests]]`` naming it move to the
+      surviving variant, so every consumer finds the models it looks for.
+    - A family none of whose main-block variables is available is dropped with its tests
+      (estimating a controls-only model would answer another question).
+
+    What was dropped is kept in ``omitted_variants`` / ``omitted_families`` with a note for
+    the exhibits. Tables keep their entries; a table whose families are all dropped names
+    none (the tables step then writes a note instead of the table).
+    """
+    skip = set(unavailable)
+    families: dict[str, Family] = {}
+    gone_families: list[OmittedFamily] = []
+    gone_variants: list[OmittedVariant] = []
+    for name, fam in spec.families.items():
+        if not _available(spec, fam.main, skip):
+            wanted = ", ".join(v for b in fam.main for v in spec.blocks[b].variables)
+            labels = ", ".join(spec.blocks[b].label for b in fam.main)
+            gone_families.append(OmittedFamily(name, fam.main, (
+                f"Models of family '{name}' are omitted: none of its main variables "
+                f"({labels}: {wanted}) is available in this survey.")))
+            continue
+        seen: dict[frozenset[str], str] = {}
+        kept: dict[str, tuple[str, ...]] = {}
+        for variant, controls in fam.variants.items():
+            regressors = frozenset(_available(spec, fam.main + controls, skip))
+            if regressors in seen:
+                same_as = seen[regressors]
+                extra = tuple(b for b in controls if b not in fam.variants[same_as]
+                              and not _available(spec, [b], skip))
+                draft = OmittedVariant(name, variant, same_as, extra, "")
+                gone_variants.append(replace(draft, note=_variant_note(spec, draft)))
+                continue
+            seen[regressors] = variant
+            kept[variant] = controls
+        families[name] = replace(fam, variants=kept)
+    if not gone_families and not gone_variants:
+        return spec
+    moved = {(o.family, o.variant): o.same_as for o in gone_variants}
+    tests = tuple(replace(t, variant=moved.get((t.family, t.variant), t.variant))
+                  for t in spec.tests if t.family in families)
+    headline = dict(spec.headline)
+    if headline.get("family") in families and "variant" in headline:
+        headline["variant"] = moved.get((headline["family"], headline["variant"]),
+                                        headline["variant"])
+    tables = {name: replace(table, families=tuple(f for f in table.families if f in families),
+                            omitted_families=tuple(f for f in table.families
+                                                   if f not in families))
+              for name, table in spec.tables.items()}
+    return replace(spec, families=families, tests=tests, headline=headline, tables=tables,
+                   omitted_variants=tuple(gone_variants),
+                   omitted_families=tuple(gone_families))

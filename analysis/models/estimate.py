@@ -3,11 +3,12 @@
 For each model of :func:`analysis.models.specification.expand_models`: build the regressors
 (:func:`analysis.models.regressors.build_design`: categorical variables become
 ``var[level]`` dummies, first level the base), fit it
-(:func:`analysis.models.estimation.fit_model`), compute average marginal effects
-(discrete changes for 0/1 regressors; the dummies of one categorical form a factor group, Stata's ``i.var``; ordered logit: effects on the top category), odds ratios
-(logit / ordered logit, by :func:`analysis.models.estimation.tidy`), the ``[[tests]]`` of the
-specification, and the average adjusted predictions of Figure 2. Everything comes back as
-the tidy frames of contracts C1 and C5.
+(:func:`analysis.models.estimation.fit_model`), compute average marginal effects (discrete
+changes for 0/1 regressors; the dummies of one categorical form a factor group, Stata's
+``i.var``; ordered logit: effects on the top category), odds ratios (logit / ordered logit,
+by :func:`analysis.models.estimation.tidy`), the ``[[tests]]`` of the specification, and the
+average adjusted predictions of Figure 2. Everything comes back as the tidy frames of
+contracts C1 and C5.
 
 Variables the survey cannot provide (``unavailable``, contract C4) are dropped from the
 models and recorded; a model whose outcome is unavailable is not estimated (recorded too).

@@ -319,14 +319,14 @@ def _bootstrap_setup(data_root: str):
     import pandas as pd
 
     from analysis import config
-    from analysis.models import robustness
+    from analysis.models.headline import headline_setup
     from analysis.models.specification import load_model_spec
 
     root = Path(data_root) / "data_clean"
     data = pd.read_parquet(root / "analysis_data.parquet")
     meta = root / "analysis_meta.json"
     unavailable = json.loads(meta.read_text()).get("unavailable", []) if meta.is_file() else []
-    headline = robustness.headline_setup(load_model_spec(config.DEFAULT_MODEL_SPEC),
+    headline = headline_setup(load_model_spec(config.DEFAULT_MODEL_SPEC),
                                          unavailable)
     return data, headline
 
@@ -359,13 +359,14 @@ def child_bootstrap_statsmodels(task: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
     import statsmodels.api as sm
 
-    from analysis.models import resampling, robustness
+    from analysis.models import resampling
+    from analysis.models.headline import fit_with_margins, model_data
 
     data, headline = _bootstrap_setup(task["data_root"])
     variables = headline.variables(headline.control_blocks)
     # The estimation samples of the project's fits (design.X holds "const" last).
-    models = [robustness.fit_with_margins(
-        robustness.model_data(data, o, variables), headline.main,
+    models = [fit_with_margins(
+        model_data(data, o, variables), headline.main,
         estimator=headline.estimator, se_type=headline.se, model_id=o)[0].design
         for o in headline.outcomes]
     main = list(headline.main)

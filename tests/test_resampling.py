@@ -7,6 +7,7 @@ import functools
 import numpy as np
 import pytest
 
+from analysis import parallel
 from analysis.errors import EmptyCellError, ModelError
 from analysis.models import resampling
 from analysis.models.resampling import BootstrapResult
@@ -161,9 +162,9 @@ def test_intervals_need_two_successes_and_matching_estimates():
 
 
 def test_effective_jobs():
-    assert resampling.effective_jobs(3) == 3
-    assert resampling.effective_jobs(-1) >= 1
-    assert resampling.effective_jobs(-1000) == 1
+    assert parallel.effective_jobs(3) == 3
+    assert parallel.effective_jobs(-1) >= 1
+    assert parallel.effective_jobs(-1000) == 1
 
 
 def test_single_blas_thread_limits_and_restores_the_thread_count():
@@ -173,7 +174,7 @@ def test_single_blas_thread_limits_and_restores_the_thread_count():
         return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
     before = blas_threads()
-    with resampling.single_blas_thread():
+    with parallel.single_blas_thread():
         assert blas_threads() and set(blas_threads()) == {1}
     assert blas_threads() == before
 
@@ -190,22 +191,22 @@ def _fails(x: int) -> int:
 
 def _nested(x: int) -> list[int]:
     # Inside a forked worker: run_forked must fall back to the worker's own process.
-    return resampling.run_forked(_square_plus, [(x, 1), (x, 2)], n_jobs=2)
+    return parallel.run_forked(_square_plus, [(x, 1), (x, 2)], n_jobs=2)
 
 
 def test_run_forked_keeps_order_and_equals_the_in_process_run():
     tasks = [(i, 10 * i) for i in range(7)]
     expected = [_square_plus(*t) for t in tasks]
-    assert resampling.run_forked(_square_plus, tasks, n_jobs=2) == expected
-    assert resampling.run_forked(_square_plus, tasks, n_jobs=1) == expected
-    assert resampling.run_forked(_nested, [(3,), (4,)], n_jobs=2) == [[10, 11], [17, 18]]
+    assert parallel.run_forked(_square_plus, tasks, n_jobs=2) == expected
+    assert parallel.run_forked(_square_plus, tasks, n_jobs=1) == expected
+    assert parallel.run_forked(_nested, [(3,), (4,)], n_jobs=2) == [[10, 11], [17, 18]]
 
 
 def test_run_forked_passes_a_task_error_on():
     with pytest.raises(ValueError, match="task 2 failed"):
-        resampling.run_forked(_fails, [(1,), (2,), (3,)], n_jobs=2)
+        parallel.run_forked(_fails, [(1,), (2,), (3,)], n_jobs=2)
     with pytest.raises(ModelError, match="n_jobs = 0"):
-        resampling.run_forked(_square_plus, [(1, 1)], n_jobs=0)
+        parallel.run_forked(_square_plus, [(1, 1)], n_jobs=0)
 
 
 def _thread_of(_: int) -> int:
@@ -217,11 +218,11 @@ def _thread_of(_: int) -> int:
 
 
 def _threads_in_worker(_: int) -> int:
-    return len(set(resampling.run_parallel(_thread_of, [(i,) for i in range(8)], n_jobs=2,
+    return len(set(parallel.run_parallel(_thread_of, [(i,) for i in range(8)], n_jobs=2,
                                            backend="threading")))
 
 
 def test_run_parallel_inside_a_forked_worker_stays_on_one_thread():
     """The cores are already shared out among run_forked's workers."""
-    assert resampling.run_forked(_threads_in_worker, [(0,), (1,)], n_jobs=2) == [1, 1]
+    assert parallel.run_forked(_threads_in_worker, [(0,), (1,)], n_jobs=2) == [1, 1]
     assert _threads_in_worker(0) == 2  # outside a worker: both threads take tasks

@@ -12,6 +12,14 @@ import pytest
 from analysis.errors import RobustnessError
 from analysis.models import robustness as rb
 from analysis.models.estimation import fit_model
+from analysis.models.headline import BINARY_ESTIMATORS, Headline, fit_with_margins, model_data
+from analysis.models.robustness_config import RobustnessConfig
+from analysis.models.specification_curve import (
+    block_subsets,
+    curve_specifications,
+    curve_summary,
+    specification_curve,
+)
 
 OUTCOMES = ("product", "process")
 MAIN = ("local", "national", "international")
@@ -41,8 +49,8 @@ def simulated_data(n: int = 600, seed: int = 20110101) -> pd.DataFrame:
 
 
 def make_headline(curve_blocks: tuple[str, ...] = ("firm", "manager"),
-                  estimator: str = "logit") -> rb.Headline:
-    return rb.Headline(
+                  estimator: str = "logit") -> Headline:
+    return Headline(
         family="breadth", variant="full", estimator=estimator, se="robust",
         outcomes=OUTCOMES, main=MAIN, control_blocks=("firm",), curve_blocks=curve_blocks,
         international="international", local="local",
@@ -58,13 +66,13 @@ def data() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def headline() -> rb.Headline:
+def headline() -> Headline:
     return make_headline()
 
 
 def ames(data: pd.DataFrame, outcome: str, variables, estimator: str) -> dict[str, float]:
-    md = rb.model_data(data, outcome, variables)
-    _, margins = rb.fit_with_margins(md, MAIN, estimator=estimator, se_type="robust",
+    md = model_data(data, outcome, variables)
+    _, margins = fit_with_margins(md, MAIN, estimator=estimator, se_type="robust",
                                      model_id="check")
     return dict(zip(margins.terms, margins.estimates, strict=True))
 
@@ -78,7 +86,7 @@ def test_lpm_ames_equal_its_coefficients(data, headline):
     assert exhibit.failures == ()
     variables = headline.variables(headline.control_blocks)
     for outcome in OUTCOMES:
-        md = rb.model_data(data, outcome, variables)
+        md = model_data(data, outcome, variables)
         frame = md.frame.loc[md.complete]
         # Independent OLS (numpy lstsq) on the same design: the LPM's coefficients.
         X = np.column_stack([frame[list(md.terms)].to_numpy(float), np.ones(len(frame))])
@@ -181,7 +189,7 @@ def test_subsample_ames_match_a_direct_fit(data, headline):
 
 
 def test_block_subsets_every_subset_once():
-    subsets = rb.block_subsets(["a", "b", "c"])
+    subsets = block_subsets(["a", "b", "c"])
     assert len(subsets) == 8
     assert subsets[0] == ()
     assert len({frozenset(s) for s in subsets}) == 8
@@ -189,17 +197,17 @@ def test_block_subsets_every_subset_once():
 
 def test_curve_specifications_count_and_uniqueness():
     blocks = ["firm", "manager", "place", "extra"]
-    specs = rb.curve_specifications(OUTCOMES, rb.BINARY_ESTIMATORS, blocks)
-    assert len(specs) == len(OUTCOMES) * len(rb.BINARY_ESTIMATORS) * 2 ** len(blocks)
+    specs = curve_specifications(OUTCOMES, BINARY_ESTIMATORS, blocks)
+    assert len(specs) == len(OUTCOMES) * len(BINARY_ESTIMATORS) * 2 ** len(blocks)
     keys = {(s.outcome, s.estimator, frozenset(s.blocks)) for s in specs}
     assert len(keys) == len(specs)
     assert {s.outcome for s in specs} == set(OUTCOMES)
-    assert {s.estimator for s in specs} == set(rb.BINARY_ESTIMATORS)
+    assert {s.estimator for s in specs} == set(BINARY_ESTIMATORS)
 
 
 def test_specification_curve_difference_equals_difference_of_ames(data):
     headline = make_headline(curve_blocks=("firm", "manager"))
-    curve = rb.specification_curve(data, headline, ("logit", "lpm"), n_jobs=1)
+    curve = specification_curve(data, headline, ("logit", "lpm"), n_jobs=1)
     assert len(curve) == len(OUTCOMES) * 2 * 4
     assert curve["rank"].tolist() == list(range(1, len(curve) + 1))
     assert (curve["problem"] == "").all()
@@ -227,10 +235,10 @@ def test_specification_curve_sample_sizes_are_each_models_complete_cases(data):
         holes.loc[rng.choice(len(holes), count, replace=False), column] = np.nan
     headline = dataclasses.replace(make_headline(curve_blocks=("firm", "manager")),
                                    weights="w")
-    curve = rb.specification_curve(holes, headline, ("lpm",), n_jobs=1)
+    curve = specification_curve(holes, headline, ("lpm",), n_jobs=1)
     for _, row in curve.iterrows():
         blocks = [b for b in headline.curve_blocks if row[f"block:{b}"]]
-        md = rb.model_data(holes, row["outcome"], headline.variables(blocks), weights="w")
+        md = model_data(holes, row["outcome"], headline.variables(blocks), weights="w")
         assert row["nobs"] == int(md.complete.sum())
     assert curve["nobs"].nunique() >= 4  # the holes make the samples differ
 
@@ -238,19 +246,19 @@ def test_specification_curve_sample_sizes_are_each_models_complete_cases(data):
 def test_specification_curve_failures_are_listed_last(data):
     broken = data.assign(process=0.0)  # every process model fails: no variation
     headline = make_headline(curve_blocks=("manager",))
-    curve = rb.specification_curve(broken, headline, ("lpm",), n_jobs=1)
+    curve = specification_curve(broken, headline, ("lpm",), n_jobs=1)
     assert len(curve) == 4
     assert curve["problem"].iloc[:2].eq("").all()
     assert curve["problem"].iloc[2:].str.startswith("EmptyCellError: ").all()
     assert (curve["outcome"].iloc[2:] == "process").all()
-    assert "2 of 4 specifications estimated" in rb.curve_summary(curve)
+    assert "2 of 4 specifications estimated" in curve_summary(curve)
 
 
 def test_specification_curve_needs_both_scales(data):
     headline = make_headline()
-    partial = rb.Headline(**{**headline.__dict__, "main": ("national", "international")})
+    partial = Headline(**{**headline.__dict__, "main": ("national", "international")})
     with pytest.raises(RobustnessError, match="specification curve needs"):
-        rb.specification_curve(data, partial, ("lpm",), n_jobs=1)
+        specification_curve(data, partial, ("lpm",), n_jobs=1)
 
 
 # ----------------------------------------------------------------------------- bootstrap
@@ -285,8 +293,8 @@ def test_bootstrap_identical_for_one_and_two_workers_and_seed_sensitive(data):
 def test_bootstrap_replicate_uses_only_its_generator(data):
     small = data.iloc[:200]
     headline = make_headline()
-    md = rb.model_data(small, "product", headline.variables(headline.control_blocks))
-    fit, _ = rb.fit_with_margins(md, MAIN, estimator="logit", se_type="robust", model_id="m")
+    md = model_data(small, "product", headline.variables(headline.control_blocks))
+    fit, _ = fit_with_margins(md, MAIN, estimator="logit", se_type="robust", model_id="m")
     args = dict(fits=[fit], terms=list(MAIN), contrast=("international", "local"))
     a = rb.breadth_ame_replicate(np.random.default_rng(5), **args)
     b = rb.breadth_ame_replicate(np.random.default_rng(5), **args)
@@ -305,8 +313,8 @@ def test_weighted_headline_weights_every_robustness_fit(data):
     boot_w, _ = rb.bootstrap_frame(small, weighted, reps=5, seed=1, n_jobs=1)
     boot_r, _ = rb.bootstrap_frame(repeated, plain, reps=5, seed=1, n_jobs=1)
     np.testing.assert_allclose(boot_w["AME"], boot_r["AME"], rtol=1e-7)
-    curve_w = rb.specification_curve(small, weighted, ["logit", "lpm"], n_jobs=1)
-    curve_r = rb.specification_curve(repeated, plain, ["logit", "lpm"], n_jobs=1)
+    curve_w = specification_curve(small, weighted, ["logit", "lpm"], n_jobs=1)
+    curve_r = specification_curve(repeated, plain, ["logit", "lpm"], n_jobs=1)
     np.testing.assert_allclose(curve_w["estimate"], curve_r["estimate"], rtol=1e-7)
     assert curve_w["nobs"].max() == len(small)  # N counts firms, not weights
     comparison_w = rb.estimator_comparison(small, weighted, ["logit", "probit"])
@@ -327,12 +335,12 @@ def test_manager_comparison_without_manager_variables_says_why(data):
 def test_run_analyses_equal_the_single_analyses_and_return_errors(data):
     headline = make_headline()
     small = data.iloc[:300]
-    settings = rb.RobustnessConfig(bootstrap_reps=5, subsample_by=("sector",), n_jobs=2,
+    settings = RobustnessConfig(bootstrap_reps=5, subsample_by=("sector",), n_jobs=2,
                                    cluster="region")
     results = rb.run_analyses(small, headline, settings, seed=3)
     assert set(results) == {"curve", "bootstrap", "subsample:sector", "manager", "estimators",
                             "clustered_se"}
-    pd.testing.assert_frame_equal(results["curve"], rb.specification_curve(
+    pd.testing.assert_frame_equal(results["curve"], specification_curve(
         small, headline, settings.curve_estimators, n_jobs=1))
     frame, _ = rb.bootstrap_frame(small, headline, 5, 3, n_jobs=1)
     pd.testing.assert_frame_equal(results["bootstrap"][0], frame)
@@ -347,7 +355,7 @@ def test_run_analyses_equal_the_single_analyses_and_return_errors(data):
 def test_run_analyses_applies_the_curve_hook_in_the_curves_worker(data):
     headline = make_headline(curve_blocks=("manager",))
     small = data.iloc[:300]
-    settings = rb.RobustnessConfig(bootstrap_reps=5, subsample_by=("sector",), n_jobs=2,
+    settings = RobustnessConfig(bootstrap_reps=5, subsample_by=("sector",), n_jobs=2,
                                    cluster="region", curve_estimators=("lpm",))
     results = rb.run_analyses(small, headline, settings, seed=3,
                               curve_figure=lambda curve: (os.getpid(), curve["rank"].sum()))

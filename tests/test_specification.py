@@ -8,7 +8,7 @@ import pytest
 
 from analysis.config import DEFAULT_MODEL_SPEC
 from analysis.errors import ConfigError, ModelError
-from analysis.models.regressors import build_design
+from analysis.models.regressors import regressor_frame
 from analysis.models.specification import (
     check_against_data,
     expand_models,
@@ -94,7 +94,7 @@ def test_design_expands_categoricals_with_first_level_as_base() -> None:
         "x": [1.0, 2.0, np.nan, 4.0],
         "sector": pd.Categorical(["a", "b", "c", None], categories=["a", "b", "c"]),
     })
-    design = build_design(frame, ["x", "sector"])
+    design = regressor_frame(frame, ["x", "sector"])
     assert list(design.frame.columns) == ["x", "sector[b]", "sector[c]"]
     assert design.columns_of["sector"] == ["sector[b]", "sector[c]"]
     assert design.frame["sector[b]"].tolist()[:3] == [0.0, 1.0, 0.0]
@@ -105,25 +105,25 @@ def test_design_expands_categoricals_with_first_level_as_base() -> None:
 def test_design_dummies_are_missing_where_the_variable_is_and_text_is_rejected() -> None:
     frame = pd.DataFrame({"region": pd.Series(["n", None, "s", "w"], dtype="str"),
                           "count": pd.Series([1, None, 3, 4], dtype="Int64")})
-    design = build_design(frame, ["region", "count"])
+    design = regressor_frame(frame, ["region", "count"])
     assert list(design.frame.columns) == ["region[s]", "region[w]", "count"]
     assert np.isnan(design.frame.iloc[1]).all()
     assert design.frame["region[w]"].tolist()[2:] == [0.0, 1.0]
     assert design.frame.dtypes.eq("float64").all()
     assert design.complete.tolist() == [True, False, True, True]
     assert design.binary_terms == {"region[s]", "region[w]"}
-    empty = build_design(frame, [])
+    empty = regressor_frame(frame, [])
     assert empty.frame.shape == (4, 0) and empty.complete.all()
 
 
 def test_design_rejects_a_variable_listed_twice() -> None:
     with pytest.raises(ModelError, match="'x'.*listed twice"):
-        build_design(pd.DataFrame({"x": [1.0, 0.0]}), ["x", "x"])
+        regressor_frame(pd.DataFrame({"x": [1.0, 0.0]}), ["x", "x"])
 
 
 def test_design_rejects_unknown_variable() -> None:
     with pytest.raises(ModelError, match="'z'"):
-        build_design(pd.DataFrame({"x": [1.0]}), ["z"])
+        regressor_frame(pd.DataFrame({"x": [1.0]}), ["z"])
 
 
 def test_stand_ins_replace_unavailable_variables_everywhere() -> None:

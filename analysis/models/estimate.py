@@ -1,7 +1,7 @@
 """Estimate every model of the specification on the analysis data (pure: no file I/O).
 
 For each model of :func:`analysis.models.specification.expand_models`: build the regressors
-(:func:`analysis.models.regressors.build_design`: categorical variables become
+(:func:`analysis.models.regressors.regressor_frame`: categorical variables become
 ``var[level]`` dummies, first level the base), fit it
 (:func:`analysis.models.estimation.fit_model`), compute average marginal effects (discrete
 changes for 0/1 regressors; the dummies of one categorical form a factor group, Stata's
@@ -39,7 +39,7 @@ from analysis.models.estimation import (
     tidy,
     wald_test,
 )
-from analysis.models.regressors import build_design
+from analysis.models.regressors import regressor_frame
 from analysis.models.specification import ModelDef, ModelSpec, TestDef, expand_models
 
 #: Columns of models.csv (contract C5), then our additions: the unavailable variables
@@ -101,7 +101,7 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     """(numeric frame of outcome, regressors [, cluster], regressor names, factor groups,
     binary columns, dropped variables) for one model."""
     kept, dropped = model_variables(spec, model, unavailable)
-    design = build_design(frame, kept)
+    design = regressor_frame(frame, kept)
     data = design.frame.copy()
     data[model.outcome] = outcome_values(frame[model.outcome]).to_numpy()
     if model.se == "cluster":

@@ -1,4 +1,4 @@
-"""Design matrices: turn a model's variables into numeric regressor columns.
+"""RegressorFrame matrices: turn a model's variables into numeric regressor columns.
 
 Categorical variables become treatment dummies named ``var[level]`` with the first
 category as the base (Stata's ``i.var``); numeric variables pass through. Rows with a
@@ -18,7 +18,7 @@ from analysis.errors import ModelError
 
 
 @dataclass(frozen=True)
-class Design:
+class RegressorFrame:
     """Regressor columns for one model and the map from variables to those columns."""
 
     frame: pd.DataFrame
@@ -62,7 +62,7 @@ def dummies(column: pd.Series, name: str) -> pd.DataFrame:
     return pd.DataFrame(dummy_arrays(column, name), index=column.index)
 
 
-def build_design(frame: pd.DataFrame, variables: Sequence[str]) -> Design:
+def regressor_frame(frame: pd.DataFrame, variables: Sequence[str]) -> RegressorFrame:
     """Numeric regressors for ``variables`` (no constant; the estimator adds it)."""
     arrays: dict[str, np.ndarray] = {}
     columns_of: dict[str, list[str]] = {}
@@ -88,5 +88,5 @@ def build_design(frame: pd.DataFrame, variables: Sequence[str]) -> Design:
     observed = np.ones(len(frame), dtype=bool)
     for values in arrays.values():
         observed &= ~np.isnan(values)
-    return Design(frame=design, columns_of=columns_of,
+    return RegressorFrame(frame=design, columns_of=columns_of,
                   complete=pd.Series(observed, index=frame.index))

@@ -22,6 +22,8 @@ from analysis.context import Context
 from analysis.data.study_config import load_study_config
 from analysis.errors import ModelError, RobustnessError
 from analysis.exhibits.figures import (
+    placeholder_figure,
+    plot_specification_curve,
     preload_savefig_modules,
     render_figure,
     write_figure,
@@ -36,6 +38,9 @@ from analysis.exhibits.tables import (
     write_regression_table,
 )
 from analysis.models import robustness as rb
+from analysis.models.headline import Headline, headline_setup
+from analysis.models.robustness_config import RobustnessConfig, load_robustness_config
+from analysis.models.specification_curve import curve_indicators, curve_summary, curve_table
 from analysis.tasks import estimate
 
 DESCRIPTION = ("Robustness of the headline breadth effects: estimators, clustered SEs, "
@@ -82,7 +87,7 @@ def unavailable_note(unavailable: list[str]) -> list[str]:
     return [f"Not available in this survey, left out: {', '.join(unavailable)}."]
 
 
-def weights_note(headline: rb.Headline) -> list[str]:
+def weights_note(headline: Headline) -> list[str]:
     if not headline.weights:
         return []
     return [f"{WEIGHTED_MODELS_NOTE}; the bootstrap resamples firms and keeps their weights."]
@@ -91,9 +96,9 @@ def weights_note(headline: rb.Headline) -> list[str]:
 # ------------------------------------------------------------------------- the step
 
 
-def _settings(ctx: Context) -> rb.RobustnessConfig:
+def _settings(ctx: Context) -> RobustnessConfig:
     try:
-        return rb.load_robustness_config(config_path(ctx), ctx.options)
+        return load_robustness_config(config_path(ctx), ctx.options)
     except RobustnessError as err:
         raise ModelError(str(err)) from err
 
@@ -128,7 +133,7 @@ def write_regression_exhibit(exhibit: rb.RegressionExhibit, directory: Path,
     io.write_csv(directory / f"{exhibit.stem}.csv", exhibit.estimates)
 
 
-def curve_notes(curve: pd.DataFrame, headline: rb.Headline, notes: list[str]) -> list[str]:
+def curve_notes(curve: pd.DataFrame, headline: Headline, notes: list[str]) -> list[str]:
     """The notes of the specification-curve table."""
     return [
         "Every combination of the control blocks used by the headline family's variants "
@@ -136,21 +141,21 @@ def curve_notes(curve: pd.DataFrame, headline: rb.Headline, notes: list[str]) ->
         "AME of international minus local breadth with its delta-method "
         f"{rb.SE_LABELS[headline.se].lower()} SE and 95% CI, sorted by the estimate "
         "(specifications that could not be estimated last, with the error).",
-        rb.curve_summary(curve), *notes]
+        curve_summary(curve), *notes]
 
 
-def render_curve_figure(curve: pd.DataFrame, headline: rb.Headline,
+def render_curve_figure(curve: pd.DataFrame, headline: Headline,
                         notes: list[str]) -> dict[str, bytes]:
     """The specification-curve figure's PDF and PNG bytes (analysis.exhibits.figures.render_figure);
     run_analyses renders it in the curve's worker."""
     ok = curve[curve["problem"] == ""].reset_index(drop=True)
-    figure = rb.plot_specification_curve(
-        ok, rb.curve_indicators(ok, headline), ylabel="AME, international minus local",
-        note=" ".join([rb.curve_summary(curve), *notes]))
+    figure = plot_specification_curve(
+        ok, curve_indicators(ok, headline), ylabel="AME, international minus local",
+        note=" ".join([curve_summary(curve), *notes]))
     return render_figure(figure)
 
 
-def write_curve(curve: pd.DataFrame | None, headline: rb.Headline, ctx: Context,
+def write_curve(curve: pd.DataFrame | None, headline: Headline, ctx: Context,
                 notes: list[str], problem: str = "",
                 figure: Mapping[str, bytes] | None = None) -> None:
     """The specification-curve table and figure (or both saying why there is no curve);
@@ -159,10 +164,10 @@ def write_curve(curve: pd.DataFrame | None, headline: rb.Headline, ctx: Context,
     if curve is None:
         frame = pd.DataFrame({"Problem": [problem]})
         write_frame_exhibit(frame, ctx.paths.tables, CURVE_STEM, title, notes)
-        write_figure(rb.placeholder_figure(f"No specification curve: {problem}"),
+        write_figure(placeholder_figure(f"No specification curve: {problem}"),
                      ctx.paths.figures, CURVE_STEM)
         return
-    write_frame_exhibit(rb.curve_table(curve, headline), ctx.paths.tables, CURVE_STEM, title,
+    write_frame_exhibit(curve_table(curve, headline), ctx.paths.tables, CURVE_STEM, title,
                         curve_notes(curve, headline, notes), decimals=4)
     if figure is None:
         raise ModelError("write_curve: a curve needs its rendered figure")
@@ -185,7 +190,7 @@ def run(ctx: Context) -> None:
     # variant repeats another on this survey (e.g. "manager" without manager questions).
     spec = estimate.model_spec(ctx)
     family_omitted = spec.headline and spec.headline.get("family") not in spec.families
-    headline = None if family_omitted else rb.headline_setup(spec, unavailable)
+    headline = None if family_omitted else headline_setup(spec, unavailable)
     if headline is None or not headline.main:
         raise ModelError(f"{ctx.model_spec_path}: the headline family has no "
                                   "variable available in the analysis data")

@@ -20,7 +20,7 @@ where the quantities are integer counts (outcome without variation, a 0/1 regres
 constant in the resample, separation by a 0/1 regressor as in ``check_separation``), and
 conservatively elsewhere (a continuous regressor (almost) constant; the smallest
 eigenvalue of the scaled Gram within 1000x of the RANK_TOLERANCE rule; an estimate within
-0.1% of the divergence bound of ``_check_huge``; Newton trouble: a Hessian that is not
+0.1% of the divergence bound of ``check_huge``; Newton trouble: a Hessian that is not
 positive definite, a log likelihood at 0, no convergence in max_iter). A screened
 replication is refitted alone through ``refit_coefficients`` + ``ame_estimates`` on the
 same rows (sorted: the order of rows changes sums only at rounding level), which raises the
@@ -46,9 +46,9 @@ from analysis.errors import (
     EstimationError,
     SpecificationError,
 )
+from analysis.models.estimation.checks import HUGE_EFFECT
 from analysis.models.estimation.design import CONSTANT, RANK_TOLERANCE, Design, row_blocks
 from analysis.models.estimation.fit import (
-    HUGE_EFFECT,
     STEP_TOLERANCE,
     _binary_score_weights,
     binary_loglik_terms,
@@ -288,7 +288,7 @@ def _separating(design, C, binary, sums, successes, nobs) -> np.ndarray:
 
 def _near_huge(link: str, design: Design, beta: np.ndarray, count_grams: np.ndarray,
                C: np.ndarray) -> np.ndarray:
-    """_check_huge without SEs (|b_j| x the resample's SD of x_j, or 1 for 0/1 columns),
+    """check_huge without SEs (|b_j| x the resample's SD of x_j, or 1 for 0/1 columns),
     flagged within HUGE_SCREEN of the bound."""
     const = design.terms.index(CONSTANT)
     nobs = C.sum(axis=0)

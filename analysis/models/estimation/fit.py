@@ -33,6 +33,7 @@ from analysis.errors import (
     PerfectSeparationError,
     SpecificationError,
 )
+from analysis.models.estimation.checks import category_label, check_huge, term_scales
 from analysis.models.estimation.design import (
     CONSTANT,
     Design,
@@ -55,11 +56,6 @@ ENGINES = ("numpy", "statsmodels")
 #: Newton stops when every step is below this fraction of (1 + |parameter|); quadratic
 #: convergence puts the estimate at machine precision one step later.
 STEP_TOLERANCE = 1e-10
-#: |index coefficient| x (1 for a 0/1 regressor, else its SD) above which an estimate is
-#: treated as diverging (odds ratio above e^15 for a one-unit / one-SD change).
-HUGE_EFFECT = {"logit": 15.0, "ologit": 15.0, "probit": 8.0}
-#: The same for standard errors (a 95% CI wider than +-100 on the index scale).
-HUGE_SE = 50.0
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
 
@@ -164,7 +160,7 @@ def refit_coefficients(fit: FitResult, rows: np.ndarray, *, max_iter: int = 100
                                    n_clusters=None).beta
     start = fit.beta.copy()
     beta, *_ = _newton_binary(fit.estimator, design, start, None, max_iter, model_id)
-    _check_huge(model_id, fit.estimator, design, beta)
+    check_huge(model_id, fit.estimator, design, beta)
     return design, beta
 
 
@@ -291,7 +287,7 @@ def _fit_binary(*, link, design, gram, max_iter, outcome, model_id, se_type, clu
         r = r * w  # pweights: the sandwich uses the weighted scores
     bread = inverse_psd(hess)
     cov = _ml_covariance(bread, lambda sl: X[sl] * r[sl, None], design, se_type, n_clusters)
-    _check_huge(model_id, link, design, b, cov)
+    check_huge(model_id, link, design, b, cov)
     nparams = k
     return FitResult(
         model_id=model_id, estimator=link, outcome=outcome, terms=design.terms,
@@ -339,7 +335,7 @@ def _largest(step: np.ndarray, terms: Sequence[str]) -> str:
 
 def _separation_error(model_id, design, b, xb, why) -> PerfectSeparationError:
     """Name the terms whose index contributions blow up."""
-    scale = _term_scales(design)
+    scale = term_scales(design)
     effect = np.abs(b[: len(design.terms)]) * scale
     effect[[t == CONSTANT for t in design.terms]] = 0.0
     order = np.argsort(-effect)[:3]
@@ -349,34 +345,6 @@ def _separation_error(model_id, design, b, xb, why) -> PerfectSeparationError:
     return PerfectSeparationError(
         model_id, f"{why}; {share:.1%} of observations have |x'b| > 30; largest "
         f"coefficients: {detail}", named)
-
-
-def _term_scales(design: Design) -> np.ndarray:
-    """1 for 0/1 regressors (a 0->1 change), else the column's SD; 0 for the constant."""
-    scale = design.col_std.copy()
-    scale[design.is_binary] = 1.0
-    scale[[t == CONSTANT for t in design.terms]] = 0.0
-    return scale
-
-
-def _check_huge(model_id, estimator, design, beta, cov=None) -> None:
-    """After a converged fit: diverging coefficients or SEs mean separation/collinearity
-    (without `cov`, the coefficients only)."""
-    k = len(design.terms)
-    scale = _term_scales(design)
-    se = np.zeros(k) if cov is None else np.sqrt(np.diag(cov)[:k])
-    effect, se_effect = np.abs(beta[:k]) * scale, se * scale
-    binary = set(np.flatnonzero(design.is_binary))
-    for j, term in enumerate(design.terms):
-        if effect[j] > HUGE_EFFECT[estimator] or se_effect[j] > HUGE_SE:
-            what = (f"implausibly large estimate for {term!r} (b={beta[j]:.4g}, "
-                    f"se={se[j]:.4g}, per {'0->1 change' if j in binary else 'SD'}: "
-                    f"{effect[j]:.3g})")
-            if j in binary or effect[j] > HUGE_EFFECT[estimator]:
-                raise PerfectSeparationError(
-                    model_id, what + "; likely quasi-complete separation (a category that "
-                    "(almost) predicts the outcome)", [term])
-            raise CollinearityError(model_id, what + "; likely near collinearity", [term])
 
 
 def _ml_covariance(bread, score_block, design, se_type, n_clusters) -> np.ndarray:
@@ -523,10 +491,6 @@ def _ologit_total(design, cat, theta, k, want):
     return ll, grad, hess
 
 
-def category_label(value: float) -> str:
-    return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
-
-
 def _fit_ologit(*, design, max_iter, outcome, model_id, se_type, cluster,
                 n_clusters) -> FitResult:
     categories, cat = np.unique(design.y, return_inverse=True)
@@ -570,7 +534,7 @@ def _fit_ologit(*, design, max_iter, outcome, model_id, se_type, cluster,
         bread, lambda sl: _ologit_block(design.X[sl], cat[sl], beta, cuts, "scores",
                                         _block_weights(design, sl))[1],
         design, se_type, n_clusters)
-    _check_huge(model_id, "ologit", design, beta, cov)
+    check_huge(model_id, "ologit", design, beta, cov)
     names = list(design.terms + cut_terms)
     p = theta.size
     return FitResult(

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ConvergenceError, PerfectSeparationError
+from analysis.models.estimation.checks import category_label, check_huge
 from analysis.models.estimation.design import Design
-from analysis.models.estimation.fit import _check_huge, category_label
 from analysis.models.estimation.result import FitResult
 
 #: Newton stops when no parameter changes by more than this (statsmodels' `tol`).
@@ -109,7 +109,7 @@ def _fit_binary(*, link, design, max_iter, outcome, model_id, se_type, cluster,
     b = np.asarray(res.params, dtype=float)
     cov = np.asarray(res.cov_params(), dtype=float) * _ml_cov_scale(design, se_type, n_clusters)
     cov = (cov + cov.T) / 2.0
-    _check_huge(model_id, link, design, b, cov)
+    check_huge(model_id, link, design, b, cov)
     n, k = design.X.shape
     ybar = float(design.y.mean())
     llnull = n * (ybar * np.log(ybar) + (1.0 - ybar) * np.log(1.0 - ybar))
@@ -188,7 +188,7 @@ def _fit_ologit(*, design, max_iter, outcome, model_id, se_type, cluster,
     cov = jac @ np.asarray(res.cov_params(), dtype=float) @ jac.T
     cov = cov * _ml_cov_scale(design, se_type, n_clusters)
     cov = (cov + cov.T) / 2.0
-    _check_huge(model_id, "ologit", design, theta[:k], cov)
+    check_huge(model_id, "ologit", design, theta[:k], cov)
     counts = np.bincount(cat)
     llnull = float((counts * np.log(counts / n)).sum())
     ll = float(res.llf)

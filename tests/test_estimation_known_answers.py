@@ -1,4 +1,6 @@
-"""Known-answer tests: published Stata output on public data (STUDY.md section 7).
+"""Known-answer tests: published Stata output on public data (docs/study.md section 7).
+
+The data and their provenance are in tests/data/.
 
 Every number goes through the public path the pipeline uses: fit_model ->
 average_marginal_effects -> tidy. A printed Stata number is matched to its printed
@@ -20,11 +22,8 @@ REL_TOL = 1e-5
 
 
 def reference_dir() -> Path:
-    """shared/reference next to the repository (repo at /work/main, shared at /work/shared)."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "reference"
-    if not path.is_dir():
-        pytest.fail(f"reference data folder missing: {path} (see STUDY.md section 7)")
-    return path
+    """The public reference data shipped with the tests (provenance: tests/data/README.md)."""
+    return Path(__file__).resolve().parent / "data"
 
 
 def reference_file(name: str) -> Path:

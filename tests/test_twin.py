@@ -1,7 +1,7 @@
 """Tests of the synthetic twin: reproducibility, SPSS metadata, calibration and structure.
 
 The marginal checks run on the committed file (n = 1,604 usable firms). Their tolerances
-are 4 binomial standard errors, sqrt(p (1 - p) / n), around the STUDY.md section 6
+are 4 binomial standard errors, sqrt(p (1 - p) / n), around the docs/study.md section 6
 target p: a correct generator fails such a check with probability below 1e-4 per share,
 while a wrong parameter (a share off by 5 points or more) fails it.
 """
@@ -36,7 +36,7 @@ SAV = config.DATA_RAW / generate_module.SAV_NAME
 QUESTIONNAIRE = config.DATA_RAW / generate_module.QUESTIONNAIRE_NAME
 N_USABLE = 1604
 
-# Targets copied from shared/STUDY.md section 6 (independent of the generator's parameters,
+# Targets copied from docs/study.md section 6 (independent of the generator's parameters,
 # so a changed parameter in truth.py cannot silently move the target with it).
 STUDY_REGIONS = {1: 0.45, 2: 0.18, 3: 0.16, 4: 0.13, 5: 0.08}
 STUDY_SECTORS = {"manufacturing": 0.14, "construction": 0.16, "trade": 0.22,
@@ -139,7 +139,7 @@ def test_every_column_is_documented_in_questionnaire(committed):
         assert f"### `{name}`" in text, name
 
 
-# --- (c) marginals against the STUDY.md targets ----------------------------------------
+# --- (c) marginals against the docs/study.md targets ----------------------------------------
 
 
 def test_region_shares(usable):
@@ -160,8 +160,8 @@ def test_sector_shares(usable):
 def test_employees(usable):
     employees = usable["q1_emp"]
     assert employees.min() >= 10
-    # Median 25 (STUDY.md): the sample median of a log-normal with log-sd 1.6 truncated
-    # at 10 has a standard error of about 1 employee at n = 1,604; +-5 is ~5 SEs.
+    # Median 25 (docs/study.md section 6): the sample median of a log-normal with log-sd 1.6
+    # truncated at 10 has a standard error of about 1 employee at n = 1,604; +-5 is ~5 SEs.
     assert 20 <= employees.median() <= 30
     # Long right tail: the largest firm has "a few thousand" employees.
     assert 1000 <= employees.max() <= 10000

@@ -1,4 +1,4 @@
-"""The paper's headline claims as rules on the estimates file (STUDY.md section 5).
+"""The paper's headline claims as rules on the estimates file (docs/study.md section 5).
 
 Each claim is evaluated only on numbers in ``output/estimates/estimates.csv`` (coefficient
 rows and the test rows of ``[[tests]]`` in ``config/models.toml``), so a referee can check

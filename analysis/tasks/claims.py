@@ -63,7 +63,7 @@ def run(ctx: Context) -> None:
         "Each verdict follows from the rows of output/estimates/estimates.csv named in the "
         "models column (coefficients and [[tests]] of config/models.toml); significance at "
         "the 5% level with the standard errors of the models.",
-        "Claims as summarised in STUDY.md section 5 (Fitjar and Rodriguez-Pose 2011, 2013).",
+        "Claims as summarised in docs/study.md section 5 (Fitjar and Rodriguez-Pose 2011, 2013).",
     ]
     if cfg.synthetic and cfg.data_note:
         notes.append(cfg.data_note + " A verdict here describes the synthetic draw, not the "

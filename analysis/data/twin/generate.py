@@ -101,7 +101,7 @@ def render_readme(twin: Twin, seed: int, params: TwinParams = DEFAULT) -> str:
         "- Not the real data and not derived from them: no record corresponds to a real "
         "firm (organisation numbers are random, with a valid check digit).",
         "- The shares, distributions and effects are OUR assumptions (see "
-        "`analysis/data/twin/truth.py` and `shared/STUDY.md` section 6), not the paper's numbers.",
+        "`analysis/data/twin/truth.py` and `docs/study.md` section 6), not the paper's numbers.",
         "- Not for substantive conclusions about Norwegian firms. Estimates computed on "
         "this file show what the pipeline does, not what the papers found.",
         "",

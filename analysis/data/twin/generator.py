@@ -3,7 +3,7 @@
 Data-generating process (all parameters in :mod:`analysis.data.twin.truth`, all OUR
 assumptions, not the paper's numbers):
 
-1. Frame. City-region and sector group are drawn independently with the STUDY.md
+1. Frame. City-region and sector group are drawn independently with the docs/study.md
    shares; the NACE division is drawn within the sector group.
 2. Latent firm traits. ``openness`` and ``size_score`` are standard normal with
    correlation 0.30 (Gaussian copula). Employees are the ``size_score`` quantile of a

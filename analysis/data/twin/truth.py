@@ -5,7 +5,7 @@ the 2010 Norwegian firm survey described in the published papers (Fitjar and
 Rodriguez-Pose 2011, 2013) and so that the headline pattern of the 2011 paper holds in the
 twin (international breadth about four times as strong as local breadth). None of these
 numbers is taken from, or estimated on, the real microdata, which are not public. The
-calibration targets are those of ``shared/STUDY.md`` section 6.
+calibration targets are those of ``docs/study.md`` section 6.
 
 The module has three parts:
 
@@ -87,7 +87,7 @@ class SampleDesign:
 
 @dataclass(frozen=True)
 class FrameShares:
-    """Sample-frame composition (STUDY.md section 6): city-region and sector shares.
+    """Sample-frame composition (docs/study.md section 6): city-region and sector shares.
 
     The NACE Rev. 2 divisions within each sector group and their relative weights are our
     assumption; the groups follow the division ranges of ``config/norway_twin.toml``
@@ -179,7 +179,7 @@ class FirmParams:
 
 
 def _default_prevalence() -> dict[tuple[str, str], float]:
-    # STUDY.md section 6, (local, national, international). Group: share of ALL firms.
+    # docs/study.md section 6, (local, national, international). Group: share of ALL firms.
     table = {
         "group": (0.15, 0.15, 0.12),
         "suppliers": (0.45, 0.40, 0.25),
@@ -194,7 +194,7 @@ def _default_prevalence() -> dict[tuple[str, str], float]:
 
 @dataclass(frozen=True)
 class CollaborationParams:
-    """Collaboration battery Q10 (our assumptions; prevalence targets from STUDY.md 6).
+    """Collaboration battery Q10 (our assumptions; prevalence targets from docs/study.md section 6).
 
     A firm collaborates with partner type p at scale s if
     ``C = a*openness + b*S_s + c*e > k_ps`` with ``S_s`` a firm-level factor per scale,
@@ -240,7 +240,8 @@ def _default_dont_know_shares() -> dict[str, float]:
 
 @dataclass(frozen=True)
 class NonResponseParams:
-    """Item non-response of usable firms (our assumptions; STUDY.md: 1-4 % on most items).
+    """Item non-response of usable firms (our assumptions; docs/study.md section 6:
+    1-4 % on most items).
 
     An asked item of firm i is missing with probability ``min(rate * m_i, max_prob)``, where
     ``m_i ~ Gamma(shape, 1/shape)`` (mean 1) is a respondent's propensity to say "don't

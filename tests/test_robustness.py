@@ -209,9 +209,11 @@ def test_specification_curve_difference_equals_difference_of_ames(data):
     headline = make_headline(curve_blocks=("firm", "manager"))
     curve = specification_curve(data, headline, ("logit", "lpm"), n_jobs=1)
     assert len(curve) == len(OUTCOMES) * 2 * 4
-    assert curve["rank"].tolist() == list(range(1, len(curve) + 1))
+    assert curve["outcome"].tolist() == [o for o in OUTCOMES for _ in range(8)]
+    assert curve["rank"].tolist() == list(range(1, 9)) * len(OUTCOMES)
     assert (curve["problem"] == "").all()
-    assert curve["estimate"].is_monotonic_increasing
+    for _, one in curve.groupby("outcome"):  # one curve per outcome
+        assert one["estimate"].is_monotonic_increasing
     keys = set(zip(curve["outcome"], curve["estimator"], curve["controls"], strict=True))
     assert len(keys) == len(curve)
     for _, row in curve.iterrows():
@@ -359,7 +361,7 @@ def test_run_analyses_applies_the_curve_hook_in_the_curves_worker(data):
                                    cluster="region", curve_estimators=("lpm",))
     results = rb.run_analyses(small, headline, settings, seed=3,
                               curve_figure=lambda curve: (os.getpid(), curve["rank"].sum()))
-    assert results["curve_figure"][1] == results["curve"]["rank"].sum() == 1 + 2 + 3 + 4
+    assert results["curve_figure"][1] == results["curve"]["rank"].sum() == 2 * (1 + 2)
     assert results["curve_figure"][0] != os.getpid()  # rendered in a forked worker
     no_local = dataclasses.replace(headline, main=("national", "international"))
     failed = rb.run_analyses(small, no_local, settings, seed=3,

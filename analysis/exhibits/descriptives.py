@@ -9,7 +9,7 @@ numbers, so one formula serves both).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +35,10 @@ class Exhibit:
     notes: tuple[str, ...] = field(default_factory=tuple)
     key_column: str = ""
     cells: pd.DataFrame | None = None
+    #: The printed version of a (checked) frame, and the column whose changes start a
+    #: panel in it; None: the frame is printed as it is.
+    display: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    panel_column: str | None = None
 
 
 OUTCOMES: tuple[tuple[str, str], ...] = (
@@ -147,25 +151,94 @@ def default_model_variables(frame: pd.DataFrame, scales: Sequence[str]) -> list[
     return expand_model_variables(frame, [c for c in candidates if c in frame.columns])
 
 
+SAMPLE_PREFIX = "Estimation sample: "
+ALL_PREFIX = "All firms: "
+STAT_COLUMNS = ("N", "Mean", "SD", "Min", "Max")
+
+
 def summary_statistics(
     frame: pd.DataFrame,
     variables: Sequence[str],
     labels: Mapping[str, str] | None = None,
     weight: str | None = None,
+    sample: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Table 1: Variable, Description, N, Mean, SD, Min, Max of each variable."""
+    """Table 1: Variable, Description, N, Mean, SD, Min, Max of each variable.
+
+    ``sample``: a mask of the firms of the estimation sample; the statistics are then
+    computed on it (columns "Estimation sample: N" ...) and the N and mean of all firms
+    follow ("All firms: N", "All firms: Mean"), so that the selection shows.
+    """
     w = _weights(frame, weight)
     labels = labels or {}
+    inside = frame if sample is None else frame[sample.reindex(frame.index).fillna(False)]
     rows = []
     for name in variables:
         if name not in frame.columns:
             raise ExhibitError(f"summary statistics: variable {name} is not in the data")
-        rows.append({"Variable": name, "Description": labels.get(name, ""),
-                     **weighted_stats(frame[name].rename(name), w)})
-    out = pd.DataFrame(rows, columns=["Variable", "Description", "N", "Mean", "SD", "Min",
-                                      "Max"])
-    out["N"] = out["N"].astype("int64")
+        row = {"Variable": name, "Description": labels.get(name, "")}
+        stats = weighted_stats(inside[name].rename(name), w)
+        if sample is None:
+            row.update(stats)
+        else:
+            row.update({SAMPLE_PREFIX + k: v for k, v in stats.items()})
+            every = weighted_stats(frame[name].rename(name), w)
+            row.update({ALL_PREFIX + "N": every["N"], ALL_PREFIX + "Mean": every["Mean"]})
+        rows.append(row)
+    columns = ["Variable", "Description", *STAT_COLUMNS] if sample is None else [
+        "Variable", "Description", *(SAMPLE_PREFIX + c for c in STAT_COLUMNS),
+        ALL_PREFIX + "N", ALL_PREFIX + "Mean"]
+    out = pd.DataFrame(rows, columns=columns)
+    for column in out.columns:
+        if column.endswith("N"):
+            out[column] = out[column].astype("int64")
     return out
+
+
+def stat_decimals(values: pd.Series, sd: float) -> int:
+    """Decimals of a row of Table 1: three for a 0/1 variable, else three significant
+    digits of its SD (at least one decimal, at most three)."""
+    known = values.dropna()
+    if len(known) and known.isin([0.0, 1.0]).all():
+        return 3
+    if not np.isfinite(sd) or sd <= 0:
+        return 3
+    return int(min(3, max(1, 2 - np.floor(np.log10(sd)))))
+
+
+def _stat_text(value: object, decimals: int, whole: bool) -> str:
+    if isinstance(value, str):  # a suppressed cell's marker
+        return value
+    if value is None or pd.isna(value):
+        return ""
+    if whole and float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):,.{decimals}f}"
+
+
+def summary_display(table: pd.DataFrame, frame: pd.DataFrame,
+                    groups: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Table 1 for print: labels instead of variable names, each row at its own precision
+    (:func:`stat_decimals`; minimum and maximum as whole numbers when they are), N with
+    thousands separators, and a ``group`` column for panels (``groups``: variable ->
+    heading; variables without one under "Other variables")."""
+    groups = groups or {}
+    rows = []
+    for _, row in table.iterrows():
+        name = str(row["Variable"])
+        sd_column = next(c for c in table.columns if c.endswith("SD"))
+        sd = row[sd_column]
+        places = stat_decimals(as_float(frame[name]) if name in frame.columns
+                               else pd.Series(dtype=float),
+                               float(sd) if not isinstance(sd, str) and pd.notna(sd)
+                               else np.nan)
+        out = {"group": groups.get(name, "Other variables"),
+               "Variable": row["Description"] or name}
+        for column in table.columns[2:]:
+            whole = column.endswith(("N", "Min", "Max"))
+            out[column] = _stat_text(row[column], places, whole)
+        rows.append(out)
+    return pd.DataFrame(rows, columns=["group", "Variable", *table.columns[2:]])
 
 
 def collaboration_prevalence(
@@ -254,25 +327,38 @@ def _known(frame: pd.DataFrame, column: str, weight: str | None) -> pd.Series:
 
 
 def summary_cells(frame: pd.DataFrame, variables: Sequence[str],
-                  weight: str | None = None) -> pd.DataFrame:
+                  weight: str | None = None, sample: pd.Series | None = None) -> pd.DataFrame:
     """Counts behind Table 1: N of each row; 1s and 0s of binary rows; firms at min and max.
 
     A share of a 0/1 variable reveals how many firms have 1 (and 0); the minimum and the
-    maximum of any other variable are the values of the firms at the extremes.
+    maximum of any other variable are the values of the firms at the extremes. With a
+    ``sample`` (see :func:`summary_statistics`) the columns carry their prefixes and the
+    all-firm N and mean are checked too.
     """
+    prefix = "" if sample is None else SAMPLE_PREFIX
+    inside = frame if sample is None else frame[sample.reindex(frame.index).fillna(False)]
     records: list[tuple] = []
     for name in variables:
-        x = _known(frame, name, weight)
+        x = _known(inside, name, weight)
         n = len(x)
-        records.append((name, "N", n, COUNT_BASIS))
-        records += [(name, col, n, "firms with the variable known")
+        records.append((name, prefix + "N", n, COUNT_BASIS))
+        records += [(name, prefix + col, n, "firms with the variable known")
                     for col in ("Mean", "SD", "Min", "Max")]
         if n and x.isin([0.0, 1.0]).all():
             for col in ("Mean", "SD"):
-                records += share_cells(name, col, x)[1:]
+                records += share_cells(name, prefix + col, x)[1:]
         elif n:
-            records.append((name, "Min", int((x == x.min()).sum()), "firms at the minimum"))
-            records.append((name, "Max", int((x == x.max()).sum()), "firms at the maximum"))
+            records.append((name, prefix + "Min", int((x == x.min()).sum()),
+                            "firms at the minimum"))
+            records.append((name, prefix + "Max", int((x == x.max()).sum()),
+                            "firms at the maximum"))
+        if sample is not None:
+            every = _known(frame, name, weight)
+            records.append((name, ALL_PREFIX + "N", len(every), COUNT_BASIS))
+            records.append((name, ALL_PREFIX + "Mean", len(every),
+                            "firms with the variable known"))
+            if len(every) and every.isin([0.0, 1.0]).all():
+                records += share_cells(name, ALL_PREFIX + "Mean", every)[1:]
     return cells_frame(records)
 
 
@@ -332,11 +418,16 @@ def descriptive_exhibits(
     weight: str | None = "weight",
     data_note: str | None = None,
     regional_scales: Sequence[str] = REGIONAL_SCALES,
+    sample: pd.Series | None = None,
+    sample_note: str = "",
+    groups: Mapping[str, str] | None = None,
 ) -> list[Exhibit]:
     """The five descriptive exhibits of the analysis data set, with titles and notes.
 
     ``model_variables`` defaults to :func:`default_model_variables`; ``data_note`` (the study
     config's note when the data are synthetic) is appended to every exhibit's notes.
+    ``sample``: the firms of the estimation sample Table 1 describes (``sample_note`` says
+    which); ``groups``: variable -> panel heading of Table 1.
     """
     if weight is not None and weight not in frame.columns:
         weight = None
@@ -349,12 +440,23 @@ def descriptive_exhibits(
     def notes(*own: str) -> tuple[str, ...]:
         return exhibit_notes(own, data_note, weighted)
 
+    groups = dict(groups or {})
+    for name in variables:  # dummies of a categorical variable share its heading
+        parent = next((g for g in groups if name.startswith(f"{g}_") and name not in groups),
+                      None)
+        if parent is not None:
+            groups[name] = groups[parent]
+    table1_notes = [sample_note] if sample is not None and sample_note else []
+    table1_notes.append("N is the number of firms with the variable known; minimum and "
+                        "maximum as observed. Dummies of categorical variables are listed "
+                        "one by one.")
     return [
-        Exhibit(summary_statistics(frame, variables, labels, w), "table1_summary_statistics",
+        Exhibit(summary_statistics(frame, variables, labels, w, sample),
+                "table1_summary_statistics",
                 "Table 1. Summary statistics of the model variables",
-                notes("N is the number of firms with the variable known. Dummies of "
-                      "categorical variables are listed one by one."),
-                "Variable", summary_cells(frame, variables, w)),
+                notes(*table1_notes), "Variable", summary_cells(frame, variables, w, sample),
+                display=lambda checked: summary_display(checked, frame, groups),
+                panel_column="group"),
         Exhibit(collaboration_prevalence(frame, partners, scales, w), "collaboration_prevalence",
                 "Collaboration on innovation by partner type and location (share of firms)",
                 notes("Share of firms that collaborated with the partner type at the location "

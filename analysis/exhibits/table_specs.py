@@ -4,23 +4,26 @@ A regression table's layout follows from ``config/models.toml`` and models.csv a
 columns are the table's families' models (outcome by variant, file order) that were
 estimated; rows are the variables of the blocks displayed as coefficients, in block
 order (a categorical variable in such a block shows its dummies), then the constant or the
-ordered-logit cut points; every control block gets a Yes/No row labelled with the block's
-label; the notes say what the numbers are, which standard errors, the star legend, the
-listwise deletion, what the survey could not provide (and which columns were therefore
-omitted, see :func:`analysis.models.specification.omit_unavailable`) and whether the data are
-synthetic.
+ordered-logit cut points; every block shown as indicators (sector, region dummies) gets a
+Yes/No row naming its base category (blocks shown as coefficients need no such row: their
+rows are there); the ``[[tests]]`` of the table's families follow the fit statistics; the
+notes say what the numbers are, which standard errors, the star legend, the listwise
+deletion, the base categories, the tests, what the survey could not provide (and which
+columns were therefore omitted, see :func:`analysis.models.specification.omit_unavailable`)
+and whether the data are synthetic.
 Adding a covariate to a block in the specification therefore adds a row to every table
 whose models use the block, with no code change (its label falls back to its name).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from analysis.errors import ExhibitError
 from analysis.exhibits.tables import STAR_LEGEND, TableSpec
+from analysis.exhibits.test_rows import TestRow
 from analysis.models.estimation import CONSTANT
 from analysis.models.specification import ModelDef, ModelSpec, TableDef, expand_models
 
@@ -83,20 +86,65 @@ def table_terms(spec: ModelSpec, chosen: Sequence[ModelDef], terms_of: dict[str,
     return {t: term_label(spec, t) for t in rows}
 
 
-def control_rows(spec: ModelSpec, chosen: Sequence[ModelDef],
-                 unavailable: Iterable[str] = ()) -> dict[str, dict[str, bool]]:
-    """Block label -> {model: included?} for every control block of the table's models.
+def base_text(variables: Sequence[str], bases: Mapping[str, str]) -> str:
+    """" (base: manufacturing)" for the base categories known of ``variables``."""
+    known = [bases[v] for v in variables if v in bases]
+    return f" (base: {', '.join(known)})" if known else ""
 
-    A block counts as included when the model uses it and the survey provides at least
-    one of its variables.
+
+def control_rows(spec: ModelSpec, chosen: Sequence[ModelDef],
+                 unavailable: Iterable[str] = (),
+                 bases: Mapping[str, str] | None = None) -> dict[str, dict[str, bool]]:
+    """Row label -> {model: included?} for every indicator block of the table's models.
+
+    Blocks shown as coefficients get no row (their coefficients are the rows). A block
+    counts as included when the model uses it and the survey provides at least one of
+    its variables; the label names the base category (``bases``: variable -> level).
     """
     skip = set(unavailable)
     rows = {}
-    for block in _ordered_blocks(spec, chosen, "controls"):
+    for block in _ordered_blocks(spec, chosen, "all"):
         spec_block = spec.blocks[block]
+        if spec_block.display != "indicator":
+            continue
         available = any(v not in skip for v in spec_block.variables)
-        rows[spec_block.label] = {m.id: block in m.blocks and available for m in chosen}
+        label = spec_block.label + base_text(spec_block.variables, bases or {})
+        rows[label] = {m.id: block in m.blocks and available for m in chosen}
     return rows
+
+
+def table_tests(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef]) -> list[TestRow]:
+    """The ``[[tests]]`` of the table's families, as rows under the table."""
+    linear = all(m.estimator == "lpm" for m in chosen)
+    level = float(spec.defaults.get("confidence_level", 0.95))
+    return [TestRow(test_id=t.id, kind=t.kind, label=t.description or t.id,
+                    statistic="F" if linear else "\u03c7\u00b2(1)", level=level)
+            for t in spec.tests if t.family in table.families]
+
+
+def tests_note(spec: ModelSpec, table: TableDef, estimates: pd.DataFrame) -> str:
+    """What the test rows show (empty when the table has none)."""
+    tests = [t for t in spec.tests if t.family in table.families]
+    if not tests:
+        return ""
+    variants = sorted({spec.variant_label(t.variant) for t in tests})
+    text = (f"Tests below the fit statistics, in the models with {' and '.join(variants)} "
+            "(blank where not computed), on the index coefficients")
+    if table.quantity == "ame":
+        text += (" (for continuous regressors the hypotheses are the same for the average "
+                 "marginal effects, which are the coefficients times a common factor)")
+    text += (". Wald tests of equal effects: the statistic (stars from its p-value) with "
+             "the p-value in brackets below.")
+    if any(t.kind == "ratio" for t in tests):
+        level = f"{float(spec.defaults.get('confidence_level', 0.95)):.0%}"
+        if "interval" in estimates.columns:
+            text += (f" Ratios: the estimate with its {level} Fieller confidence set below, "
+                     "which is unbounded (two rays, or the whole line) when the denominator "
+                     "is not significantly different from zero; delta-method intervals are "
+                     "in estimates.csv.")
+        else:
+            text += f" Ratios: the estimate with its {level} delta-method interval below."
+    return text
 
 
 #: The start of the note under every exhibit of weighted models.
@@ -144,7 +192,8 @@ def quantity_note(quantity: str, estimators: Sequence[str]) -> str:
 
 def table_notes(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef],
                 models: pd.DataFrame, *, data_note: str = "",
-                unavailable: Sequence[str] = ()) -> list[str]:
+                unavailable: Sequence[str] = (), bases: Mapping[str, str] | None = None,
+                estimates: pd.DataFrame | None = None) -> list[str]:
     """The notes under a table, in print order."""
     rows = models[models["model"].isin([m.id for m in chosen])]
     notes = [quantity_note(table.quantity, [m.estimator for m in chosen]),
@@ -155,8 +204,16 @@ def table_notes(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef],
                  if spec.blocks[b].display == "indicator"]
     if indicator:
         notes.append("; ".join(
-            f"{b.label}: dummies of {', '.join(b.variables)} (first category omitted)"
+            f"{b.label}: one dummy per category of "
+            f"{', '.join(spec.labels.get(v, v).lower() for v in b.variables)} but the base"
+            f"{base_text(b.variables, bases or {}) or ' (the first category)'}"
             for b in indicator) + ".")
+    if any(m.estimator != "lpm" for m in chosen):
+        notes.append("Pseudo R²: McFadden's, 1 - log-likelihood / log-likelihood of the "
+                     "model with the constant (and cut points) only.")
+    tested = tests_note(spec, table, estimates if estimates is not None else pd.DataFrame())
+    if tested:
+        notes.append(tested)
     used = {v for m in chosen for v in spec.variables(m)} | {m.outcome for m in chosen}
     missing = [v for v in unavailable if v in used]
     if missing:
@@ -174,8 +231,11 @@ def table_notes(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef],
 
 def table_spec(spec: ModelSpec, table: TableDef, models: pd.DataFrame,
                estimates: pd.DataFrame, *, data_note: str = "",
-               unavailable: Sequence[str] = ()) -> TableSpec:
-    """The :class:`~analysis.exhibits.tables.TableSpec` of one ``[tables.*]`` entry."""
+               unavailable: Sequence[str] = (),
+               bases: Mapping[str, str] | None = None) -> TableSpec:
+    """The :class:`~analysis.exhibits.tables.TableSpec` of one ``[tables.*]`` entry.
+
+    ``bases``: the base category of each categorical variable (named in the table)."""
     chosen = table_models(spec, table, models)
     ids = [m.id for m in chosen]
     cuts = estimates.loc[estimates["model"].isin(ids) & (estimates["quantity"] == "cut"), "term"]
@@ -187,9 +247,10 @@ def table_spec(spec: ModelSpec, table: TableDef, models: pd.DataFrame,
         quantity=table.quantity,
         dependent_variable=[spec.outcome_labels.get(m.outcome, m.outcome) for m in chosen],
         column_labels=[spec.variant_label(m.variant) for m in chosen],
-        control_rows=control_rows(spec, chosen, unavailable),
+        control_rows=control_rows(spec, chosen, unavailable, bases),
         fit_rows=FIT_ROWS,
+        tests=table_tests(spec, table, chosen),
         notes=table_notes(spec, table, chosen, models, data_note=data_note,
-                          unavailable=unavailable),
+                          unavailable=unavailable, bases=bases, estimates=estimates),
         label=f"tab:{table.name}",
     )

@@ -90,3 +90,16 @@ def regressor_frame(frame: pd.DataFrame, variables: Sequence[str]) -> RegressorF
         observed &= ~np.isnan(values)
     return RegressorFrame(frame=design, columns_of=columns_of,
                   complete=pd.Series(observed, index=frame.index))
+
+
+def base_levels(frame: pd.DataFrame, variables: Sequence[str]) -> dict[str, str]:
+    """The base (omitted) category of each categorical variable among ``variables``."""
+    bases = {}
+    for name in variables:
+        if name in frame.columns and is_categorical(frame[name]):
+            column = frame[name]
+            cat = (column if isinstance(column.dtype, pd.CategoricalDtype)
+                   else column.astype("category"))
+            if len(cat.cat.categories):
+                bases[name] = str(cat.cat.categories[0])
+    return bases

@@ -107,7 +107,8 @@ def _curve_chunk(data: pd.DataFrame, headline: Headline, columns: RegressorFrame
 def specification_curve(data: pd.DataFrame, headline: Headline,
                         estimators: Sequence[str] = BINARY_ESTIMATORS,
                         n_jobs: int = -1, chunk_size: int = 12) -> pd.DataFrame:
-    """(f) Every specification's contrast, sorted by estimate (failures last), ranked 1..n.
+    """(f) Every specification's contrast; per outcome (in the headline's order) sorted by
+    estimate (failures last) and ranked 1..n.
 
     Columns: rank, outcome, estimator, controls, estimate, std_error, ci_lower, ci_upper,
     p_value, nobs, problem, then one boolean column per control block ("block:<name>").
@@ -128,8 +129,12 @@ def specification_curve(data: pd.DataFrame, headline: Headline,
     frame = pd.DataFrame.from_records(rows)
     frame["order"] = np.arange(len(frame))
     frame["failed"] = frame["problem"] != ""
-    frame = frame.sort_values(["failed", "estimate", "order"], kind="mergesort")
-    frame["rank"] = np.arange(1, len(frame) + 1)
+    # One curve per outcome: pooled, the order would mostly sort the outcomes.
+    frame["outcome_order"] = frame["outcome"].map({o: i for i, o in
+                                                   enumerate(headline.outcomes)})
+    frame = frame.sort_values(["outcome_order", "failed", "estimate", "order"],
+                              kind="mergesort")
+    frame["rank"] = frame.groupby("outcome_order").cumcount().to_numpy() + 1
     frame["controls"] = [" + ".join(b) if b else "none" for b in frame["blocks"]]
     for block in headline.curve_blocks:
         frame[f"block:{block}"] = [block in b for b in frame["blocks"]]

@@ -1,4 +1,8 @@
-"""Step `clean`: raw survey file -> canonical clean data, sample flow and data appendix."""
+"""Step `clean`: raw survey file -> canonical clean data, its sample flow and data appendix.
+
+The flow (records removed by each sample rule) goes to data_clean/clean_flow.csv; the
+samples step continues it to every model's N in the sample-flow exhibit.
+"""
 
 from __future__ import annotations
 
@@ -17,19 +21,17 @@ from analysis.data.study_config import (
     load_study_config,
 )
 from analysis.errors import ConfigError, DataError
-from analysis.exhibits.frames import to_markdown, write_frame_exhibit
+from analysis.exhibits.frames import to_markdown
 
 DESCRIPTION = ("Read the raw survey file, validate it against the study configuration, "
                "recode missing values, apply the sample rules and write the clean data, the "
                "sample flow and the data appendix.")
 
 CLEAN_FILE = "survey_clean.parquet"
-FLOW_STEM = "sample_flow"
-FLOW_TITLE = "Sample flow: from raw survey records to the estimation sample"
+FLOW_FILE = "clean_flow.csv"
 APPENDIX_DIR = "data_appendix"
 APPENDIX_STEM = "clean_variables"
 APPENDIX_TITLE = "Data appendix: variables of the clean survey data"
-EXHIBIT_SUFFIXES = (".csv", ".md", ".tex", ".html")
 
 
 def study_config(ctx: Context) -> StudyConfig:
@@ -46,22 +48,10 @@ def outputs(ctx: Context) -> list[Path]:
     appendix = ctx.paths.output / APPENDIX_DIR
     return [
         ctx.paths.data_clean / CLEAN_FILE,
-        *(ctx.paths.tables / f"{FLOW_STEM}{suffix}" for suffix in EXHIBIT_SUFFIXES),
+        ctx.paths.data_clean / FLOW_FILE,
         appendix / f"{APPENDIX_STEM}.csv",
         appendix / f"{APPENDIX_STEM}.md",
     ]
-
-
-def flow_notes(cfg: StudyConfig) -> list[str]:
-    """Notes under the sample-flow table."""
-    notes = [
-        "Rules are applied in the order shown; each record is removed by the first rule it "
-        "meets, so the rows add up (adds_up checks every subtraction).",
-        f"Study configuration: {cfg.source.name}; raw file: {cfg.data_file.name}.",
-    ]
-    if cfg.synthetic and cfg.data_note:
-        notes.append(cfg.data_note)
-    return notes
 
 
 def appendix_notes(cfg: StudyConfig) -> list[str]:
@@ -112,8 +102,7 @@ def run(ctx: Context) -> None:
     appendix = describe_variables(result.data, result.docs)
 
     io.write_parquet(ctx.paths.data_clean / CLEAN_FILE, result.data)
-    write_frame_exhibit(result.flow, ctx.paths.tables, FLOW_STEM, FLOW_TITLE, flow_notes(cfg),
-                        decimals=0)
+    io.write_csv(ctx.paths.data_clean / FLOW_FILE, result.flow)
     folder = ctx.paths.output / APPENDIX_DIR
     io.write_csv(folder / f"{APPENDIX_STEM}.csv", appendix)
     io.write_text(folder / f"{APPENDIX_STEM}.md",

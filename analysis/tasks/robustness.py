@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ from analysis import config, io
 from analysis.context import Context
 from analysis.data.study_config import load_study_config
 from analysis.errors import ModelError, RobustnessError
+from analysis.exhibits.display import bootstrap_display, curve_display
 from analysis.exhibits.figures import (
     placeholder_figure,
     plot_specification_curve,
@@ -30,13 +32,9 @@ from analysis.exhibits.figures import (
     write_rendered,
 )
 from analysis.exhibits.frames import write_frame_exhibit
+from analysis.exhibits.regression import render_regression_table, write_regression_table
 from analysis.exhibits.table_specs import WEIGHTED_MODELS_NOTE
-from analysis.exhibits.tables import (
-    STAR_LEGEND,
-    TableSpec,
-    render_regression_table,
-    write_regression_table,
-)
+from analysis.exhibits.tables import STAR_LEGEND, TableSpec
 from analysis.models import robustness as rb
 from analysis.models.headline import Headline, headline_setup
 from analysis.models.robustness_config import RobustnessConfig, load_robustness_config
@@ -127,10 +125,20 @@ def write_regression_exhibit(exhibit: rb.RegressionExhibit, directory: Path,
                      title=exhibit.title, quantity="ame",
                      dependent_variable=list(exhibit.dependent),
                      column_labels=list(exhibit.column_labels), fit_rows=exhibit.fit_rows,
-                     notes=[*notes, STAR_LEGEND], label=f"tab:{exhibit.stem}")
-    write_regression_table(render_regression_table(exhibit.estimates, spec), directory,
-                           exhibit.stem)
-    io.write_csv(directory / f"{exhibit.stem}.csv", exhibit.estimates)
+                     notes=[*notes, STAR_LEGEND], label=f"tab:{exhibit.stem}",
+                     panels=panelled(exhibit))
+    rendered = render_regression_table(exhibit.estimates, spec)
+    write_regression_table(replace(rendered, data=exhibit.estimates), directory, exhibit.stem)
+
+
+def panelled(exhibit: rb.RegressionExhibit) -> bool:
+    """One panel per outcome when every outcome has the same columns (estimators, SE
+    types, samples): the columns then fit a portrait page, however many outcomes."""
+    labels = {}
+    for outcome, label in zip(exhibit.dependent, exhibit.column_labels, strict=True):
+        labels.setdefault(outcome, []).append(label)
+    columns = list(labels.values())
+    return len(columns) > 1 and all(c == columns[0] for c in columns)
 
 
 def curve_notes(curve: pd.DataFrame, headline: Headline, notes: list[str]) -> list[str]:
@@ -167,8 +175,10 @@ def write_curve(curve: pd.DataFrame | None, headline: Headline, ctx: Context,
         write_figure(placeholder_figure(f"No specification curve: {problem}"),
                      ctx.paths.figures, CURVE_STEM)
         return
-    write_frame_exhibit(curve_table(curve, headline), ctx.paths.tables, CURVE_STEM, title,
-                        curve_notes(curve, headline, notes), decimals=4)
+    table = curve_table(curve, headline)
+    shown, layout = curve_display(table)
+    write_frame_exhibit(table, ctx.paths.tables, CURVE_STEM, title,
+                        curve_notes(curve, headline, notes), layout=layout, shown=shown)
     if figure is None:
         raise ModelError("write_curve: a curve needs its rendered figure")
     write_rendered(figure, ctx.paths.figures, CURVE_STEM)
@@ -216,8 +226,9 @@ def run(ctx: Context) -> None:
         write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes])
     frame, result = results["bootstrap"]
     boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
-    write_frame_exhibit(boot.frame, tables, boot.stem, boot.title, [*boot.notes, *notes],
-                        decimals=4)
+    shown, constant, layout = bootstrap_display(boot.frame, settings.bootstrap_level)
+    write_frame_exhibit(boot.frame, tables, boot.stem, boot.title,
+                        [*boot.notes, *constant, *notes], layout=layout, shown=shown)
     curve = results["curve"]
     if isinstance(curve, RobustnessError):
         write_curve(None, headline, ctx, notes, problem=str(curve))

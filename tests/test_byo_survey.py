@@ -17,6 +17,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from latex import measure_exhibits, tex_exhibits
+
 from analysis import config
 from analysis.data import clean
 from analysis.data.study_config import load_study_config, parse_study_config
@@ -45,6 +47,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert tree_digest(config.DATA_CLEAN, config.OUTPUT / "tables") == default_before
     assert not (config.OUTPUT / "studies" / "study").exists()
     return base
+
+
+def test_every_latex_exhibit_of_the_example_fits_the_page(run, tmp_path):
+    """The page-fit test of tests/test_page_fit.py on the CIS-like example's exhibits."""
+    files = tex_exhibits(run / "output")
+    assert len(files) >= 25
+    fits = measure_exhibits(files, tmp_path)
+    assert [f.problem() for f in fits if not f.fits] == []
 
 
 def read_csv(run: Path, stem: str) -> pd.DataFrame:

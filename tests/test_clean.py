@@ -471,9 +471,9 @@ def test_step_writes_outputs_and_is_deterministic(tmp_path: Path) -> None:
     digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs]
     clean_step.run(ctx)
     assert digests == [hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs]
-    flow = pd.read_csv(ctx.paths.tables / "sample_flow.csv")
+    flow = pd.read_csv(ctx.paths.data_clean / "clean_flow.csv")  # the samples step's input
     assert flow["records"].tolist() == [7, 1, 1, 1, 4]
-    assert "synthetic twin" in (ctx.paths.tables / "sample_flow.md").read_text()
+    assert flow["adds_up"].all()
     data = pd.read_parquet(ctx.paths.data_clean / "survey_clean.parquet")
     assert data["region"].dtype == "category" and str(data["product"].dtype) == "Int64"
 

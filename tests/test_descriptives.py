@@ -318,6 +318,6 @@ def test_build_and_describe_on_the_twin(twin_ctx):
                          [(-0.0004, 3, "0.000"), (-0.0006, 3, "-0.001"), (-0.00004, 4, "0.0000"),
                           (0.0004, 3, "0.000"), (-2.5, 1, "-2.5")])
 def test_frame_cells_never_print_a_signed_zero(value, decimals, shown):
-    from analysis.exhibits.frames import format_cell
+    from analysis.exhibits.layout import format_cell
 
     assert format_cell(value, decimals) == shown

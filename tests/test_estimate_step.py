@@ -346,9 +346,9 @@ def test_table_layout_follows_blocks_and_records_unavailable(tmp_path):
                         data_note="Synthetic!", unavailable=["z"])
     assert layout.models == ["fam__y__base", "fam__y__full", "fam__y2__base", "fam__y2__full"]
     assert layout.terms == {"x1": "Breadth one", "x2": "x2", "const": "const"}
-    # firm block's only variable is unavailable: "No" everywhere; indicator block: Yes
-    assert layout.control_rows == {
-        "firm": dict.fromkeys(layout.models, False), "cat": dict.fromkeys(layout.models, True)}
+    # only indicator blocks get a Yes/No row (a coefficient block's rows are its
+    # coefficients; the firm block's unavailable variable is named in the notes)
+    assert layout.control_rows == {"cat": dict.fromkeys(layout.models, True)}
     assert any("Not available" in n and "(z)" in n for n in layout.notes)
     assert layout.notes[-1] == "Synthetic!"
     assert layout.column_labels == ["Base", "Full"] * 2

@@ -53,10 +53,15 @@ def figure_one():
                                          title="Average marginal effects")
 
 
+#: The variable in the estimation sample: no firm has more than 5 partner types abroad.
+OBSERVED = pd.Series([0] * 50 + [1] * 20 + [2] * 9 + [3] * 4 + [5] * 2 + [np.nan] * 3,
+                     name="breadth_international")
+
+
 def figure_two():
     return figures.plot_predicted_probabilities(
         prediction_frame(), {"m_prod": "Product", "m_proc": "Process", "m_ntm": "New to market"},
-        "breadth_international", note="Synthetic data")
+        "breadth_international", OBSERVED, note="Synthetic data")
 
 
 def data_lines(ax):
@@ -88,22 +93,44 @@ def test_marginal_effects_one_panel_per_outcome_with_points_bars_and_zero_line()
     assert figure.get_suptitle() == "Average marginal effects"
 
 
-def test_predicted_probabilities_one_line_per_outcome_with_bands():
+def test_predicted_probabilities_stop_at_the_largest_observed_value_over_the_data():
     figure = figure_two()
-    (ax,) = figure.get_axes()
+    ax, bars = figure.get_axes()
     lines = data_lines(ax)
-    assert [line.get_label() for line in lines] == ["Product", "Process", "New to market"]
+    assert len(lines) == 3
     frame = prediction_frame()
+    shifts = []
     for line, model in zip(lines, PANELS, strict=True):
-        expected = frame[(frame["model"] == model) & (frame["variable"] == "breadth_international")]
-        expected = expected.sort_values("value")
-        np.testing.assert_allclose(line.get_xdata(), range(8))
+        expected = frame[(frame["model"] == model) & (frame["variable"] == "breadth_international")
+                         & (frame["value"] <= 5)].sort_values("value")
         np.testing.assert_allclose(line.get_ydata(), expected["prediction"])
-    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(bands) == 3
+        shifts.append(line.get_xdata() - expected["value"].to_numpy())  # no value beyond 5
+    # the lines' interval bars are set apart, and differ in marker and line style
+    assert len({round(float(s[0]), 6) for s in shifts}) == 3
+    assert len({(line.get_marker(), line.get_linestyle()) for line in lines}) == 3
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(PANELS.values())
-    np.testing.assert_allclose(ax.get_xticks(), range(8))
-    assert ax.get_xlabel() == "Number of international partner types"
+    # the lower panel: firms at each observed value (the missing ones left out)
+    heights = {round(p.get_x() + p.get_width() / 2): p.get_height() for p in bars.patches
+               if p.get_gid() == "observed" or p.get_height() > 0}
+    assert heights == {0: 50, 1: 20, 2: 9, 3: 4, 5: 2}
+    np.testing.assert_allclose(bars.get_xticks(), [0, 1, 2, 3, 5])
+    assert bars.get_xlim()[1] == 5.5  # the axis stops at the largest observed value
+    assert bars.get_xlabel() == "Number of international partner types"
+
+
+def test_specification_curve_one_panel_per_outcome():
+    curve = pd.DataFrame({"estimate": [0.01, 0.02, 0.05], "ci_lower": [-0.01, 0.0, 0.01],
+                          "ci_upper": [0.03, 0.04, 0.09]})
+    indicators = {"Estimator: Logit": np.array([True, False, True]),
+                  "Controls: firm": np.array([False, True, True])}
+    figure = figures.plot_specification_curve(
+        {"Product": (curve, indicators), "Process": (curve.iloc[:2], {
+            k: v[:2] for k, v in indicators.items()})}, ylabel="AME", note="A note " * 40)
+    axes = figure.get_axes()
+    assert len(axes) == 4  # estimates and indicators for each of the two outcomes
+    assert [a.get_title() for a in axes[:2]] == ["Product", "Process"]
+    note = [t.get_text() for t in figure.texts if t.get_text().startswith("A note")]
+    assert note and "\n" in note[0]  # a long note wraps instead of running off the page
 
 
 def test_missing_term_or_model_is_named():
@@ -111,7 +138,7 @@ def test_missing_term_or_model_is_named():
         figures.plot_marginal_effects(ame_frame(), PANELS, {**SCALES, "breadth_regional": "R"})
     with pytest.raises(ExhibitError, match="'m_other'"):
         figures.plot_predicted_probabilities(prediction_frame(), {"m_other": "x"},
-                                             "breadth_international")
+                                             "breadth_international", OBSERVED)
 
 
 def test_non_finite_values_are_rejected():
@@ -123,7 +150,14 @@ def test_non_finite_values_are_rejected():
     predictions.loc[0, "prediction"] = math.inf
     with pytest.raises(ExhibitError, match="prediction"):
         figures.plot_predicted_probabilities(predictions, {"m_prod": "P"},
-                                             "breadth_international")
+                                             "breadth_international", OBSERVED)
+
+
+def test_no_observed_value_is_an_error():
+    with pytest.raises(ExhibitError, match="no observed value"):
+        figures.plot_predicted_probabilities(prediction_frame(), {"m_prod": "P"},
+                                             "breadth_international",
+                                             pd.Series([np.nan, np.nan]))
 
 
 def test_duplicated_prediction_value_is_rejected():
@@ -131,7 +165,7 @@ def test_duplicated_prediction_value_is_rejected():
     predictions = pd.concat([predictions, predictions.iloc[[0]]], ignore_index=True)
     with pytest.raises(ExhibitError, match="twice"):
         figures.plot_predicted_probabilities(predictions, {"m_prod": "P"},
-                                             "breadth_international")
+                                             "breadth_international", OBSERVED)
 
 
 def write_both(directory: Path) -> list[Path]:

@@ -6,32 +6,12 @@ import re
 from pathlib import Path
 
 from analysis import config
+from analysis.exhibits.exhibit_map import expand, listed_outputs, map_block, parse_map
+from analysis.exhibits.frames import TABLE_FORMATS
 
 README = config.ROOT / "README.md"
 #: Generated files that are not exhibits: logs change every run by design.
 NOT_EXHIBITS = ("logs/",)
-
-
-def expand(pattern: str) -> list[str]:
-    """``a/b.{csv,md}`` -> ``a/b.csv``, ``a/b.md``."""
-    match = re.search(r"\{([^}]*)\}", pattern)
-    if not match:
-        return [pattern]
-    head, tail = pattern[:match.start()], pattern[match.end():]
-    return [p for choice in match.group(1).split(",") for p in expand(head + choice + tail)]
-
-
-def listed_outputs(readme: str) -> set[str]:
-    """Output files named in the exhibits table of the README (paths below output/)."""
-    block = readme.split("<!-- exhibits:start -->", 1)[1].split("<!-- exhibits:end -->", 1)[0]
-    files: set[str] = set()
-    for line in block.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 3 or not cells[2].startswith("`"):
-            continue
-        for pattern in re.findall(r"`([^`]+)`", cells[2]):
-            files.update(expand(pattern))
-    return files
 
 
 def test_expand_braces() -> None:
@@ -50,8 +30,15 @@ def test_every_listed_exhibit_exists_and_every_exhibit_is_listed(full_run: Path)
     assert sorted(produced - listed) == [], "produced but not listed in the README"
 
 
+def test_every_table_is_listed_in_every_format() -> None:
+    """Each table exists as .csv, .md, .tex, .html and .docx, and the map says so."""
+    for entry in parse_map(README.read_text(encoding="utf-8")):
+        stems = {f.rsplit(".", 1)[0] for f in entry.files if f.startswith("tables/")}
+        for stem in stems:
+            assert {f"{stem}.{ext}" for ext in TABLE_FORMATS} <= set(entry.files), stem
+
+
 def test_every_listed_program_exists() -> None:
-    readme = README.read_text(encoding="utf-8")
-    block = readme.split("<!-- exhibits:start -->", 1)[1].split("<!-- exhibits:end -->", 1)[0]
+    block = map_block(README.read_text(encoding="utf-8"))
     programs = set(re.findall(r"\| `(analysis/[^`]+\.py)` \|", block))
     assert programs and all((config.ROOT / p).is_file() for p in programs)

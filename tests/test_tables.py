@@ -1,4 +1,4 @@
-"""Tests of analysis.exhibits.tables on small hand-made tidy (C1) frames."""
+"""Tests of analysis.exhibits.tables and .regression on small hand-made tidy (C1) frames."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 from latex import compile_latex
 
 from analysis.errors import ExhibitError
-from analysis.exhibits import tables
+from analysis.exhibits import regression, tables
+from analysis.exhibits.docx import read_cells
 from analysis.exhibits.tables import STAR_LEGEND, TableSpec
 
 C1_COLUMNS = ["model", "outcome", "estimator", "se_type", "quantity", "term", "estimate",
@@ -95,7 +96,7 @@ def test_cells_show_the_frame_numbers_in_their_row_and_column(estimates):
     assert cell(cells, "std_error", "breadth_international", "m_proc") == "(0.120)"
     assert cell(cells, "estimate", "breadth_local", "m_proc") == "-0.044*"
     assert cell(cells, "fit", "pseudo_r2", "m_proc") == "0.056"
-    assert cell(cells, "fit", "llf", "m_prod") == "-1012.346"
+    assert cell(cells, "fit", "llf", "m_prod") == "-1,012.35"  # thousands separator, as N
     # Every displayed coefficient is the frame's number rounded to 3 decimals.
     for _, row in estimates[estimates["quantity"] == "coef"].iterrows():
         shown = cell(cells, "estimate", row["term"], row["model"]).rstrip("*")
@@ -107,7 +108,7 @@ def test_observations_are_integers_with_thousands_separator(estimates):
     assert cell(cells, "fit", "nobs", "m_prod") == "1,604"
     assert cell(cells, "fit", "nobs", "m_proc") == "1,598"
     labels = cells.loc[cells["section"] == "fit", "label"].tolist()
-    assert labels == ["Observations", "Pseudo R-squared", "Log-likelihood"]
+    assert labels == ["Observations", "Pseudo R² (McFadden)", "Log-likelihood"]
 
 
 def test_terms_follow_the_set_order_and_a_missing_term_is_blank(estimates):
@@ -136,9 +137,11 @@ def test_stars_in_the_table_come_from_p_value(estimates):
 def test_quantity_selects_the_rows_shown(estimates):
     spec = make_spec(terms={"breadth_local": "Local breadth"}, quantity="ame")
     cells = tables.table_cells(estimates, spec)
-    assert cell(cells, "estimate", "breadth_local", "m_prod") == "0.003*"
-    assert cell(cells, "estimate", "breadth_local", "m_proc") == "-0.010**"
-    assert cell(cells, "std_error", "breadth_local", "m_proc") == "(0.004)"
+    # SEs 0.0011 and 0.004: four decimals, so the smaller shows two significant digits
+    assert cell(cells, "estimate", "breadth_local", "m_prod") == "0.0031*"
+    assert cell(cells, "std_error", "breadth_local", "m_prod") == "(0.0011)"
+    assert cell(cells, "estimate", "breadth_local", "m_proc") == "-0.0101**"
+    assert cell(cells, "std_error", "breadth_local", "m_proc") == "(0.0040)"
 
 
 def test_control_rows_show_yes_and_no(estimates):
@@ -160,7 +163,7 @@ def test_threshold_rows_of_an_ordered_logit_can_be_listed(estimates):
     cut = tidy_row("m_prod", "cut", "cut1|2", 0.75, 0.2)
     frame = pd.concat([estimates, pd.DataFrame([cut])], ignore_index=True)
     spec = make_spec(terms={"breadth_local": "Local breadth", "cut1|2": "Cut 1|2"})
-    rendered = tables.render_regression_table(frame, spec)
+    rendered = regression.render_regression_table(frame, spec)
     assert cell(rendered.cells, "estimate", "cut1|2", "m_prod") == "0.750"  # no p: no stars
     assert "| Cut 1\\|2 | 0.750 |  |" in rendered.markdown
 
@@ -168,47 +171,77 @@ def test_threshold_rows_of_an_ordered_logit_can_be_listed(estimates):
 # --------------------------------------------------------------------------- the formats
 
 
+def latex_plain(cell: str) -> str:
+    """A LaTeX cell back to the plain text of the grid (no markup, ASCII minus)."""
+    smashed = re.match(r"\\smash\{\\parbox\[t\]\{[\d.]+pt\}\{\\raggedright\\hangindent=1em"
+                       r"\\hangafter=1 (.*)\}\}$", cell)
+    if smashed:
+        cell = smashed.group(1)
+    centred = re.match(r"\\multicolumn\{1\}\{c\}\{(.*)\}$", cell)
+    if centred:
+        cell = centred.group(1)
+    cell = re.sub(r"\^\{(\**)\}", r"\1", cell).replace("{,}", ",").replace("\\allowbreak{}", "")
+    cell = cell.replace("$-$", "-").replace("$", "")
+    for escaped, char in (("\\textless{}", "<"), ("\\textgreater{}", ">"), ("\\&", "&"),
+                          ("\\%", "%"), ("\\_", "_"), ("\\textbar{}", "|"),
+                          ("\\textasciitilde{}", "~"), ("\\#", "#"),
+                          ("\\textsuperscript{2}", "\u00b2")):
+        cell = cell.replace(escaped, char)
+    return cell
+
+
 def latex_rows(latex: str) -> list[list[str]]:
-    """The tabular rows of a LaTeX table as lists of cells, stars taken out of superscripts."""
-    body = latex.split("\\midrule", 1)[1].split("\\bottomrule", 1)[0]
+    """The body rows of a LaTeX table (between the header's \\midrule and \\bottomrule)
+    as lists of plain cells."""
+    body = latex.split("\\midrule\n", 1)[1].split("\\bottomrule", 1)[0]
     rows = []
     for line in body.splitlines():
         line = line.strip()
         if line.endswith("\\\\"):
             cells = [c.strip() for c in re.split(r"(?<!\\)&", line[:-2])]
-            rows.append([re.sub(r"\$\^\{(\**)\}\$", r"\1", c) for c in cells])
+            rows.append([latex_plain(c) for c in cells])
     return rows
 
 
-def expected_rows(cells: pd.DataFrame, models: list[str], escape=lambda s: s) -> list[list[str]]:
+def expected_rows(cells: pd.DataFrame, models: list[str]) -> list[list[str]]:
     body = cells[cells["section"] != "header"]
-    return [[escape(label), *row] for label, row in
+    return [[label, *row] for label, row in
             zip(body["label"], body[models].itertuples(index=False, name=None), strict=True)]
 
 
 def test_latex_rows_are_the_cell_grid(estimates):
     spec = make_spec()
-    rendered = tables.render_regression_table(estimates, spec)
+    rendered = regression.render_regression_table(estimates, spec)
     models = list(spec.models)
-    assert latex_rows(rendered.latex) == expected_rows(rendered.cells, models,
-                                                       tables.escape_latex)
+    assert latex_rows(rendered.latex) == expected_rows(rendered.cells, models)
 
 
-def test_latex_uses_booktabs_and_no_vertical_or_hline_rules(estimates):
-    latex = tables.render_regression_table(estimates, make_spec()).latex
+def test_latex_uses_booktabs_dcolumn_and_no_vertical_or_hline_rules(estimates):
+    latex = regression.render_regression_table(estimates, make_spec()).latex
     for rule in ("\\toprule", "\\midrule", "\\bottomrule", "\\cmidrule(lr){2-2}"):
         assert rule in latex
     assert "\\hline" not in latex and "\\cline" not in latex
-    assert "\\begin{tabular}{lcc}" in latex  # no "|" column rules
+    spec = re.search(r"\\begin\{tabular\}\{(.*)\}\n", latex).group(1)
+    assert "|" not in spec and spec.count("D{.}{.}") == 2  # numbers on the decimal point
     assert latex.index("\\toprule") < latex.index("Product") < latex.index("(1)")
     assert latex.index("Base") < latex.index("(1)") < latex.index("\\midrule")
+    assert "-1.235^{***}" in latex  # a math minus in the dcolumn cell, stars superscript
+    assert "\\begin{threeparttable}" in latex and "\\begin{tablenotes}" in latex
+
+
+def test_a_numbered_title_numbers_the_float_once(estimates):
+    latex = regression.render_regression_table(
+        estimates, make_spec(title="Table 2. Logit models")).latex
+    assert "\\renewcommand{\\thetable}{2}" in latex
+    assert "\\caption{Logit models}" in latex  # "Table 2: Logit models", not twice
 
 
 def test_latex_escapes_special_characters_in_labels_title_and_notes(estimates):
     spec = make_spec(terms={"breadth_local": "Local_breadth & 10% more"},
                      title="Table_2 & more", notes=["Share_of 50% & so on"],
                      dependent_variable=["R&D_x", "R&D_x"], column_labels=["a_b", "c%d"])
-    latex = tables.render_regression_table(estimates, spec).latex
+    latex = regression.render_regression_table(estimates, spec).latex.replace(
+        "\\allowbreak{}", "")
     assert "Local\\_breadth \\& 10\\% more" in latex
     assert "\\caption{Table\\_2 \\& more}" in latex
     assert "Share\\_of 50\\% \\& so on" in latex
@@ -220,7 +253,7 @@ def test_latex_escapes_special_characters_in_labels_title_and_notes(estimates):
 
 def test_notes_present_in_every_format(estimates):
     spec = make_spec()
-    rendered = tables.render_regression_table(estimates, spec)
+    rendered = regression.render_regression_table(estimates, spec)
     assert "Robust standard errors in parentheses." in rendered.latex
     assert "* p\\textless{}0.10, ** p\\textless{}0.05, *** p\\textless{}0.01" in rendered.latex
     assert rendered.latex.index("\\end{tabular}") < rendered.latex.index("synthetic twin")
@@ -232,41 +265,49 @@ def test_notes_present_in_every_format(estimates):
 
 
 class _RowCollector(HTMLParser):
-    """Table rows of an HTML fragment as lists of cell texts; checks tags are balanced."""
+    """Table rows of an HTML fragment as lists of cell texts (header and data cells, true
+    minus signs read as "-"); checks tags are balanced."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[list[str]] = []
         self.stack: list[str] = []
         self.caption = ""
+        self.header_cells = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("table", "tr", "td", "sup", "caption"):
+        if tag in ("table", "thead", "tbody", "tr", "td", "th", "sup", "caption", "p"):
             self.stack.append(tag)
         if tag == "tr":
             self.rows.append([])
-        if tag == "td":
+        if tag in ("td", "th"):
             self.rows[-1].append("")
+            self.header_cells += tag == "th" and "thead" in self.stack
 
     def handle_endtag(self, tag):
+        if tag not in ("table", "thead", "tbody", "tr", "td", "th", "sup", "caption", "p"):
+            return
         assert self.stack and self.stack[-1] == tag, (tag, self.stack)
         self.stack.pop()
 
     def handle_data(self, data):
-        if "td" in self.stack:
-            self.rows[-1][-1] += data
+        if "td" in self.stack or "th" in self.stack:
+            self.rows[-1][-1] += data.replace("\u2212", "-")
         elif "caption" in self.stack:
             self.caption += data
 
 
 def test_html_is_balanced_and_its_rows_are_the_cell_grid(estimates):
     spec = make_spec(terms={**TERMS, "breadth_local": "Local <breadth> & co"})
-    rendered = tables.render_regression_table(estimates, spec)
+    rendered = regression.render_regression_table(estimates, spec)
     parser = _RowCollector()
     parser.feed(rendered.html)
     parser.close()
     assert parser.stack == []
     assert parser.caption == spec.title
+    assert parser.header_cells >= len(spec.models)  # real header cells
+    assert '<meta charset="utf-8">' in rendered.html
+    assert rendered.html.index("</table>") < rendered.html.index("Robust standard errors")
     assert "Local &lt;breadth&gt; &amp; co" in rendered.html
     models = list(spec.models)
     html_rows = [r for r in parser.rows if len(r) == len(models) + 1]
@@ -280,21 +321,21 @@ def test_html_is_balanced_and_its_rows_are_the_cell_grid(estimates):
 def test_minimal_table_without_headers_is_well_formed(estimates):
     spec = TableSpec(models=["m_proc"], terms={"breadth_local": "Local"}, title="T",
                      dependent_variable="Process")
-    rendered = tables.render_regression_table(estimates, spec)
+    rendered = regression.render_regression_table(estimates, spec)
     parser = _RowCollector()
     parser.feed(rendered.html)
     assert parser.stack == []
     assert ["Local", "-0.044*"] in parser.rows
     assert "\\multicolumn{1}{c}{Process}" in rendered.latex
-    assert "\\cmidrule(lr){2-2}" in rendered.latex
     assert rendered.markdown.splitlines()[2:4] == ["|  | Process |", "|:---|---:|"]
-    assert "*Note:*" not in rendered.markdown and "minipage" not in rendered.latex
+    assert "*Note:*" not in rendered.markdown and "tablenotes" not in rendered.latex
 
 
 def test_markdown_prints_the_cell_grid(estimates):
     spec = make_spec()
-    rendered = tables.render_regression_table(estimates, spec)
-    lines = rendered.markdown.splitlines()
+    rendered = regression.render_regression_table(estimates, spec)
+    lines = rendered.markdown.replace("\u2212", "-").splitlines()  # true minus signs
+    assert "\u2212" in rendered.markdown
     assert lines[0] == f"**{spec.title}**"
     assert lines[2] == "|  | Product | Process |"
     assert lines[3] == "|:---|---:|---:|"
@@ -304,23 +345,36 @@ def test_markdown_prints_the_cell_grid(estimates):
         assert "| " + " | ".join(expected) + " |" in lines
 
 
-def test_write_regression_table_writes_three_files_identically(estimates, tmp_path):
-    rendered = tables.render_regression_table(estimates, make_spec())
-    paths = tables.write_regression_table(rendered, tmp_path, "table2")
-    assert [p.name for p in paths] == ["table2.tex", "table2.html", "table2.md"]
+def test_write_regression_table_writes_five_files_identically(estimates, tmp_path):
+    rendered = regression.render_regression_table(estimates, make_spec())
+    paths = regression.write_regression_table(rendered, tmp_path, "table2")
+    assert [p.name for p in paths] == ["table2.csv", "table2.md", "table2.tex", "table2.html",
+                                       "table2.docx"]
     first = [p.read_bytes() for p in paths]
-    again = tables.render_regression_table(estimates, make_spec())
-    tables.write_regression_table(again, tmp_path, "table2")
-    assert [p.read_bytes() for p in paths] == first
-    assert paths[0].read_text(encoding="utf-8") == rendered.latex
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["table2.html", "table2.md",
-                                                          "table2.tex"]
+    again = regression.render_regression_table(estimates, make_spec())
+    regression.write_regression_table(again, tmp_path, "table2")
+    assert [p.read_bytes() for p in paths] == first  # the .docx too: no timestamps
+    assert paths[2].read_text(encoding="utf-8") == rendered.latex
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    data = pd.read_csv(paths[0])  # the CSV: the C1 rows behind the table
+    assert set(data["model"]) == {"m_prod", "m_proc"}
+    assert set(data["quantity"]) == {"coef", "fit"}
+
+
+def test_word_table_holds_the_cell_grid(estimates, tmp_path):
+    spec = make_spec()
+    rendered = regression.render_regression_table(estimates, spec)
+    paths = regression.write_regression_table(rendered, tmp_path, "t")
+    rows = [[c.replace("\u2212", "-") for c in row] for row in read_cells(paths[-1].read_bytes())]
+    assert rows[0] == ["", "Product", "Process"]
+    assert rows[2] == ["", "(1)", "(2)"]
+    assert rows[3:] == expected_rows(rendered.cells, list(spec.models))
 
 
 def test_latex_compiles_with_pdflatex(estimates, tmp_path):
     spec = make_spec(terms={**TERMS, "breadth_local": "Local_breadth & 10% ~ <x>"},
                      notes=[*make_spec().notes, "Fitjar & Rodríguez-Pose (2011), 100% _x_ #1"])
-    latex = tables.render_regression_table(estimates, spec).latex
+    latex = regression.render_regression_table(estimates, spec).latex
     compile_latex([latex], tmp_path)
 
 
@@ -385,8 +439,8 @@ def test_missing_column_is_named(estimates):
 
 
 def test_written_paths_are_inside_the_folder(estimates, tmp_path):
-    rendered = tables.render_regression_table(estimates, make_spec())
-    paths = tables.write_regression_table(rendered, tmp_path / "deep" / "er", "t")
+    rendered = regression.render_regression_table(estimates, make_spec())
+    paths = regression.write_regression_table(rendered, tmp_path / "deep" / "er", "t")
     assert all(Path(p).parent == tmp_path / "deep" / "er" for p in paths)
 
 
@@ -406,12 +460,11 @@ def test_negative_zero_cell_is_unsigned_in_every_format(estimates):
         frame["quantity"] == "coef")
     frame.loc[at, "estimate"] = -0.00012  # rounds to zero: its sign is noise
     spec = make_spec()
-    rendered = tables.render_regression_table(frame, spec)
+    rendered = regression.render_regression_table(frame, spec)
     assert cell(rendered.cells, "estimate", "breadth_local", "m_proc") == "0.000*"
     for text in (rendered.latex, rendered.html, rendered.markdown):
         assert "-0.000" not in text
     # the LaTeX and HTML cells stay equal to the grid tests compare with estimates.csv
-    assert latex_rows(rendered.latex) == expected_rows(rendered.cells, list(spec.models),
-                                                       tables.escape_latex)
+    assert latex_rows(rendered.latex) == expected_rows(rendered.cells, list(spec.models))
     # a genuinely negative number keeps its sign
     assert cell(rendered.cells, "estimate", "const", "m_proc") == "-0.500**"

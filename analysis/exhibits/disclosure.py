@@ -228,11 +228,10 @@ def firm_level_problems(files: Sequence[Path], n_firms: int | None,
 # ------------------------------------------------------------------------------- report
 
 
-def report_markdown(report: pd.DataFrame, settings: DisclosureSettings,
-                    n_files: int, sources: Sequence[str]) -> str:
-    """The disclosure report as Markdown (says so explicitly when nothing is flagged)."""
-    from analysis.exhibits.frames import to_markdown
-
+def report_exhibit(report: pd.DataFrame, settings: DisclosureSettings, n_files: int,
+                   sources: Sequence[str]) -> tuple[pd.DataFrame, str, list[str]]:
+    """The disclosure report as printed: (frame, title, notes); when nothing is flagged the
+    frame says so in one row instead of being empty."""
     k = settings.min_cell_count
     mode = ("suppressed (replaced by a marker)" if settings.suppress
             else "flagged only (set [disclosure] suppress = true in the study configuration "
@@ -248,10 +247,19 @@ def report_markdown(report: pd.DataFrame, settings: DisclosureSettings,
         "and dominance rules for means of skewed variables.",
     ]
     if report.empty:
-        summary = (f"Nothing flagged: no exhibit cell is based on fewer than {k} firms.")
-        return f"**Disclosure report**\n\n{summary}\n\n" + "\n".join(
-            f"*Note:* {n}" for n in notes) + "\n"
+        frame = pd.DataFrame({"Result": [f"Nothing flagged: no exhibit cell is based on fewer "
+                                         f"than {k} firms."]})
+        return frame, "Disclosure report", notes
     exhibits = report["exhibit"].nunique()
     title = (f"Disclosure report: {len(report)} cell(s) in {exhibits} exhibit(s) based on "
              f"fewer than {k} firms")
-    return to_markdown(report, title, notes, decimals=0)
+    return report, title, notes
+
+
+def report_markdown(report: pd.DataFrame, settings: DisclosureSettings,
+                    n_files: int, sources: Sequence[str]) -> str:
+    """The disclosure report as Markdown (says so explicitly when nothing is flagged)."""
+    from analysis.exhibits.frames import to_markdown
+
+    frame, title, notes = report_exhibit(report, settings, n_files, sources)
+    return to_markdown(frame, title, notes, decimals=0)

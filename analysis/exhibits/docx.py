@@ -151,7 +151,7 @@ def _header_rows(grid, table: Table, size: float) -> None:
             _write_text(paragraph, span.text, size)
             if i == 0:
                 _border(cell, "top", 12)
-            if i == len(table.header) - 1 or (span.width > 1 and span.text):
+            if i == len(table.header) - 1 or span.ruled:
                 _border(cell, "bottom", 6)
             start += span.width
 

@@ -3,7 +3,10 @@
 Figure 1 (:func:`plot_marginal_effects`): average marginal effects of partner breadth at each
 geographic scale, with 95% confidence intervals, one panel per outcome.
 Figure 2 (:func:`plot_predicted_probabilities`): predicted probability of innovation against
-the number of international partner types, with 95% bands, one line per outcome.
+the number of international partner types, with 95% intervals, one line per outcome, only
+over the values observed in the estimation sample, above the distribution of that variable
+(firms at each value).
+The specification curve (:func:`plot_specification_curve`): one panel per outcome.
 
 The plotting functions return a :class:`~matplotlib.figure.Figure` and do no I/O;
 :func:`write_figure` saves PDF and PNG atomically and byte-identically across reruns (no
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import textwrap
 from collections.abc import Iterator, Mapping
 from io import BytesIO
 from pathlib import Path
@@ -71,13 +75,27 @@ def figure_style() -> Iterator[None]:
         yield
 
 
+NOTE_SIZE = 7.0
+
+
+def wrapped_note(note: str, width_in: float, size: float = NOTE_SIZE) -> list[str]:
+    """The note broken into lines that fit ``width_in`` inches at ``size`` pt."""
+    chars = int(width_in * 72 / (0.5 * size))  # DejaVu Sans: about half an em per character
+    return textwrap.wrap(note, width=max(chars, 20))
+
+
 def _new_figure(width: float, height: float, note: str | None) -> Figure:
-    figure = Figure(figsize=(width, height), layout="constrained")
+    """A figure with a strip at the bottom for the note, as many lines as it needs (the
+    figure grows by their height; the layout engine does not see figure texts)."""
+    lines = wrapped_note(note, width - 0.2) if note else []
+    strip = (len(lines) * NOTE_SIZE * 1.3 + 6) / 72 if lines else 0.0
+    figure = Figure(figsize=(width, height + strip), layout="constrained")
     FigureCanvasAgg(figure)
-    if note:
-        # Leave a strip at the bottom for the note; the layout engine does not see fig.text.
-        figure.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))
-        figure.text(0.01, 0.015, note, ha="left", va="bottom", fontsize=7, color="0.25")
+    if lines:
+        fraction = strip / (height + strip)
+        figure.get_layout_engine().set(rect=(0, fraction, 1, 1 - fraction))
+        figure.text(0.01, 0.04 / (height + strip), "\n".join(lines), ha="left", va="bottom",
+                    fontsize=NOTE_SIZE, color="0.25", linespacing=1.3)
     return figure
 
 
@@ -164,47 +182,77 @@ def prediction_curves(predictions: pd.DataFrame, lines: Mapping[str, str],
             raise ExhibitError(f"predictions lack model {model!r} at variable {variable!r}")
         if rows["value"].duplicated().any():
             raise ExhibitError(f"predictions of model {model!r}: a value of {variable!r} "
-                              "appears twice")
+                               "appears twice")
         _finite(rows, columns[2:], f"predictions of model {model!r}")
         curves[model] = rows[columns[2:]].astype(float).sort_values("value")
     return curves
+
+
+def observed_counts(values: pd.Series) -> pd.Series:
+    """Firms at each observed value (missing values left out), by value."""
+    known = pd.to_numeric(values, errors="coerce").dropna()
+    if known.empty:
+        raise ExhibitError(f"no observed value of {values.name!r} to draw the predictions over")
+    return known.value_counts().sort_index()
 
 
 def plot_predicted_probabilities(
     predictions: pd.DataFrame,
     lines: Mapping[str, str],
     variable: str,
+    observed: pd.Series,
     *,
     title: str | None = None,
     note: str | None = None,
     xlabel: str = "Number of international partner types",
     ylabel: str = "Predicted probability",
 ) -> Figure:
-    """Figure 2: predicted probability along ``variable`` with 95% bands, one line per model.
+    """Figure 2: predicted probability along ``variable`` with 95% intervals, one line per
+    model, over the observed values only, above the firms at each value.
 
     predictions: the predictions frame (model, outcome, variable, value, prediction,
         std_error, ci_lower, ci_upper).
     lines: model id -> legend label, e.g. {"t2_product_full": "Product", ...}.
+    observed: ``variable`` in the estimation sample (one value per firm): predictions
+        beyond its largest value are not drawn (no extrapolation), and its distribution is
+        the lower panel. The intervals are vertical bars, the lines differ in marker and
+        line style, and the bars of the lines are set a little apart so that they can be
+        told apart in print.
     """
     curves = prediction_curves(predictions, lines, variable)
     if len(lines) > len(SERIES_STYLES):
         raise ExhibitError(f"at most {len(SERIES_STYLES)} lines per figure, got {len(lines)}")
+    counts = observed_counts(observed.rename(variable))
+    top_value = float(counts.index.max())
+    offsets = np.linspace(-0.12, 0.12, len(lines)) if len(lines) > 1 else np.zeros(1)
     with figure_style():
-        figure = _new_figure(5.0, 3.6, note)
-        ax = figure.subplots()
-        for (model, label), style in zip(lines.items(), SERIES_STYLES, strict=False):
-            value, prediction, lower, upper = curves[model].to_numpy(float).T
-            ax.fill_between(value, lower, upper, color=style["color"], alpha=0.15, linewidth=0)
-            (line,) = ax.plot(value, prediction, label=label, markersize=4,
-                              linewidth=1.4, **style)
-            line.set_gid(DATA_GID)
-        values = sorted({v for c in curves.values() for v in c["value"]})
-        if all(float(v).is_integer() for v in values):
-            ax.set_xticks(values)
+        figure = _new_figure(5.2, 4.6, note)
+        ax, bars = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+        for (model, label), style, offset in zip(lines.items(), SERIES_STYLES, offsets,
+                                                 strict=False):
+            curve = curves[model][curves[model]["value"] <= top_value]
+            value, prediction, lower, upper = curve.to_numpy(float).T
+            shown = ax.errorbar(value + offset, prediction,
+                                yerr=[prediction - lower, upper - prediction], label=label,
+                                markersize=4, linewidth=1.2, capsize=2.5, elinewidth=0.9,
+                                **style)
+            shown.lines[0].set_gid(DATA_GID)
         ax.set_ylim(0.0, 1.0)
-        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.legend(loc="upper left")
+        bars.bar(counts.index.to_numpy(float), counts.to_numpy(float), width=0.6,
+                 color="0.55", gid="observed")
+        for value, count in counts.items():
+            bars.annotate(f"{count:,}", (float(value), float(count)), ha="center",
+                          va="bottom", fontsize=6.5, xytext=(0, 1),
+                          textcoords="offset points")
+        bars.set_ylim(0, counts.max() * 1.3)
+        bars.set_ylabel("Firms")
+        bars.set_xlabel(xlabel)
+        values = counts.index.to_numpy(float)
+        if all(float(v).is_integer() for v in values):
+            bars.set_xticks(values)
+        bars.set_xlim(values.min() - 0.5, values.max() + 0.5)
         if title:
             figure.suptitle(title)
     return figure
@@ -289,56 +337,62 @@ def write_figure(figure: Figure, directory: Path, stem: str, dpi: int = DPI) -> 
     return write_rendered(render_figure(figure, dpi), directory, stem)
 
 
-def plot_specification_curve(curve: pd.DataFrame, indicators: Mapping[str, np.ndarray], *,
+def plot_specification_curve(panels: Mapping[str, tuple[pd.DataFrame,
+                                                       Mapping[str, np.ndarray]]], *,
                              ylabel: str, note: str | None = None,
                              title: str | None = None) -> Figure:
-    """Sorted estimates with 95% CIs (top) over an indicator panel of the choices (bottom).
+    """One curve per panel (outcome): sorted estimates with 95% CIs (top) over an indicator
+    panel of the choices (bottom); the panels share the y axes.
 
-    ``curve``: estimate, ci_lower, ci_upper in plotting order (failed specifications
-    removed); ``indicators``: row label -> boolean mask over those specifications. Points
+    ``panels``: title -> (curve with estimate, ci_lower, ci_upper in plotting order, failed
+    specifications removed; row label -> boolean mask over those specifications). Points
     whose CI excludes zero are black, the others grey.
     """
+    with figure_style():
+        figure = _new_figure(7.5, 5.6, note)
+        grid = figure.subplots(2, len(panels), sharey="row", squeeze=False,
+                               gridspec_kw={"height_ratios": [3, 2]})
+        for column, (panel, (curve, indicators)) in enumerate(panels.items()):
+            top, bottom = grid[0][column], grid[1][column]
+            _curve_panel(top, bottom, curve, indicators)
+            top.set_title(panel)
+            if column:
+                bottom.tick_params(axis="y", labelleft=False)
+        grid[0][0].set_ylabel(ylabel)
+        grid[0][0].text(0.02, 0.98, "black: 95% CI excludes zero; grey: includes zero",
+                        transform=grid[0][0].transAxes, ha="left", va="top", fontsize=6.5,
+                        color="0.3")
+        if title:
+            figure.suptitle(title)
+    return figure
+
+
+def _curve_panel(top, bottom, curve: pd.DataFrame, indicators: Mapping[str, np.ndarray]) -> None:
+    """One outcome's curve (``top``) and its indicator rows (``bottom``)."""
     n = len(curve)
     x = np.arange(1, n + 1)
     estimate = curve["estimate"].to_numpy(float)
     lower, upper = curve["ci_lower"].to_numpy(float), curve["ci_upper"].to_numpy(float)
     significant = (lower > 0) | (upper < 0)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    with figure_style():
-        figure = Figure(figsize=(7.5, 6.0), layout="constrained")
-        FigureCanvasAgg(figure)
-        if note:
-            figure.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
-            figure.text(0.01, 0.01, note, ha="left", va="bottom", fontsize=6, color="0.25",
-                        wrap=True)
-        top, bottom = figure.subplots(2, 1, sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 2]})
-        top.axhline(0.0, color="0.5", linewidth=0.8, linestyle="--")
-        for mask, colour in ((significant, "black"), (~significant, "0.6")):
-            if mask.any():
-                top.errorbar(x[mask], estimate[mask],
-                             yerr=[estimate[mask] - lower[mask], upper[mask] - estimate[mask]],
-                             fmt="o", color=colour, markersize=2.5, elinewidth=0.7,
-                             linewidth=0, gid="estimates")
-        top.set_ylabel(ylabel)
-        top.text(0.01, 0.98, "black: 95% CI excludes zero; grey: includes zero",
-                 transform=top.transAxes, ha="left", va="top", fontsize=7, color="0.3")
-        if title:
-            top.set_title(title)
-        labels = list(indicators)
-        for i, label in enumerate(labels):
-            mask = np.asarray(indicators[label], dtype=bool)
-            y = len(labels) - 1 - i
-            bottom.scatter(x[mask], np.full(mask.sum(), y), marker="|", s=30, color="black",
-                           linewidths=0.8)
-        bottom.set_yticks(np.arange(len(labels))[::-1], labels)
-        bottom.set_ylim(-0.6, len(labels) - 0.4)
-        bottom.set_xlim(0.0, n + 1.0)
-        bottom.set_xlabel("Specification (sorted by estimate)")
-        bottom.tick_params(axis="y", length=0, labelsize=7)
-    return figure
+    top.axhline(0.0, color="0.5", linewidth=0.8, linestyle="--")
+    for mask, colour in ((significant, "black"), (~significant, "0.6")):
+        if mask.any():
+            top.errorbar(x[mask], estimate[mask],
+                         yerr=[estimate[mask] - lower[mask], upper[mask] - estimate[mask]],
+                         fmt="o", color=colour, markersize=2.0, elinewidth=0.6,
+                         linewidth=0, gid="estimates")
+    labels = list(indicators)
+    for i, label in enumerate(labels):
+        mask = np.asarray(indicators[label], dtype=bool)
+        y = len(labels) - 1 - i
+        bottom.scatter(x[mask], np.full(mask.sum(), y), marker="|", s=22, color="black",
+                       linewidths=0.7)
+    bottom.set_yticks(np.arange(len(labels))[::-1], labels)
+    bottom.set_ylim(-0.6, len(labels) - 0.4)
+    bottom.set_xlim(0.0, n + 1.0)
+    top.set_xlim(0.0, n + 1.0)
+    bottom.set_xlabel("Specification (sorted)")
+    bottom.tick_params(axis="y", length=0, labelsize=6.5)
 
 
 def placeholder_figure(message: str) -> Figure:

@@ -62,7 +62,7 @@ def _header(table: Table) -> list[str]:
         for j, span in enumerate(spans):
             scope = "colgroup" if span.width > 1 else "col"
             span_rule = list(rules)
-            if span.width > 1 and span.text and i != last:
+            if span.ruled and i != last:
                 span_rule.append("border-bottom:0.75px solid #000")
             colspan = f' colspan="{span.width}"' if span.width > 1 else ""
             if j == 0 and not span.text and span.width == 1:

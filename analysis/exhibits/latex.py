@@ -174,38 +174,44 @@ def _header_minimum(table: Table, j: int, size_pt: float) -> float:
 
 
 def _fit_widths(natural: list[float], minimum: list[float], room: float) -> list[float] | None:
-    """Widths for wrapped columns within ``room``: no column wider than its natural width,
-    none narrower than its minimum, the rest shared out evenly (water filling)."""
+    """Widths for wrapped columns within ``room``: none wider than its natural width or
+    narrower than its minimum; the room left is shared in proportion to the natural widths
+    (a long text column gets more than a short one)."""
     if sum(minimum) > room:
         return None
     widths = list(minimum)
     open_ = [i for i in range(len(natural)) if natural[i] > minimum[i]]
     left = room - sum(widths)
     while open_ and left > 1e-6:
-        share = left / len(open_)
+        total = sum(natural[i] for i in open_)
+        spent = 0.0
         for i in list(open_):
-            extra = min(share, natural[i] - widths[i])
+            extra = min(left * natural[i] / total, natural[i] - widths[i])
             widths[i] += extra
-            left -= extra
+            spent += extra
             if natural[i] - widths[i] <= 1e-6:
                 open_.remove(i)
+        left -= spent
+        if spent <= 1e-9:
+            break
     return widths
 
 
 def plan_columns(table: Table, width_pt: float = TEXT_WIDTH_PT,
-                 height_pt: float = TEXT_HEIGHT_PT) -> Plan:
+                 height_pt: float | None = TEXT_HEIGHT_PT) -> Plan:
     """The first layout that fits the page: the largest font size at which the row labels
     need not wrap, else the largest at which wrapping them fits (other text columns wrap
-    whenever needed). A float must also fit the text height (a long table need not). When
-    nothing fits, the narrowest layout at the smallest size."""
+    whenever needed). A float must also fit the text height, unless ``height_pt`` is None
+    (a table that may break across pages). When nothing fits, the narrowest layout at the
+    smallest size."""
     budget = width_pt * BUDGET
-    tall = height_pt * BUDGET
     candidates = [(s, p, False) for s, p in SIZES[:2]] + [(s, p, True) for s, p in SIZES]
     plan = None
     for size, size_pt, wrap_label in candidates:
         plan = _plan_at(table, size, size_pt, budget, wrap_label)
         wide = sum(c.width for c in plan.columns) + 2 * TABCOLSEP_PT * (table.width - 1)
-        if wide <= budget and (table.long or estimated_height(table, plan) <= tall):
+        if wide <= budget and (table.long or height_pt is None
+                               or estimated_height(table, plan) <= height_pt * BUDGET):
             return plan
     return plan
 
@@ -336,11 +342,11 @@ def header_latex(table: Table, plan: Plan) -> list[str]:
         for span in line:
             columns = plan.columns[start:start + span.width]
             width = sum(c.width for c in columns) + 2 * TABCOLSEP_PT * (span.width - 1)
+            if span.ruled:
+                rules.append(f"\\cmidrule(lr){{{start + 1}-{start + span.width}}}")
             if span.width > 1:
                 cells.append(f"\\multicolumn{{{span.width}}}{{c}}"
                              f"{{{stacked(span.text, width, plan.size_pt)}}}")
-                if span.text:
-                    rules.append(f"\\cmidrule(lr){{{start + 1}-{start + span.width}}}")
             elif columns[0].kind == "number":
                 cells.append(f"\\multicolumn{{1}}{{c}}"
                              f"{{{stacked(span.text, width, plan.size_pt)}}}")
@@ -429,10 +435,9 @@ def longtable_lines(table: Table, plan: Plan) -> list[str]:
 
 def to_latex(table: Table) -> str:
     """The table as a LaTeX fragment (float or longtable) for the page of :func:`preamble`."""
-    plan = plan_columns(table)
+    plan = plan_columns(table, height_pt=None)  # the largest size that fits the width
     if not table.long and estimated_height(table, plan) > TEXT_HEIGHT_PT * BUDGET:
         table = dataclasses.replace(table, long=True)  # too tall for one page: let it break
-        plan = plan_columns(table)
     if table.long:
         return "\n".join(longtable_lines(table, plan)) + "\n"
     body = [line for row in table.rows for line in row_latex(row, plan)]

@@ -63,10 +63,16 @@ def true_minus(text: str) -> str:
 
 @dataclass(frozen=True)
 class Span:
-    """One header cell spanning ``width`` columns."""
+    """One header cell spanning ``width`` columns; ``rule``: a rule under it (default: when
+    it spans several columns)."""
 
     text: str
     width: int = 1
+    rule: bool | None = None
+
+    @property
+    def ruled(self) -> bool:
+        return bool(self.text) and (self.width > 1 if self.rule is None else self.rule)
 
 
 @dataclass(frozen=True)

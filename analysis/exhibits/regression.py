@@ -73,7 +73,8 @@ def layout_table(cells: pd.DataFrame, spec: TableSpec) -> Table:
     models = list(spec.models)
     header: list[tuple[Span, ...]] = []
     if spec.dependent_variable is not None:
-        header.append((Span(""), *[Span(g, n) for g, n in spec.header_groups()]))
+        # a rule under every dependent variable, as under a group of columns
+        header.append((Span(""), *[Span(g, n, rule=True) for g, n in spec.header_groups()]))
     heads = cells[cells["section"] == "header"].set_index("key")
     for key in ("column_label", "model_number"):
         if key in heads.index:

@@ -66,10 +66,13 @@ def model_label(spec: ModelSpec, model: ModelDef, columns: Mapping[str, str]) ->
     return f"{outcome}, {variant[:1].lower() + variant[1:]}{where}"
 
 
-def table_columns(spec: ModelSpec, models: pd.DataFrame) -> dict[str, str]:
-    """Model id -> "Table 2, col. 2": where each model first appears in the tables."""
+def table_columns(spec: ModelSpec, models: pd.DataFrame,
+                  quantity: str | None = None) -> dict[str, str]:
+    """Model id -> "Table 2, col. 2": where each model first appears in the tables (first
+    in the tables showing ``quantity``, when given)."""
     out: dict[str, str] = {}
-    for table in spec.tables.values():
+    tables = sorted(spec.tables.values(), key=lambda t: t.quantity != quantity)
+    for table in tables:
         if not table.families:
             continue
         number = table.title.split(".")[0] if table.title.startswith("Table ") else table.name

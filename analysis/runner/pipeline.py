@@ -62,7 +62,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -78,6 +77,7 @@ from typing import Any, TextIO
 from analysis import config
 from analysis.context import Context, Paths
 from analysis.errors import ReplicationError, RunnerError
+from analysis.provenance import git_state, package_versions
 from analysis.runner.background import BackgroundStep, StepFailedElsewhere, fork_available
 from analysis.runner.manifest import (
     FileHasher,
@@ -96,20 +96,6 @@ PROG = "run_all"
 STAMP_FORMAT = 2
 #: Files of the environment whose content enters every stamp.
 ENVIRONMENT_FILES = ("pyproject.toml", "uv.lock")
-#: Packages whose versions the run log records (read from metadata, never imported).
-KEY_PACKAGES = (
-    "numpy",
-    "pandas",
-    "scipy",
-    "statsmodels",
-    "linearmodels",
-    "stargazer",
-    "pyreadstat",
-    "matplotlib",
-    "joblib",
-    "formulaic",
-    "pyarrow",
-)
 #: Hand-written files at the top of data_clean/ and output/, left out of the manifest.
 FOLDER_DOCS = ("README.md",)
 #: Functions a step module must define (contract C2); DESCRIPTION is a str constant.
@@ -784,36 +770,6 @@ def remove_stale_temp_files(paths: Paths) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- run log
-
-
-def git_state(root: Path) -> dict[str, Any]:
-    """Commit and dirtiness of the repository at ``root`` (tracked files only)."""
-
-    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
-        try:
-            return subprocess.run(
-                ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    head = git("rev-parse", "HEAD")
-    if head is None or head.returncode != 0:
-        return {"available": False, "commit": None, "dirty": None}
-    status = git("status", "--porcelain", "--untracked-files=no")
-    dirty = None if status is None or status.returncode != 0 else bool(status.stdout.strip())
-    return {"available": True, "commit": head.stdout.strip(), "dirty": dirty}
-
-
-def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str | None]:
-    """Installed versions from package metadata (the packages are not imported)."""
-    versions: dict[str, str | None] = {}
-    for name in names:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def file_fact(path: Path, hasher: FileHasher) -> dict[str, str]:

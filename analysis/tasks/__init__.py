@@ -23,6 +23,7 @@ STEPS: list[tuple[str, str]] = [
     ("claims", "analysis.tasks.claims"),
     ("compare", "analysis.tasks.compare"),
     ("disclosure", "analysis.tasks.disclosure"),
+    ("report", "analysis.tasks.report"),
 ]
 
 #: Step -> the earlier step after which it may already start, in a forked process beside

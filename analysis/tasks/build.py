@@ -24,7 +24,7 @@ from analysis.context import Context
 from analysis.data import variables
 from analysis.data.study_config import StudyConfig, load_study_config
 from analysis.errors import ConfigError, DataError
-from analysis.exhibits.frames import to_markdown, write_frame_exhibit
+from analysis.exhibits.frames import TABLE_FORMATS, to_markdown, write_frame_exhibit
 
 DESCRIPTION = ("Build the analysis data set (outcomes, collaboration by partner type and "
                "scale, controls), its data appendix and the missing-data policy table")
@@ -301,7 +301,7 @@ def outputs(ctx: Context) -> list[Path]:
         ctx.paths.data_clean / META_FILE,
         appendix / f"{APPENDIX_STEM}.csv",
         appendix / f"{APPENDIX_STEM}.md",
-        *(ctx.paths.tables / f"{POLICY_STEM}.{ext}" for ext in ("csv", "md", "tex", "html")),
+        *(ctx.paths.tables / f"{POLICY_STEM}.{ext}" for ext in TABLE_FORMATS),
     ]
 
 

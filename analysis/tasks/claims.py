@@ -7,12 +7,12 @@ from pathlib import Path
 from analysis.context import Context
 from analysis.data.study_config import load_study_config
 from analysis.exhibits.claims import ClaimContext, evaluate_claims
-from analysis.exhibits.frames import write_frame_exhibit
+from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
 from analysis.tasks import estimate
 
 DESCRIPTION = "Claims report: each headline claim of the papers tested on the estimates"
 STEM = "claims_report"
-FORMATS = ("csv", "md", "tex", "html")
+FORMATS = TABLE_FORMATS
 
 
 def inputs(ctx: Context) -> list[Path]:

@@ -7,13 +7,13 @@ from pathlib import Path
 from analysis.config import CONFIG_DIR
 from analysis.context import Context
 from analysis.data.study_config import load_study_config
-from analysis.exhibits.frames import write_frame_exhibit
+from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
 from analysis.tasks import estimate
 
 DESCRIPTION = "Comparison with the papers' published estimates (config/published_estimates.csv)"
 PUBLISHED = CONFIG_DIR / "published_estimates.csv"
 STEM = "comparison_published"
-FORMATS = ("csv", "md", "tex", "html")
+FORMATS = TABLE_FORMATS
 TITLE = "Comparison with the published estimates"
 
 

@@ -3,9 +3,9 @@
 Steps that write exhibits check their cells with :mod:`analysis.exhibits.disclosure` and write the
 flagged cells to ``<output>/disclosure/<step>.csv`` (:func:`write_flags`). This last step
 merges those files, in the order of the step registry, into
-``<output>/tables/disclosure_report.{csv,md}`` (written after every run, saying so when
-nothing is flagged), and fails if any exhibit CSV under ``<output>`` has a firm-identifier
-column or one row per firm.
+``<output>/tables/disclosure_report.{csv,md,tex,html,docx}`` (written after every run,
+saying so when nothing is flagged), and fails if any exhibit CSV under ``<output>`` has a
+firm-identifier column or one row per firm.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from analysis import io
 from analysis.context import Context
 from analysis.errors import DisclosureError
 from analysis.exhibits import disclosure
+from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
 
 DESCRIPTION = ("Disclosure control: merge the small-cell flags of every step into the "
                "disclosure report and check that no exhibit lists firms")
@@ -66,7 +67,7 @@ def inputs(ctx: Context) -> list[Path]:
 
 
 def outputs(ctx: Context) -> list[Path]:
-    return [ctx.paths.tables / f"{REPORT_STEM}.csv", ctx.paths.tables / f"{REPORT_STEM}.md"]
+    return [ctx.paths.tables / f"{REPORT_STEM}.{ext}" for ext in TABLE_FORMATS]
 
 
 def exhibit_csvs(ctx: Context) -> list[Path]:
@@ -125,6 +126,6 @@ def run(ctx: Context) -> None:
     if problems:
         raise DisclosureError("firm-level rows in exhibits: " + "; ".join(problems))
     report, sources = collected_flags(ctx)
-    io.write_csv(ctx.paths.tables / f"{REPORT_STEM}.csv", report)
-    io.write_text(ctx.paths.tables / f"{REPORT_STEM}.md",
-                  disclosure.report_markdown(report, cfg_settings, len(files), sources))
+    shown, title, notes = disclosure.report_exhibit(report, cfg_settings, len(files), sources)
+    write_frame_exhibit(report, ctx.paths.tables, REPORT_STEM, title, notes, decimals=0,
+                        shown=shown)

@@ -2,7 +2,10 @@
 probability against international breadth), as PDF and PNG in output/figures/.
 
 Both come from the headline family and variant of the specification (``[headline]``):
-Figure 1 from the AME rows of estimates.csv, Figure 2 from predictions.csv.
+Figure 1 from the AME rows of estimates.csv, Figure 2 from predictions.csv, drawn only over
+the values of the variable observed in the estimation sample (read from the analysis
+data), whose distribution it shows. The notes name the models, the variant, the tables
+they appear in and how the effects and predictions are averaged.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import io
 from analysis.context import Context
 from analysis.data.study_config import load_study_config
 from analysis.errors import ExhibitError
@@ -19,8 +23,10 @@ from analysis.exhibits.figures import (
     plot_predicted_probabilities,
     write_figures,
 )
-from analysis.models.specification import ModelSpec, expand_models
-from analysis.tasks import estimate
+from analysis.exhibits.samples import table_columns, union_mask
+from analysis.exhibits.table_specs import ESTIMATOR_NAMES
+from analysis.models.specification import ModelDef, ModelSpec, expand_models
+from analysis.tasks import build, estimate
 
 DESCRIPTION = ("Figure 1 (marginal effects of breadth at each scale, 95% CI) and Figure 2 "
                "(predicted probability by international breadth), PDF and PNG")
@@ -62,17 +68,54 @@ def figure1_terms(spec: ModelSpec, ames: pd.DataFrame, models: list[str]) -> dic
     return {t: scale_label(spec, t) for t in wanted if all(t in h for h in have)}
 
 
-def figure_note(ctx: Context) -> str:
+def models_phrase(spec: ModelSpec, chosen: list[ModelDef], models: pd.DataFrame,
+                  quantity: str) -> str:
+    """"the logit models with manager controls (Table 4, columns 2, 4 and 6)": where the
+    models' ``quantity`` (AMEs, coefficients) is tabulated."""
+    estimator = ESTIMATOR_NAMES.get(chosen[0].estimator, chosen[0].estimator).lower()
+    variant = spec.variant_label(chosen[0].variant)
+    where = table_columns(spec, models, quantity)
+    places = [where[m.id] for m in chosen if m.id in where]
+    text = f"the {estimator} models with {variant[:1].lower() + variant[1:]}"
+    tables = {p.split(",")[0] for p in places}
+    if places and len(tables) == 1:
+        columns = [p.split("col. ")[1] for p in places]
+        listed = columns[0] if len(columns) == 1 else (", ".join(columns[:-1]) + " and "
+                                                      + columns[-1])
+        text += f" ({tables.pop()}, column{'s' if len(columns) > 1 else ''} {listed})"
+    return text
+
+
+def synthetic_prefix(ctx: Context) -> str:
     cfg = load_study_config(ctx.study_config_path, root=ctx.paths.root)
-    # One short line: the note strip of analysis.exhibits.figures holds about 80 characters.
-    note = "95% confidence intervals (delta method)."
-    return ("Synthetic data (not the original microdata). " + note) if cfg.synthetic else note
+    return "Synthetic data (not the original microdata). " if cfg.synthetic else ""
+
+
+def figure1_note(ctx: Context, phrase: str) -> str:
+    return (f"{synthetic_prefix(ctx)}Average marginal effects from {phrase}: the derivative "
+            "of the probability of innovation with respect to the number of partner types, "
+            "averaged over the firms of each model's estimation sample (Stata: margins, "
+            "dydx()). Bars: 95% confidence intervals (delta method).")
+
+
+def figure2_note(ctx: Context, phrase: str, label: str, top: float, n: int) -> str:
+    return (f"{synthetic_prefix(ctx)}Average adjusted predictions from {phrase}: every firm "
+            f"of a model's estimation sample is set to each value on the axis ({label}), its "
+            "other covariates as observed, and the predicted probabilities are averaged "
+            "(Stata: margins, at()). Bars: 95% confidence intervals (delta method). Lower "
+            f"panel: the {n:,} firms of the estimation samples at each value; the "
+            f"predictions stop at the largest observed value ({top:g}).")
+
+
+def headline_defs(spec: ModelSpec, panels: dict[str, str]) -> list[ModelDef]:
+    return [m for m in expand_models(spec) if m.id in panels]
 
 
 def inputs(ctx: Context) -> list[Path]:
     folder = ctx.paths.estimates
     return [folder / estimate.ESTIMATES_FILE, folder / estimate.PREDICTIONS_FILE,
-            estimate.meta_path(ctx), ctx.model_spec_path, ctx.study_config_path]
+            folder / estimate.MODELS_FILE, estimate.meta_path(ctx), ctx.model_spec_path,
+            ctx.study_config_path, ctx.paths.data_clean / build.ANALYSIS_FILE]
 
 
 def outputs(ctx: Context) -> list[Path]:
@@ -90,14 +133,16 @@ def run(ctx: Context) -> None:
     spec = estimate.model_spec(ctx)
     estimates = _read(ctx.paths.estimates / estimate.ESTIMATES_FILE)
     preds = _read(ctx.paths.estimates / estimate.PREDICTIONS_FILE)
+    models = _read(ctx.paths.estimates / estimate.MODELS_FILE)
     ames = estimates[estimates["quantity"] == "ame"]
     panels = headline_models(spec, set(estimates["model"]))
-    note = figure_note(ctx)
+    chosen = headline_defs(spec, panels)
     terms = figure1_terms(spec, ames, list(panels))
     if not terms:
         raise ExhibitError(f"{ctx.paths.estimates / estimate.ESTIMATES_FILE}: the headline "
                            f"models {list(panels)} have no AMEs of the breadth variables")
-    figure1 = plot_marginal_effects(ames, panels, terms, note=note)
+    figure1 = plot_marginal_effects(
+        ames, panels, terms, note=figure1_note(ctx, models_phrase(spec, chosen, models, "ame")))
 
     variable = spec.headline.get("international", "breadth_international")
     lines = {m: label for m, label in panels.items() if (preds["model"] == m).any()}
@@ -105,6 +150,15 @@ def run(ctx: Context) -> None:
         raise ExhibitError(f"{ctx.paths.estimates / estimate.PREDICTIONS_FILE}: no "
                            f"predictions along '{variable}' (is it unavailable in this "
                            "survey?)")
-    figure2 = plot_predicted_probabilities(preds, lines, variable, note=note)
+    data = io.read_parquet(ctx.paths.data_clean / build.ANALYSIS_FILE)
+    meta = estimate.read_meta(estimate.meta_path(ctx))
+    sample = union_mask(data, spec, [m for m in chosen if m.id in lines],
+                        [str(v) for v in meta.get("unavailable", [])])
+    observed = data.loc[sample, variable]
+    label = spec.labels.get(variable, variable)
+    note = figure2_note(ctx, models_phrase(spec, chosen, models, "coef"), label.lower(),
+                        float(observed.max()), int(sample.sum()))
+    figure2 = plot_predicted_probabilities(preds, lines, variable, observed, note=note,
+                                           xlabel=label)
     # Both at once: the four files render side by side (see write_figures).
     write_figures({FIGURE1: figure1, FIGURE2: figure2}, ctx.paths.figures)

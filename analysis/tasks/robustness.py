@@ -4,7 +4,7 @@ Reads the analysis data, the model specification (``[headline]`` family and vari
 study configuration (data note) and ``config/robustness.toml``; writes into
 ``<output>/tables``: robustness_estimators, robustness_clustered_se,
 robustness_manager_controls, robustness_subsamples_<by>, robustness_bootstrap and
-specification_curve (each .csv/.md/.tex/.html), and ``<output>/figures``
+specification_curve (each .csv/.md/.tex/.html/.docx), and ``<output>/figures``
 specification_curve.pdf/.png.
 """
 
@@ -31,7 +31,8 @@ from analysis.exhibits.figures import (
     write_figure,
     write_rendered,
 )
-from analysis.exhibits.frames import write_frame_exhibit
+from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
+from analysis.exhibits.layout import FrameLayout
 from analysis.exhibits.regression import render_regression_table, write_regression_table
 from analysis.exhibits.table_specs import WEIGHTED_MODELS_NOTE
 from analysis.exhibits.tables import STAR_LEGEND, TableSpec
@@ -47,10 +48,12 @@ DESCRIPTION = ("Robustness of the headline breadth effects: estimators, clustere
 ANALYSIS_FILE = "analysis_data.parquet"
 META_FILE = "analysis_meta.json"
 CONFIG_FILE = "robustness.toml"
-EXTENSIONS = ("csv", "md", "tex", "html")
+EXTENSIONS = TABLE_FORMATS
 FIXED_STEMS = ("robustness_estimators", "robustness_clustered_se",
                "robustness_manager_controls", "robustness_bootstrap", "specification_curve")
 CURVE_STEM = "specification_curve"
+CURVE_FIGURE_NOTE = ("One panel per outcome, its specifications sorted by the estimate; below "
+                     "each, the estimator and control blocks of every specification.")
 
 
 # ------------------------------------------------------------------ shared by the steps
@@ -115,7 +118,7 @@ def outputs(ctx: Context) -> list[Path]:
 
 def write_regression_exhibit(exhibit: rb.RegressionExhibit, directory: Path,
                              extra_notes: list[str]) -> None:
-    """The comparison as a regression table (.tex/.html/.md) plus its C1 rows (.csv)."""
+    """The comparison as a regression table (.tex/.html/.md/.docx) plus its C1 rows (.csv)."""
     notes = [*exhibit.notes, *extra_notes]
     if not exhibit.models:  # nothing could be estimated: say why, in the same four files
         frame = pd.DataFrame({"Problem": list(exhibit.failures) or ["no model to estimate"]})
@@ -156,10 +159,18 @@ def render_curve_figure(curve: pd.DataFrame, headline: Headline,
                         notes: list[str]) -> dict[str, bytes]:
     """The specification-curve figure's PDF and PNG bytes (analysis.exhibits.figures.render_figure);
     run_analyses renders it in the curve's worker."""
-    ok = curve[curve["problem"] == ""].reset_index(drop=True)
+    panels = {}
+    for outcome in headline.outcomes:
+        ok = curve[(curve["problem"] == "") & (curve["outcome"] == outcome)]
+        if ok.empty:
+            continue
+        ok = ok.reset_index(drop=True)
+        indicators = {k: v for k, v in curve_indicators(ok, headline).items()
+                      if not k.startswith("Outcome: ")}
+        panels[headline.outcome_label(outcome)] = (ok, indicators)
     figure = plot_specification_curve(
-        ok, curve_indicators(ok, headline), ylabel="AME, international minus local",
-        note=" ".join([curve_summary(curve), *notes]))
+        panels, ylabel="AME, international minus local",
+        note=" ".join([curve_summary(curve), CURVE_FIGURE_NOTE, *notes]))
     return render_figure(figure)
 
 
@@ -223,7 +234,8 @@ def run(ctx: Context) -> None:
         write_regression_exhibit(results[key], tables, notes)
     for by in settings.subsample_by:
         sub = results[f"subsample:{by}"]
-        write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes])
+        write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes],
+                            layout=FrameLayout(panel_column=str(sub.frame.columns[0])))
     frame, result = results["bootstrap"]
     boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
     shown, constant, layout = bootstrap_display(boot.frame, settings.bootstrap_level)

@@ -1,0 +1,188 @@
+"""Every number of Tables 2-6, in each file format, is the estimates file's number.
+
+The session's end-to-end run (tests/conftest.py) wrote each regression table as .md, .html,
+.docx, .tex and .csv. The cells are read back from each file and checked against
+output/estimates/estimates.csv and models.csv directly: an estimate is the estimates file's
+number rounded to the decimals the cell shows (at least three), with the stars of its
+p-value (none on cut points); its standard error likewise, never printed as zero and with
+at least two significant digits; N, pseudo R² and the log-likelihood; the Wald statistic,
+its p-value, the ratio and its confidence set.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.exhibits.docx import read_cells
+from analysis.exhibits.table_specs import table_spec
+from analysis.exhibits.tables import table_cells
+from analysis.models.regressors import base_levels
+from analysis.models.specification import load_model_spec
+
+TABLES = ("table2", "table3", "table4", "table5", "table6")
+MINUS = "\u2212"
+
+
+def read_outputs(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    folder = root / "output" / "estimates"
+    options = dict(dtype={"model": str, "term": str, "terms": str, "cluster": str,
+                          "unavailable": str}, keep_default_na=False, na_values=[""])
+    return (pd.read_csv(folder / "estimates.csv", **options),
+            pd.read_csv(folder / "models.csv", **options))
+
+
+def markdown_rows(text: str) -> list[list[str]]:
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("| "):
+            cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+            rows.append([c.strip().replace("\\|", "|") for c in cells])
+    return rows
+
+
+class HtmlRows(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.cell = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        if tag in ("td", "th"):
+            self.rows[-1].append("")
+            self.cell = True
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.cell = False
+
+    def handle_data(self, data):
+        if self.cell:
+            self.rows[-1][-1] += data
+
+
+def html_rows(text: str) -> list[list[str]]:
+    parser = HtmlRows()
+    parser.feed(text)
+    return parser.rows
+
+
+def file_rows(folder: Path, name: str, fmt: str) -> list[list[str]]:
+    """The table's rows as read back from one of its files (true minus read as "-")."""
+    path = folder / f"{name}.{fmt}"
+    if fmt == "md":
+        rows = markdown_rows(path.read_text(encoding="utf-8"))
+        rows = [rows[0], *rows[1:]]
+    elif fmt == "html":
+        rows = html_rows(path.read_text(encoding="utf-8"))
+    else:
+        rows = read_cells(path.read_bytes())
+    return [[c.replace(MINUS, "-") for c in row] for row in rows]
+
+
+def stars(p: float) -> str:
+    if p is None or not math.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def number(cell: str) -> tuple[float, int]:
+    """The value and the decimals shown of "(0.0123)", "-1,291.90**", "[0.014]"."""
+    digits = re.sub(r"[()\[\]*,]", "", cell)
+    return float(digits), len(digits.split(".")[1]) if "." in digits else 0
+
+
+def check_row(section: str, key: str, cells: list[str], models: list[str],
+              estimates: pd.DataFrame, quantity: str) -> int:
+    """Check one table row against estimates.csv; the number of cells checked."""
+    checked = 0
+    for model, cell in zip(models, cells, strict=True):
+        rows = estimates[estimates["model"] == model]
+        if section in ("estimate", "std_error"):
+            row = rows[(rows["term"] == key) & rows["quantity"].isin([quantity, "cut"])]
+            if row.empty:
+                assert cell == "", (model, key)
+                continue
+            row = row.iloc[0]
+            value, decimals = number(cell)
+            assert decimals >= 3, cell
+            if section == "estimate":
+                assert value == pytest.approx(round(row["estimate"], decimals), abs=1e-12)
+                expected = "" if row["quantity"] == "cut" else stars(row["p_value"])
+                assert cell.endswith(expected) and not cell.endswith("*" + expected), cell
+            else:
+                assert cell.startswith("(") and value > 0, cell  # no SE prints as zero
+                assert value == pytest.approx(round(row["std_error"], decimals), abs=1e-12)
+            checked += 1
+        elif section == "fit":
+            fit = rows[(rows["quantity"] == "fit") & (rows["term"] == key)]["estimate"]
+            if fit.empty:
+                assert cell == ""
+                continue
+            value, decimals = number(cell)
+            assert value == pytest.approx(round(fit.iloc[0], decimals), abs=1e-12), (key, cell)
+            checked += 1
+        elif section == "test" and cell:
+            test_id, part = key.rsplit(":", 1)
+            row = rows[(rows["quantity"] == "test") & (rows["term"] == test_id)].iloc[0]
+            if part == "statistic":
+                assert cell == f"{row['statistic']:.2f}{stars(row['p_value'])}"
+            elif part == "p_value":
+                assert cell == ("[<0.001]" if row["p_value"] < 0.0005
+                                else f"[{row['p_value']:.3f}]")
+            elif part == "estimate":
+                assert cell == f"{row['estimate']:.2f}"
+            elif part == "set" and row.get("interval", "bounded") in ("bounded", ""):
+                assert cell == f"[{row['ci_lower']:.2f}, {row['ci_upper']:.2f}]"
+            checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+@pytest.mark.parametrize("name", TABLES)
+def test_every_number_in_every_format_is_the_estimates_file_number(full_run, name, fmt):
+    estimates, models = read_outputs(full_run)
+    spec = load_model_spec(config.DEFAULT_MODEL_SPEC)
+    data = pd.read_parquet(full_run / "data_clean" / "analysis_data.parquet")
+    layout = table_spec(spec, spec.tables[name], models, estimates,
+                        bases=base_levels(data, ["sector", "region"]))
+    grid = table_cells(estimates, layout)
+    ids = list(layout.models)
+    rows = file_rows(full_run / "output" / "tables", name, fmt)
+    body = grid[grid["section"] != "header"]
+    shown = rows[len(rows) - len(body):]
+    assert rows[len(rows) - len(body) - 1][1:] == [f"({i})" for i in range(1, len(ids) + 1)]
+    checked = 0
+    for (section, key, label, *cells), row in zip(
+            body[["section", "key", "label", *ids]].itertuples(index=False, name=None), shown,
+            strict=True):
+        assert row == [label, *cells], (name, fmt, key)
+        checked += check_row(section, key, row[1:], ids, estimates, layout.quantity)
+    assert checked >= len(ids) * 8  # estimates, SEs and fit statistics of every column
+
+
+def test_the_headline_tests_are_rows_of_tables_2_and_4(full_run):
+    for name in ("table2", "table4"):
+        rows = file_rows(full_run / "output" / "tables", name, "md")
+        labels = [r[0] for r in rows]
+        assert any(label.startswith("Wald test: international = local") for label in labels)
+        ratio = labels.index("Ratio international / local")
+        assert rows[ratio + 1][0] == ""  # its confidence set below the estimate
+        assert sum(c.startswith(("[", "(")) for c in rows[ratio + 1][1:]) == 3
+
+
+def test_csv_of_a_table_holds_its_estimates_rows(full_run):
+    estimates, _ = read_outputs(full_run)
+    data = pd.read_csv(full_run / "output" / "tables" / "table6.csv", dtype={"model": str})
+    assert set(data["quantity"]) >= {"odds_ratio", "fit"}
+    merged = data.merge(estimates, on=["model", "quantity", "term"], suffixes=("", "_e"))
+    assert len(merged) == len(data)
+    assert (merged["estimate"] - merged["estimate_e"]).abs().max() < 1e-12

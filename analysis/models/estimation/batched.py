@@ -49,7 +49,6 @@ from analysis.errors import (
 from analysis.models.estimation.checks import HUGE_EFFECT
 from analysis.models.estimation.design import CONSTANT, RANK_TOLERANCE, Design, row_blocks
 from analysis.models.estimation.fit import (
-    STEP_TOLERANCE,
     _binary_score_weights,
     binary_loglik_terms,
     refit_coefficients,
@@ -61,6 +60,7 @@ from analysis.models.estimation.margins import (
     ame_estimates,
     discrete_change,
 )
+from analysis.models.estimation.ml import STEP_TOLERANCE
 from analysis.models.estimation.result import FitResult
 
 BATCHED_ESTIMATORS = ("logit", "probit", "lpm")
@@ -148,9 +148,10 @@ def bootstrap_ames(
 
 def _checked_counts(fit: FitResult, counts: np.ndarray) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float64)
-    if counts.ndim != 2 or counts.shape[1] != fit.nobs:
+    rows = fit.design.nobs
+    if counts.ndim != 2 or counts.shape[1] != rows:
         raise SpecificationError(
-            fit.model_id, f"bootstrap counts must be R x {fit.nobs} (one row per "
+            fit.model_id, f"bootstrap counts must be R x {rows} (one row per "
             f"replication, one column per observation); got shape {counts.shape}")
     if not (np.isfinite(counts).all() and (counts >= 0).all()
             and (counts == np.round(counts)).all()):
@@ -162,7 +163,7 @@ def _checked_counts(fit: FitResult, counts: np.ndarray) -> np.ndarray:
 
 def _refit_alone(fit, counts_row, terms, binary, factor_groups, max_iter):
     """The per-replication path on the same rows: its estimates or its named error."""
-    rows = np.repeat(np.arange(fit.nobs), counts_row.astype(np.intp))
+    rows = np.repeat(np.arange(fit.design.nobs), counts_row.astype(np.intp))
     try:
         design, beta = refit_coefficients(fit, rows, max_iter=max_iter)
         return ame_estimates(fit, design, beta, terms, binary=binary,

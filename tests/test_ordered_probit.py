@@ -51,6 +51,16 @@ def test_polr_probit_on_the_ucla_data(ucla):
     assert -2.0 * fit.llf == pytest.approx(717.4951, abs=1e-3)
 
 
+def test_polr_logit_on_the_ucla_data(ucla):
+    """The same data's ordered logit, R polr's defaults (the UCLA page's model)."""
+    fit = fit_model(ucla, "y", ["pared", "public", "gpa"], estimator="ologit",
+                    se_type="nonrobust")
+    expected = {"pared": 1.04769, "public": -0.05879, "gpa": 0.61594,
+                "cut0|1": 2.2039, "cut1|2": 4.2994}
+    for name, value in expected.items():
+        assert fit.params[name] == pytest.approx(value, abs=1e-3), name
+
+
 def test_both_engines_agree(ucla):
     regressors = ["pared", "public", "gpa"]
     for se_type in ("nonrobust", "robust"):

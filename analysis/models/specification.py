@@ -325,17 +325,6 @@ def _spec_variables(blocks: dict[str, Block], families: dict[str, Family]) -> li
     return list(dict.fromkeys(names))
 
 
-def _parse_optional(raw: dict[str, Any], blocks: dict[str, Block],
-                    families: dict[str, Family], path: Path) -> tuple[str, ...]:
-    optional = _names(raw.get("optional", []), "optional", path)
-    known = _spec_variables(blocks, families)
-    for name in optional:
-        if name not in known:
-            raise ConfigError(f"{path}: optional names '{name}', which no block, outcome or "
-                              "cluster of the specification uses" + suggestion(name, known))
-    return optional
-
-
 def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
     """Check a parsed TOML document and turn it into a :class:`ModelSpec`."""
     check_keys(raw, TOP_KEYS, "the top level", path)
@@ -358,7 +347,7 @@ def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
         headline=_parse_headline(raw, families, blocks, path),
         tests=parse_tests(raw.get("tests", []), blocks, families, path),
         variant_labels={str(k): str(v) for k, v in raw.get("variant_labels", {}).items()},
-        optional=_parse_optional(raw, blocks, families, path),
+        optional=_names(raw.get("optional", []), "optional", path),
         claims_estimators=_parse_claims(raw, path),
     )
 

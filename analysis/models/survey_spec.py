@@ -55,7 +55,8 @@ def check_variables(spec: ModelSpec, columns: Iterable[str],
     present = set(columns)
     stand_ins = {old: new for old, new in (substitutes or {}).items() if new in present}
     optional = set(spec.optional)
-    for name in spec_variables(spec):
+    named = spec_variables(spec)
+    for name in named:
         if name in present or name in stand_ins or name in optional:
             continue
         raise ConfigError(
@@ -63,6 +64,10 @@ def check_variables(spec: ModelSpec, columns: Iterable[str],
             "analysis data set" + suggestion(name, present)
             + ". Check the spelling; a variable that some surveys lack must be listed in "
             "'optional' (it is then left out, with a note, where the data lack it)")
+    for name in spec.optional:  # checked after the variables: a typo there is named first
+        if name not in named:
+            raise ConfigError(f"{spec.path}: optional names '{name}', which no block, outcome "
+                              "or cluster of the specification uses" + suggestion(name, named))
 
 
 def unlabelled(spec: ModelSpec) -> list[str]:

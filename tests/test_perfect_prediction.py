@@ -82,7 +82,7 @@ def test_the_strict_option_refuses_the_model_as_before(data):
 
 def test_a_dummy_that_predicts_everything_is_an_error(data):
     exact = data.assign(y=data["d"])
-    with pytest.raises(PerfectSeparationError, match="predict the data perfectly"):
+    with pytest.raises(PerfectSeparationError, match=r"predict\(s\) the data perfectly"):
         fit_model(exact, "y", ["x", "d"], model_id="exact")
 
 

@@ -192,7 +192,9 @@ def perfect_prediction_notes(spec: ModelSpec, chosen: Sequence[ModelDef],
         return []
     notes = []
     by_id = {m.id: m for m in chosen}
-    for model, text in zip(rows["model"], rows["dropped_notes"].fillna(""), strict=True):
+    texts = rows["dropped_notes"]
+    for model, text in zip(rows["model"], texts.astype(object).where(texts.notna(), ""),
+                           strict=True):
         if text and model in by_id:
             m = by_id[model]
             column = (f"{spec.outcome_labels.get(m.outcome, m.outcome)}, "

@@ -101,9 +101,10 @@ def drop_perfect_predictors(design: Design, outcome: str, model_id: str
         return design, ()
     if np.unique(y[keep]).size < 2:
         raise PerfectSeparationError(
-            model_id, "the regressors predict the data perfectly: after dropping "
-            + "; ".join(d.note for d in dropped) + f", the outcome {outcome!r} no longer "
-            "varies (Stata: outcome predicts data perfectly, r(2000))",
+            model_id, f"{', '.join(repr(d.term) for d in dropped)} predict(s) the data "
+            "perfectly: " + "; ".join(d.note for d in dropped) + f"; the observations left "
+            f"all have the same outcome {outcome!r} (Stata: outcome predicts data perfectly, "
+            "r(2000))",
             [d.term for d in dropped])
     for j, term in enumerate(design.terms):
         column = X[keep, j]

@@ -23,10 +23,9 @@ def study():
 def test_coefficients_ames_and_fieller_sets_hold_their_level(study):
     frame = study.frame
     assert study.used >= 0.99 * REPLICATIONS
-    held = frame[~frame["Quantity"].str.endswith("delta method")]
-    assert set(held["Quantity"]) == {"Coefficient", "AME, continuous", "AME, discrete change",
-                                     "Ratio of coefficients, Fieller set",
-                                     "Ratio of AMEs, Fieller set"}
+    held = frame[~frame["Quantity"].str.endswith("delta")]
+    assert set(held["Quantity"]) == {"Coefficient", "AME, continuous", "AME, discrete",
+                                     "Ratio (coef.), Fieller", "Ratio (AME), Fieller"}
     outside = held[(held["Coverage"] < LOW) | (held["Coverage"] > HIGH)]
     assert outside.empty, outside.to_string()
     assert np.allclose(held["MC SE"], np.sqrt(held["Coverage"] * (1 - held["Coverage"])
@@ -35,8 +34,8 @@ def test_coefficients_ames_and_fieller_sets_hold_their_level(study):
 
 def test_the_delta_method_ratio_undercovers_and_misses_low(study):
     frame = study.frame.set_index("Quantity")
-    delta = frame.loc["Ratio of coefficients, delta method"]
-    fieller = frame.loc["Ratio of coefficients, Fieller set"]
+    delta = frame.loc["Ratio (coef.), delta"]
+    fieller = frame.loc["Ratio (coef.), Fieller"]
     assert delta["Coverage"] < LOW  # the miscalibration the issue found
     assert delta["Missed low"] > 0.5 * (1 - delta["Coverage"])
     assert fieller["Unbounded"] > 0.3  # the local effect is often indistinguishable from 0
@@ -49,8 +48,8 @@ def test_the_truth_is_the_twins(study):
     frame = study.frame.set_index(["Quantity", "Term"])
     assert frame.loc[("Coefficient", "breadth_international"), "Truth"] == 0.24
     assert frame.loc[("Coefficient", "breadth_local"), "Truth"] == 0.06
-    ratio = "breadth_international / breadth_local"
-    assert frame.loc[("Ratio of AMEs, Fieller set", ratio), "Truth"] == pytest.approx(4.0)
+    assert frame.loc[("Ratio (AME), Fieller", "international / local"), "Truth"] == \
+        pytest.approx(4.0)
 
 
 def test_a_rerun_gives_the_same_table():

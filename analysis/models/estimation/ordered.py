@@ -15,16 +15,9 @@ import pandas as pd
 from scipy import special
 
 from analysis.errors import ConvergenceError
+from analysis.models.estimation import ml
 from analysis.models.estimation.checks import category_label, check_huge
 from analysis.models.estimation.design import Design, inverse_psd, row_blocks
-from analysis.models.estimation.ml import (
-    STEP_TOLERANCE,
-    largest,
-    line_search,
-    ml_covariance,
-    newton_step,
-    separation_error,
-)
 from analysis.models.estimation.result import FitResult
 
 #: Ordered estimator -> the distribution of its latent error.
@@ -157,26 +150,26 @@ def fit_ordered(*, estimator, design, max_iter, outcome, model_id, se_type, clus
     step = np.zeros_like(theta)
     for iterations in range(1, max_iter + 1):
         _, grad, hess = _total(link, design, cat, theta, k, "all")
-        step = newton_step(-hess, grad, design, theta, design.X @ theta[:k], model_id)
-        if np.all(np.abs(step) <= STEP_TOLERANCE * (1.0 + np.abs(theta))) and iterations > 1:
+        step = ml.newton_step(-hess, grad, design, theta, design.X @ theta[:k], model_id)
+        if np.all(np.abs(step) <= ml.STEP_TOLERANCE * (1.0 + np.abs(theta))) and iterations > 1:
             theta = theta + step
             converged = True
             break
-        theta, _, ll = line_search(
+        theta, _, ll = ml.line_search(
             lambda th: th, lambda th: _total(link, design, cat, th, k, "ll"), theta, step, ll,
             valid=lambda th: bool(np.all(np.diff(th[k:]) > 0)))
     if not converged:
         xb = design.X @ theta[:k]
         if np.abs(xb).max() > 30:
-            raise separation_error(model_id, design, theta, xb,
+            raise ml.separation_error(model_id, design, theta, xb,
                                    f"no convergence in {max_iter} iterations")
         raise ConvergenceError(
             model_id, f"{estimator} did not converge in {max_iter} iterations (last step "
-            f"{largest(step, design.terms + cut_terms)})", design.terms)
+            f"{ml.largest(step, design.terms + cut_terms)})", design.terms)
     ll, _, hess = _total(link, design, cat, theta, k, "all")
     bread = inverse_psd(-hess)
     beta, cuts = theta[:k], theta[k:]
-    cov = ml_covariance(
+    cov = ml.ml_covariance(
         bread, lambda sl: ordered_block(link, design.X[sl], cat[sl], beta, cuts, "scores")[1],
         design, se_type, n_clusters)
     check_huge(model_id, estimator, design, beta, cov)

@@ -175,13 +175,21 @@ def test_no_model_is_estimated_twice_and_tables_say_which_columns_are_omitted(
 def test_claims_use_the_domestic_and_foreign_stand_ins(run: Path) -> None:
     report = read_csv(run, "claims_report").set_index("claim")
     for claim in (1, 3, 4, 5, 6):
-        assert not report.loc[claim, "verdict"].startswith("not testable"), claim
+        assert report.loc[claim, "verdict"] != "not testable", claim
         assert "__base" in report.loc[claim, "models"]
     assert "Stand-in: breadth_domestic for breadth_local." in report.loc[1, "evidence"]
     assert "dui_supply_international for dui_supply_extra" in report.loc[5, "evidence"]
     assert "sti_domestic for sti_regional" in report.loc[6, "evidence"]
-    assert report.loc[2, "verdict"] == ("not testable: 'breadth_national' is not available "
-                                        "in this survey and has no stand-in")
+    assert report.loc[2, "verdict"] == "not testable"
+    assert report.loc[2, "evidence"] == ("not testable: 'breadth_national' is not available "
+                                         "in this survey and has no stand-in")
+    # the survey is weighted: every claim is checked unweighted (the main specification,
+    # as the models are) and with the sampling weights
+    detail = read_csv(run, "claims_specifications")
+    assert detail["specification"].str.endswith(", unweighted").any()
+    assert detail["specification"].str.endswith(", sampling-weighted (pweights)").any()
+    # one variant (no manager questions) x logit, probit, LPM x unweighted, weighted
+    assert report.loc[3, "sensitivity"].split(" (")[0].endswith(" of 6 specifications")
 
 
 # -------------------------------------------------- layouts the example does not cover

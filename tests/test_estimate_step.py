@@ -78,7 +78,7 @@ def test_every_model_is_estimated_in_spec_order(run):
     assert list(run.estimates.columns) == ["model", "outcome", "estimator", "se_type",
                                            "quantity", "term", "estimate", "std_error",
                                            "statistic", "p_value", "ci_lower", "ci_upper",
-                                           "nobs"]
+                                           "nobs", "interval"]
 
 
 def test_terms_dummies_and_listwise_n(run):
@@ -241,7 +241,8 @@ def test_weighted_models_equal_the_data_with_rows_repeated(tmp_path):
 
 
 def test_weights_with_inverse_information_se_are_refused(tmp_path):
-    with pytest.raises(ConfigError, match="weights = true needs se = 'robust' or 'cluster'"):
+    with pytest.raises(ConfigError, match=r"weights = \"pweight\" \(or true\) needs se = "
+                       "'robust' or 'cluster'"):
         weighted_spec(tmp_path, se="nonrobust")
 
 
@@ -271,7 +272,7 @@ def test_weights_asked_of_a_survey_without_weights_are_dropped_with_a_note(tmp_p
 
 def test_weights_option_must_be_a_boolean(tmp_path):
     ctx = weights_context(tmp_path, survey_weighted=True, options={"weights": "yes"})
-    with pytest.raises(ModelError, match="expected true or false"):
+    with pytest.raises(ModelError, match="expected true, false, none, pweight, fweight"):
         step.model_spec(ctx)
 
 
@@ -285,8 +286,10 @@ def test_shipped_tests_parse():
     shipped = load_model_spec(DEFAULT_MODEL_SPEC)
     ids = {t.id for t in shipped.tests}
     assert {"international_equals_local", "international_over_local", "national_equals_local",
-            "dui_extra_equals_regional", "sti_extra_equals_regional",
-            "supply_equals_competitors"} <= ids
+            "dui_supply_extra_equals_regional", "sti_extra_equals_regional",
+            "supply_equals_competitors", "international_four_times_local"} <= ids
+    assert shipped.claims_estimators == ("logit", "probit", "lpm")
+    assert {"trust_general", "breadth_local"} <= set(shipped.optional)
 
 
 WALD = {"id": "t", "kind": "wald", "family": "fam", "variant": "full",
@@ -357,6 +360,7 @@ def test_table_layout_follows_blocks_and_records_unavailable(tmp_path):
 # ------------------------------------- variants that repeat another, families with nothing left
 
 PRUNE_SPEC = """
+optional = ["z", "w"]  # declared: a survey may lack them
 [blocks.main]
 variables = ["x1", "x2"]
 [blocks.firm]

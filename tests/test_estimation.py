@@ -318,9 +318,12 @@ def test_ratio_of_coefficients_and_of_ames(sim):
     sub = V.loc[["x1", "d"], ["x1", "d"]].to_numpy()
     se = np.sqrt(grad @ sub @ grad)
     assert res.estimate == pytest.approx(value, rel=1e-14)
-    assert res.std_error == pytest.approx(se, rel=1e-12)
-    assert res.statistic == pytest.approx(value / se, rel=1e-12)
-    assert res.ci_lower == pytest.approx(value - stats.norm.ppf(0.975) * se, rel=1e-12)
+    delta = res.delta  # Stata nlcom, reported as the extra row "<id>:delta"
+    assert delta.test_id == "x1_over_d:delta" and delta.estimate == res.estimate
+    assert delta.std_error == pytest.approx(se, rel=1e-12)
+    assert delta.statistic == pytest.approx(value / se, rel=1e-12)
+    assert delta.ci_lower == pytest.approx(value - stats.norm.ppf(0.975) * se, rel=1e-12)
+    assert res.interval in ("bounded", "two rays", "whole line")
 
     m = average_marginal_effects(fit, binary={"d"})
     ame_res = ratio(m, "x1", "d")
@@ -328,7 +331,7 @@ def test_ratio_of_coefficients_and_of_ames(sim):
     a, c = m.params["x1"], m.params["d"]
     g = np.array([1 / c, -a / c**2])
     assert ame_res.estimate == pytest.approx(a / c, rel=1e-14)
-    assert ame_res.std_error == pytest.approx(np.sqrt(g @ cov @ g), rel=1e-12)
+    assert ame_res.delta.std_error == pytest.approx(np.sqrt(g @ cov @ g), rel=1e-12)
     assert ame_res.test_id == "ratio:x1/d"
 
 
@@ -382,7 +385,7 @@ def test_perfect_separation_by_binary_regressor_is_named():
     data = tiny(y=[0, 0, 1, 0, 1, 1, 1, 0, 1, 1], d=[0, 0, 0, 0, 0, 1, 1, 0, 1, 1],
                 x=[0.1, 0.5, 0.3, 0.9, 0.2, 0.4, 0.8, 0.6, 0.7, 0.05])
     with pytest.raises(PerfectSeparationError, match=r"model 'sep'.*d=1 predicts success"):
-        fit_model(data, "y", ["x", "d"], model_id="sep")
+        fit_model(data, "y", ["x", "d"], model_id="sep", perfect_prediction="error")
 
 
 def test_complete_separation_by_continuous_regressor():

@@ -273,7 +273,7 @@ def test_bootstrap_identical_for_one_and_two_workers_and_seed_sensitive(data):
     two, res2 = rb.bootstrap_frame(small, headline, reps=9, seed=42, n_jobs=2)
     pd.testing.assert_frame_equal(one, two)
     np.testing.assert_array_equal(res1.replicates, res2.replicates)
-    assert res1.replicates.shape == (9, len(OUTCOMES) * (len(MAIN) + 1))
+    assert res1.replicates.shape == (9, len(OUTCOMES) * (len(MAIN) + 2))  # + difference, ratio
     assert np.isfinite(res1.replicates).all()
     _, other = rb.bootstrap_frame(small, headline, reps=9, seed=43, n_jobs=1)
     assert not np.array_equal(res1.replicates, other.replicates)

@@ -10,11 +10,11 @@ from analysis.config import DEFAULT_MODEL_SPEC
 from analysis.errors import ConfigError, ModelError
 from analysis.models.regressors import regressor_frame
 from analysis.models.specification import (
-    check_against_data,
     expand_models,
     load_model_spec,
     parse_model_spec,
 )
+from analysis.models.survey_spec import check_against_data
 
 MINIMAL = {
     "blocks": {
@@ -64,9 +64,10 @@ def test_adding_a_covariate_to_a_block_reaches_every_model(tmp_path) -> None:
                                "cluster": ""}}}, "needs a 'cluster'"),
         ({"blocks": {"main": {"variables": []}}}, "variables is empty"),
         ({"tables": {"t": {"families": ["ghost"]}}}, "unknown family 'ghost'"),
-        ({"defaults": {"weights": "yes"}}, r"\[defaults\] weights must be true or false"),
+        ({"defaults": {"weights": "yes"}}, r"\[defaults\] weights must be true, false"),
         ({"families": {"fam": {"outcomes": ["y"], "main": ["main"], "weights": True,
-                               "se": "nonrobust"}}}, "weights = true needs se"),
+                               "se": "nonrobust"}}},
+         r"weights = \"pweight\" \(or true\) needs se"),
     ],
 )
 def test_spec_errors_name_the_key(tmp_path, patch, message) -> None:
@@ -127,7 +128,7 @@ def test_design_rejects_unknown_variable() -> None:
 
 
 def test_stand_ins_replace_unavailable_variables_everywhere() -> None:
-    from analysis.models.specification import with_substitutes
+    from analysis.models.survey_spec import with_substitutes
 
     spec = load_model_spec(DEFAULT_MODEL_SPEC)
     swapped = with_substitutes(spec, {"breadth_local": "breadth_domestic"},
@@ -149,7 +150,7 @@ MANAGER = ("manager_higher_ed", "open_mindedness", "trust_general")
 
 
 def test_a_variant_repeating_an_earlier_one_is_omitted_with_a_note() -> None:
-    from analysis.models.specification import omit_unavailable
+    from analysis.models.survey_spec import omit_unavailable
 
     spec = load_model_spec(DEFAULT_MODEL_SPEC)
     pruned = omit_unavailable(spec, MANAGER)
@@ -169,7 +170,7 @@ def test_a_variant_repeating_an_earlier_one_is_omitted_with_a_note() -> None:
 
 
 def test_a_partly_available_block_keeps_its_variant() -> None:
-    from analysis.models.specification import omit_unavailable
+    from analysis.models.survey_spec import omit_unavailable
 
     spec = load_model_spec(DEFAULT_MODEL_SPEC)
     pruned = omit_unavailable(spec, MANAGER[:2])  # trust_general is still there
@@ -179,7 +180,7 @@ def test_a_partly_available_block_keeps_its_variant() -> None:
 
 
 def test_variants_with_the_same_regressors_in_another_order_are_one_model(tmp_path) -> None:
-    from analysis.models.specification import omit_unavailable
+    from analysis.models.survey_spec import omit_unavailable
 
     raw = {**MINIMAL, "blocks": {**MINIMAL["blocks"], "other": {"variables": ["x2"]}},
            "families": {"fam": {"outcomes": ["y1"], "main": ["main"],
@@ -193,7 +194,7 @@ def test_variants_with_the_same_regressors_in_another_order_are_one_model(tmp_pa
 
 
 def test_a_family_without_any_main_variable_is_omitted_with_its_tests(tmp_path) -> None:
-    from analysis.models.specification import omit_unavailable
+    from analysis.models.survey_spec import omit_unavailable
 
     spec = load_model_spec(DEFAULT_MODEL_SPEC)
     modes = spec.blocks["modes"].variables

@@ -1,15 +1,22 @@
-"""The paper's headline claims as rules on the estimates file (docs/study.md section 5).
+"""The papers' headline claims as written rules on the estimates (docs/study.md section 5).
 
-Each claim is evaluated only on numbers in ``output/estimates/estimates.csv`` (coefficient
-rows and the test rows of ``[[tests]]`` in ``config/models.toml``), so a referee can check
-every verdict by reading that file. A claim whose numbers are absent (for example, a
-survey without a national scale) is "not testable" with the reason, never an error.
+Each claim has a rule that is checked in each outcome model of a *specification* (a
+variant of the family, an estimator, a weighting: :mod:`analysis.models.sensitivity`);
+the outcome results give the specification's verdict, in one of the words of
+:data:`VERDICTS`. The report states the verdict of the main specification (the tables'
+variant, estimator and weighting), with the evidence in plain words and numbers, and a
+sensitivity line: in how many of the specifications the run has the claim holds.
 
-On a survey without a city-region scale the build step names stand-ins (contract C4
-``substitutes``: e.g. ``dui_supply_domestic`` for ``dui_supply_regional``,
-``dui_supply_international`` for ``dui_supply_extra``); :class:`ClaimContext` carries them,
-the claims look the stand-ins up in place of the standard names, and the evidence text
-starts by naming each stand-in it used.
+Claim 4 ("about four times") reads the Fieller confidence set of the ratio
+international/local (a set with the right coverage whatever the precision of the local
+effect): it holds in an outcome when the set is bounded, contains 4 and excludes 1; an
+unbounded set (two rays or the whole line) means the data cannot bound the ratio: "not
+identifiable" there.
+
+A claim whose numbers are absent (for example, a survey without a national scale) is "not
+testable" with the reason, never an error. On a survey without a city-region scale the
+stand-ins of contract C4 (``substitutes``) take the place of the standard names, and the
+evidence starts by naming each stand-in it used.
 """
 
 from __future__ import annotations
@@ -20,12 +27,34 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 SUPPORTED, NOT_SUPPORTED, MIXED = "supported", "not supported", "mixed"
-CLAIM_COLUMNS = ["claim", "statement", "rule", "evidence", "verdict", "models"]
+NOT_IDENTIFIABLE, NOT_TESTABLE = "not identifiable", "not testable"
+#: Every verdict word, defined (printed under the report).
+VERDICTS = {
+    SUPPORTED: "the claim's rule holds in every outcome model of the specification",
+    NOT_SUPPORTED: "the rule fails in every outcome model in which it can be decided (for "
+                   "claim 4, an outcome whose Fieller set is unbounded cannot decide it)",
+    MIXED: "the rule holds in some outcome models and not in others",
+    NOT_IDENTIFIABLE: "claim 4 only: in every outcome model the 95% Fieller set of the "
+                      "ratio is unbounded (the local effect is not distinguishable from "
+                      "zero), so the data cannot say how many times larger the "
+                      "international effect is",
+    NOT_TESTABLE: "the numbers the rule needs are not in this run (for example a variable "
+                  "the survey lacks); the reason is given",
+}
+#: Per-outcome results of a rule.
+HOLDS, FAILS, UNIDENTIFIED = "holds", "fails", "unidentified"
+CLAIM_COLUMNS = ["claim", "statement", "verdict", "sensitivity", "evidence", "specification",
+                 "rule", "models"]
+SPECIFICATION_COLUMNS = ["claim", "specification", "verdict", "evidence"]
+ESTIMATOR_WORDS = {"logit": "logit", "probit": "probit", "lpm": "LPM",
+                   "ologit": "ordered logit", "oprobit": "ordered probit"}
+WEIGHT_WORDS = {"none": "unweighted", "pweight": "sampling-weighted (pweights)",
+                "fweight": "frequency-weighted"}
 
 
 @dataclass(frozen=True)
 class ClaimContext:
-    """Where the claims look: the headline and modes model families and the test level."""
+    """Where the claims look: families, variants, terms, test ids and the test level."""
 
     headline_family: str = "breadth"
     headline_variant: str = "manager"
@@ -36,6 +65,10 @@ class ClaimContext:
     international: str = "breadth_international"
     alpha: float = 0.05
     ratio_target: float = 4.0
+    ratio_test: str = "international_over_local"
+    equal_test: str = "international_equals_local"
+    target_test: str = "international_four_times_local"
+    dui_test: str = "dui_supply_extra_equals_regional"
     #: stand-ins of the analysis meta (C4 "substitutes"): standard name -> the variable
     #: that replaces it on this survey (e.g. dui_supply_regional -> dui_supply_domestic)
     stand_ins: Mapping[str, str] = field(default_factory=dict)
@@ -43,6 +76,7 @@ class ClaimContext:
     unavailable: tuple[str, ...] = ()
     #: family -> why its models were omitted on this survey (no main variable available)
     omitted_families: Mapping[str, str] = field(default_factory=dict)
+    variant_labels: Mapping[str, str] = field(default_factory=dict)
 
     def term(self, name: str) -> str:
         """The variable that plays the part of ``name`` here (its stand-in, if any)."""
@@ -60,97 +94,104 @@ class NotTestable(Exception):
     """The estimates lack the rows a claim needs."""
 
 
-def term_rows(estimates: pd.DataFrame, c: ClaimContext, family: str, variant: str,
-              quantity: str, name: str) -> pd.DataFrame:
-    """:func:`rows` of the variable playing the part of ``name``, with the reason when absent.
+@dataclass(frozen=True)
+class Spec:
+    """One specification: a variant of a family, an estimator and a weighting."""
 
-    ``name`` may be a standard name (resolved through the stand-ins) or already the
-    variable itself. A family omitted on this survey, or a variable it cannot provide and
-    that has no stand-in, makes the claim "not testable" with that reason.
-    """
+    family: str
+    variant: str
+    estimator: str
+    weights: str
+
+    def label(self, c: ClaimContext) -> str:
+        variant = c.variant_labels.get(self.variant, self.variant.replace("_", " ").capitalize())
+        return (f"{variant}, {ESTIMATOR_WORDS.get(self.estimator, self.estimator)}, "
+                f"{WEIGHT_WORDS.get(self.weights, self.weights)}")
+
+
+def term_rows(rows: pd.DataFrame, c: ClaimContext, family: str, quantity: str,
+              name: str) -> pd.DataFrame:
+    """The rows (one per outcome) of the variable playing the part of ``name``, or
+    NotTestable with the reason (family omitted, variable unavailable without stand-in)."""
     if family in c.omitted_families:
         raise NotTestable(c.omitted_families[family])
     used = c.term(name)
     if used in c.unavailable:
         raise NotTestable(f"'{used}' is not available in this survey and has no stand-in")
-    return rows(estimates, family, variant, quantity, used)
+    return quantity_rows(rows, quantity, used)
 
 
-def with_note(c: ClaimContext, evidence: str, used: list[str]) -> str:
-    """The evidence text, led by the stand-ins it rests on."""
-    return c.stand_in_note(used) + evidence
-
-
-def rows(estimates: pd.DataFrame, family: str, variant: str, quantity: str,
-         term: str) -> pd.DataFrame:
-    """Rows of one term in every model of a family variant (one per outcome)."""
-    ids = estimates["model"].str.split("__")
-    chosen = estimates[(ids.str[0] == family) & (ids.str[-1] == variant)
-                       & (estimates["quantity"] == quantity) & (estimates["term"] == term)]
+def quantity_rows(rows: pd.DataFrame, quantity: str, term: str) -> pd.DataFrame:
+    chosen = rows[(rows["quantity"] == quantity) & (rows["term"] == term)]
     if chosen.empty:
-        raise NotTestable(f"no {quantity} rows for '{term}' in the {family}/{variant} models")
-    return chosen
+        raise NotTestable(f"no {quantity} rows for '{term}'")
+    return chosen.set_index("outcome")
 
 
-def overall(flags: list[bool]) -> str:
-    """All outcomes agree -> supported / not supported; otherwise mixed."""
-    if all(flags):
-        return SUPPORTED
-    return NOT_SUPPORTED if not any(flags) else MIXED
+def number(value: float) -> str:
+    return f"{value:.3f}" if abs(value) < 100 else f"{value:.3g}"
 
 
-def describe(frame: pd.DataFrame, what: str = "b") -> str:
-    return "; ".join(
-        f"{r.outcome}: {what} = {r.estimate:.3f}, p = {r.p_value:.3f}" for r in frame.itertuples()
-    )
+def coefficient_text(name: str, r, alpha: float) -> str:
+    word = "significant" if r.p_value < alpha else "not significant"
+    return f"{name} b = {number(r.estimate)} (p = {r.p_value:.3f}, {word})"
 
 
-def claim_not_significant(term: str) -> Callable[[pd.DataFrame, ClaimContext], tuple]:
-    def evaluate(est: pd.DataFrame, c: ClaimContext) -> tuple:
-        name = getattr(c, term)
-        found = term_rows(est, c, c.headline_family, c.headline_variant, "coef", name)
-        flags = [p >= c.alpha for p in found["p_value"]]
-        return with_note(c, describe(found), [c.term(name)]), overall(flags), found["model"]
-    return evaluate
+Result = tuple[str, str, str]  # (outcome, HOLDS / FAILS / UNIDENTIFIED, evidence)
 
 
-def international_positive(est: pd.DataFrame, c: ClaimContext) -> tuple:
-    found = term_rows(est, c, c.headline_family, c.headline_variant, "coef", c.international)
-    flags = [(b > 0) and (p < c.alpha) for b, p in zip(found["estimate"], found["p_value"],
-                                                        strict=True)]
-    return (with_note(c, describe(found), [c.term(c.international)]), overall(flags),
-            found["model"])
+def not_significant(name_attr: str) -> Callable[[pd.DataFrame, ClaimContext], list[Result]]:
+    def check(rows: pd.DataFrame, c: ClaimContext) -> list[Result]:
+        name = c.term(getattr(c, name_attr))
+        found = term_rows(rows, c, c.headline_family, "coef", getattr(c, name_attr))
+        return [(o, HOLDS if r.p_value >= c.alpha else FAILS,
+                 coefficient_text(name, r, c.alpha))
+                for o, r in found.iterrows()]
+    return check
 
 
-def ratio_about_target(est: pd.DataFrame, c: ClaimContext) -> tuple:
-    """Supported in an outcome when the ratio's 95% CI lies above 1 and contains the target.
+def international_positive(rows: pd.DataFrame, c: ClaimContext) -> list[Result]:
+    name = c.term(c.international)
+    found = term_rows(rows, c, c.headline_family, "coef", c.international)
+    return [(o, HOLDS if (r.estimate > 0 and r.p_value < c.alpha) else FAILS,
+             coefficient_text(name, r, c.alpha)) for o, r in found.iterrows()]
 
-    The Wald test of international = local is reported beside it (not part of the rule:
-    the ratio's interval already says whether the two effects differ).
-    """
-    for name in (c.international, c.local):  # the test rows need both terms
-        term_rows(est, c, c.headline_family, c.headline_variant, "coef", name)
-    ratio = rows(est, c.headline_family, c.headline_variant, "test", "international_over_local")
-    try:
-        wald = rows(est, c.headline_family, c.headline_variant, "test",
-                    "international_equals_local")[["model", "p_value", "estimate"]]
-    except NotTestable:
-        wald = pd.DataFrame(columns=["model", "p_value", "estimate"])
-    merged = ratio.merge(wald, on="model", how="left", suffixes=("", "_wald"))
-    flags = [bool(r.ci_lower > 1.0 and r.ci_lower <= c.ratio_target <= r.ci_upper)
-             for r in merged.itertuples()]
 
-    def wald_text(r) -> str:
-        if pd.isna(r.p_value_wald):
-            return "Wald test of intl = local not in the estimates"
-        rejects = "rejects" if r.p_value_wald < c.alpha else "does not reject"
-        return f"Wald p(intl = local) = {r.p_value_wald:.3f} ({rejects} equality)"
+def fieller_text(r) -> str:
+    if r.interval == "bounded":
+        return f"[{number(r.ci_lower)}, {number(r.ci_upper)}]"
+    if r.interval == "two rays":
+        return f"(-inf, {number(r.ci_lower)}] and [{number(r.ci_upper)}, inf), unbounded"
+    return "the whole line, unbounded"
 
-    evidence = "; ".join(
-        f"{r.outcome}: ratio = {r.estimate:.2f} [{r.ci_lower:.2f}, {r.ci_upper:.2f}], "
-        f"{wald_text(r)}" for r in merged.itertuples())
-    used = [c.term(c.international), c.term(c.local)]
-    return with_note(c, evidence, used), overall(flags), merged["model"]
+
+def ratio_about_target(rows: pd.DataFrame, c: ClaimContext) -> list[Result]:
+    """Per outcome: the Fieller set is bounded, contains the target and excludes 1."""
+    for name in (c.international, c.local):  # the ratio needs both terms
+        term_rows(rows, c, c.headline_family, "coef", name)
+    ratios = quantity_rows(rows, "test", c.ratio_test)
+    results = []
+    for outcome, r in ratios.iterrows():
+        target = c.ratio_target
+        if r.interval != "bounded":
+            state, verdict = UNIDENTIFIED, "not identifiable"
+        else:
+            holds = r.ci_lower <= target <= r.ci_upper and not r.ci_lower <= 1.0 <= r.ci_upper
+            state = HOLDS if holds else FAILS
+            verdict = (f"{'contains' if r.ci_lower <= target <= r.ci_upper else 'excludes'} "
+                       f"{target:g}, {'contains' if r.ci_lower <= 1 <= r.ci_upper else 'excludes'}"
+                       " 1")
+        text = (f"ratio {number(r.estimate)}, 95% Fieller set {fieller_text(r)}: {verdict}"
+                + _wald_text(rows, c.target_test, outcome, f"intl = {target:g} x local")
+                + _wald_text(rows, c.equal_test, outcome, "intl = local"))
+        results.append((outcome, state, text))
+    return results
+
+
+def _wald_text(rows: pd.DataFrame, test_id: str, outcome: str, what: str) -> str:
+    found = rows[(rows["quantity"] == "test") & (rows["term"] == test_id)
+                 & (rows["outcome"] == outcome)]
+    return "" if found.empty else f"; test {what}: p = {found['p_value'].iloc[0]:.3f}"
 
 
 #: The 2013 terms of claims 5 and 6 (standard names; a survey may provide stand-ins).
@@ -159,83 +200,178 @@ COMPETITOR_TERMS = ("dui_competitors_regional", "dui_competitors_extra")
 STI_TERMS = ("sti_regional", "sti_extra")
 
 
-def modes_rows(est: pd.DataFrame, c: ClaimContext, names: tuple[str, ...]) -> pd.DataFrame:
-    """Coefficient rows of the modes models for every term of ``names`` (all needed)."""
-    return pd.concat([term_rows(est, c, c.modes_family, c.modes_variant, "coef", n)
-                      for n in names])
+def _positive(rows: pd.DataFrame, c: ClaimContext, names: tuple[str, ...]) -> pd.DataFrame:
+    """Per outcome: whether some coefficient of ``names`` is > 0 with p < alpha, and which."""
+    found = pd.concat([term_rows(rows, c, c.modes_family, "coef", n).assign(term=c.term(n))
+                       for n in names])
+    found = found.assign(hit=(found["estimate"] > 0) & (found["p_value"] < c.alpha))
+    return found
 
 
-def supply_not_competitors(est: pd.DataFrame, c: ClaimContext) -> tuple:
-    parts, flags, models = [], [], []
-    supply = modes_rows(est, c, SUPPLY_TERMS)
-    rivals = modes_rows(est, c, COMPETITOR_TERMS)
-    for outcome, group in supply.groupby("outcome", sort=False):
-        rival = rivals[rivals["outcome"] == outcome]
-        if rival.empty:  # never read "no competitor rows" as "competitors do not matter"
-            raise NotTestable(f"no competitor coefficients in the {outcome} model of "
-                              f"{c.modes_family}/{c.modes_variant}")
-        supply_ok = ((group["estimate"] > 0) & (group["p_value"] < c.alpha)).any()
-        rival_ok = not ((rival["estimate"] > 0) & (rival["p_value"] < c.alpha)).any()
-        flags.append(bool(supply_ok and rival_ok))
-        parts.append(f"{outcome}: supply chain significant positive = {bool(supply_ok)}, "
-                     f"competitors significant positive = {not rival_ok}")
-        models += list(group["model"].unique())
-    used = [c.term(t) for t in (*SUPPLY_TERMS, *COMPETITOR_TERMS)]
-    return with_note(c, "; ".join(parts), used), overall(flags), pd.Series(models)
+def _hits_text(found: pd.DataFrame, outcome: str, what: str) -> tuple[bool, str]:
+    group = found.loc[[outcome]] if outcome in found.index else found.iloc[0:0]
+    if group.empty:
+        raise NotTestable(f"no {what} coefficients in the {outcome} model")
+    hits = group[group["hit"]]
+    if hits.empty:
+        return False, f"no {what} coefficient significantly positive"
+    return True, f"{what} significantly positive: " + ", ".join(
+        f"{t} b = {number(b)} (p = {p:.3f})"
+        for t, b, p in zip(hits["term"], hits["estimate"], hits["p_value"], strict=True))
 
 
-def sti_dui_extra_regional(est: pd.DataFrame, c: ClaimContext) -> tuple:
-    def significant(terms: tuple[str, ...]) -> bool:
-        found = modes_rows(est, c, terms)
-        return bool(((found["estimate"] > 0) & (found["p_value"] < c.alpha)).any())
-
-    sti = significant(STI_TERMS)
-    dui = significant(SUPPLY_TERMS)
-    wald = rows(est, c.modes_family, c.modes_variant, "test", "dui_extra_equals_regional")
-    extra = [(b > 0) and (p < c.alpha) for b, p in zip(wald["estimate"], wald["p_value"],
-                                                        strict=True)]
-    evidence = (f"STI significant positive in some outcome = {sti}; DUI supply chain = {dui}; "
-                f"DUI extra-regional minus regional: {describe(wald, 'difference')}")
-    parts = [sti, dui, any(extra)]
-    used = [c.term(t) for t in (*STI_TERMS, *SUPPLY_TERMS)]
-    return with_note(c, evidence, used), overall(parts), wald["model"]
+def supply_not_competitors(rows: pd.DataFrame, c: ClaimContext) -> list[Result]:
+    supply = _positive(rows, c, SUPPLY_TERMS)
+    rivals = _positive(rows, c, COMPETITOR_TERMS)
+    results = []
+    for outcome in dict.fromkeys(supply.index):
+        supply_ok, supply_text = _hits_text(supply, outcome, "supply-chain")
+        rival_hit, rival_text = _hits_text(rivals, outcome, "competitor")
+        results.append((outcome, HOLDS if supply_ok and not rival_hit else FAILS,
+                        f"{supply_text}; {rival_text}"))
+    return results
 
 
-CLAIMS: list[tuple[str, str, str, Callable]] = [
-    ("1", "Local (same city-region) collaboration has no significant association with "
-     "innovation.",
-     "local breadth coefficient p >= alpha in every outcome", claim_not_significant("local")),
-    ("2", "National collaboration has no significant association with innovation.",
-     "national breadth coefficient p >= alpha in every outcome",
-     claim_not_significant("national")),
-    ("3", "International collaboration diversity is positively and significantly associated "
-     "with product, process and new-to-market innovation.",
-     "international breadth coefficient > 0 and p < alpha in every outcome",
-     international_positive),
-    ("4", "The international effect is about four times the local one.",
-     "delta-method 95% CI of the ratio international/local lies above 1 and contains 4, in "
-     "every outcome (the Wald test of equality is reported, not part of the rule)",
-     ratio_about_target),
-    ("5", "Within DUI, supply-chain partners matter; competitors do not (2013).",
-     "some supply-chain coefficient > 0 with p < alpha and no competitor coefficient > 0 with "
-     "p < alpha, in every outcome of the modes models", supply_not_competitors),
-    ("6", "Both STI and DUI modes matter; extra-regional beats regional for DUI (2013).",
-     "STI and DUI supply chain each significant positive in some outcome, and the Wald test "
-     "of DUI extra-regional = regional rejects with a positive difference in some outcome; "
-     "supported if all three hold, mixed if some", sti_dui_extra_regional),
-]
+def sti_dui_extra_regional(rows: pd.DataFrame, c: ClaimContext) -> list[Result]:
+    sti = _positive(rows, c, STI_TERMS)
+    dui = _positive(rows, c, SUPPLY_TERMS)
+    tests = quantity_rows(rows, "test", c.dui_test)
+    results = []
+    for outcome in dict.fromkeys(sti.index):
+        sti_ok, sti_text = _hits_text(sti, outcome, "STI")
+        dui_ok, dui_text = _hits_text(dui, outcome, "DUI supply-chain")
+        if outcome not in tests.index:
+            raise NotTestable(f"no test '{c.dui_test}' in the {outcome} model")
+        t = tests.loc[outcome]
+        extra_ok = t.estimate > 0 and t.p_value < c.alpha
+        diff = (f"supply chain extra-regional minus regional = {number(t.estimate)} "
+                f"(Wald p = {t.p_value:.3f}, "
+                f"{'significantly positive' if extra_ok else 'not significantly positive'})")
+        results.append((outcome, HOLDS if sti_ok and dui_ok and extra_ok else FAILS,
+                        f"{sti_text}; {dui_text}; {diff}"))
+    return results
 
 
-def evaluate_claims(estimates: pd.DataFrame, context: ClaimContext | None = None) -> pd.DataFrame:
-    """One row per claim: the rule, the numbers it used, and the verdict."""
-    context = context or ClaimContext()
-    out = []
-    for claim_id, statement, rule, evaluate in CLAIMS:
-        rule_text = rule.replace("alpha", f"{context.alpha:g}")
-        try:
-            evidence, verdict, models = evaluate(estimates, context)
-            model_list = "; ".join(dict.fromkeys(models))
-        except NotTestable as reason:
-            evidence, verdict, model_list = "", f"not testable: {reason}", ""
-        out.append([claim_id, statement, rule_text, evidence, verdict, model_list])
-    return pd.DataFrame(out, columns=CLAIM_COLUMNS)
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    statement: str
+    rule: str
+    family: str  # "headline" or "modes"
+    check: Callable[[pd.DataFrame, ClaimContext], list[Result]]
+    terms: tuple[str, ...] = ()  # standard names whose stand-ins the evidence names
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("1", "Local (same city-region) collaboration has no significant association with "
+          "innovation.", "In each outcome model the local breadth coefficient has p >= alpha "
+          "(two-sided).", "headline", not_significant("local"), ("breadth_local",)),
+    Claim("2", "National collaboration has no significant association with innovation.",
+          "In each outcome model the national breadth coefficient has p >= alpha.",
+          "headline", not_significant("national"), ("breadth_national",)),
+    Claim("3", "International collaboration diversity is positively and significantly "
+          "associated with product, process and new-to-market innovation.",
+          "In each outcome model the international breadth coefficient is > 0 with p < "
+          "alpha.", "headline", international_positive, ("breadth_international",)),
+    Claim("4", "The international effect is about four times the local one.",
+          "In each outcome model the 95% Fieller confidence set of the ratio of the "
+          "international to the local breadth coefficient is bounded, contains 4 and "
+          "excludes 1; an unbounded set makes that outcome not identifiable. The Wald tests "
+          "of international = 4 x local and of international = local are reported beside it "
+          "(4 is in the set exactly when the first does not reject).", "headline",
+          ratio_about_target, ("breadth_international", "breadth_local")),
+    Claim("5", "Within DUI, supply-chain partners matter; competitors do not (2013).",
+          "In each outcome model of the modes family some supply-chain coefficient is > 0 "
+          "with p < alpha, and no competitor coefficient is.", "modes",
+          supply_not_competitors, (*SUPPLY_TERMS, *COMPETITOR_TERMS)),
+    Claim("6", "Both STI and DUI modes matter; extra-regional beats regional for DUI (2013).",
+          "In each outcome model of the modes family some STI coefficient and some DUI "
+          "supply-chain coefficient are > 0 with p < alpha, and the supply-chain "
+          "extra-regional coefficient exceeds the regional one (Wald test of their "
+          "equality: p < alpha, difference > 0).", "modes", sti_dui_extra_regional,
+          (*STI_TERMS, *SUPPLY_TERMS)),
+)
+
+
+def combine(states: list[str]) -> str:
+    """A specification's verdict from its outcomes' results (see VERDICTS)."""
+    if all(s == HOLDS for s in states):
+        return SUPPORTED
+    if all(s == UNIDENTIFIED for s in states):
+        return NOT_IDENTIFIABLE
+    if HOLDS not in states:
+        return NOT_SUPPORTED
+    return MIXED
+
+
+def specifications(estimates: pd.DataFrame, family: str) -> list[Spec]:
+    """The specifications of ``family`` in the estimates, in order of appearance."""
+    rows = estimates[estimates["family"] == family]
+    keys = rows[["variant", "estimator", "weights"]].drop_duplicates()
+    return [Spec(family, v, e, w) for v, e, w in keys.itertuples(index=False, name=None)]
+
+
+def main_spec(estimates: pd.DataFrame, family: str, variant: str) -> Spec | None:
+    rows = estimates[(estimates["family"] == family) & estimates["main"].astype(bool)]
+    if rows.empty:
+        return None
+    return Spec(family, variant, str(rows["estimator"].iloc[0]), str(rows["weights"].iloc[0]))
+
+
+def evaluate_one(claim: Claim, estimates: pd.DataFrame, spec: Spec,
+                 c: ClaimContext) -> tuple[str, str, list[str]]:
+    """(verdict, evidence, model ids) of one claim in one specification."""
+    rows = estimates[(estimates["family"] == spec.family)
+                     & (estimates["variant"] == spec.variant)
+                     & (estimates["estimator"] == spec.estimator)
+                     & (estimates["weights"] == spec.weights)]
+    try:
+        if rows.empty:
+            raise NotTestable(f"no estimates for {spec.label(c)}")
+        results = claim.check(rows, c)
+    except NotTestable as reason:
+        return NOT_TESTABLE, f"not testable: {reason}", []
+    evidence = "; ".join(f"{o}: {text}" for o, _, text in results)
+    used = [c.term(t) for t in claim.terms]
+    return (combine([s for _, s, _ in results]), c.stand_in_note(used) + evidence,
+            list(dict.fromkeys(rows["model"])))
+
+
+def sensitivity_line(verdicts: list[str]) -> str:
+    """ "holds in 2 of 6 specifications (mixed in 3, not supported in 1)"."""
+    testable = [v for v in verdicts if v != NOT_TESTABLE]
+    if not testable:
+        return "not testable in any specification"
+    others = {v: testable.count(v) for v in dict.fromkeys(testable) if v != SUPPORTED}
+    detail = ", ".join(f"{v} in {n}" for v, n in others.items())
+    return (f"holds in {testable.count(SUPPORTED)} of {len(testable)} specifications"
+            + (f" ({detail})" if detail else ""))
+
+
+def evaluate_claims(estimates: pd.DataFrame, context: ClaimContext | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The report (one row per claim, ``CLAIM_COLUMNS``) and the verdict of every claim in
+    every specification (``SPECIFICATION_COLUMNS``), from the specification estimates of
+    :func:`analysis.models.sensitivity.specification_estimates`."""
+    c = context or ClaimContext()
+    report, detail = [], []
+    for claim in CLAIMS:
+        family = c.headline_family if claim.family == "headline" else c.modes_family
+        variant = c.headline_variant if claim.family == "headline" else c.modes_variant
+        rule = claim.rule.replace("alpha", f"{c.alpha:g}")
+        main = main_spec(estimates, family, variant)
+        if family in c.omitted_families or main is None:
+            reason = c.omitted_families.get(family, f"no estimates of the {family} models")
+            report.append([claim.id, claim.statement, NOT_TESTABLE, sensitivity_line([]),
+                           f"not testable: {reason}", "", rule, ""])
+            continue
+        verdicts = []
+        for spec in specifications(estimates, family):
+            verdict, evidence, _ = evaluate_one(claim, estimates, spec, c)
+            verdicts.append(verdict)
+            detail.append([claim.id, spec.label(c), verdict, evidence])
+        verdict, evidence, models = evaluate_one(claim, estimates, main, c)
+        report.append([claim.id, claim.statement, verdict, sensitivity_line(verdicts),
+                       evidence, main.label(c), rule, "; ".join(models)])
+    return (pd.DataFrame(report, columns=CLAIM_COLUMNS),
+            pd.DataFrame(detail, columns=SPECIFICATION_COLUMNS))

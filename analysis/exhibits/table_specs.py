@@ -9,7 +9,7 @@ Yes/No row naming its base category (blocks shown as coefficients need no such r
 rows are there); the ``[[tests]]`` of the table's families follow the fit statistics; the
 notes say what the numbers are, which standard errors, the star legend, the listwise
 deletion, the base categories, the tests, what the survey could not provide (and which
-columns were therefore omitted, see :func:`analysis.models.specification.omit_unavailable`)
+columns were therefore omitted, see :func:`analysis.models.survey_spec.omit_unavailable`)
 and whether the data are synthetic.
 Adding a covariate to a block in the specification therefore adds a row to every table
 whose models use the block, with no code change (its label falls back to its name).
@@ -26,10 +26,12 @@ from analysis.exhibits.tables import STAR_LEGEND, TableSpec
 from analysis.exhibits.test_rows import TestRow
 from analysis.models.estimation import CONSTANT
 from analysis.models.specification import ModelDef, ModelSpec, TableDef, expand_models
+from analysis.models.survey_spec import unlabelled_note
 
 FIT_ROWS = ("nobs", "pseudo_r2", "r2", "llf", "n_clusters")
 ESTIMATOR_NAMES = {"logit": "Logit", "probit": "Probit", "ologit": "Ordered logit",
-                   "lpm": "Linear probability model (OLS)"}
+                   "oprobit": "Ordered probit", "lpm": "Linear probability model (OLS)"}
+ORDERED = ("ologit", "oprobit")
 
 
 def table_models(spec: ModelSpec, table: TableDef, models: pd.DataFrame) -> list[ModelDef]:
@@ -150,6 +152,9 @@ def tests_note(spec: ModelSpec, table: TableDef, estimates: pd.DataFrame) -> str
 #: The start of the note under every exhibit of weighted models.
 WEIGHTED_MODELS_NOTE = ("Models weighted by the survey's sampling weights as probability "
                         "weights (Stata [pw=])")
+#: The same for frequency weights.
+FREQUENCY_WEIGHTS_NOTE = ("Models weighted by frequency weights (Stata [fw=]): each row "
+                          "counts as that many firms, and N is the sum of the weights")
 
 
 def se_note(models: pd.DataFrame, spec: ModelSpec) -> str:
@@ -175,7 +180,7 @@ def quantity_note(quantity: str, estimators: Sequence[str]) -> str:
     if quantity == "ame":
         text = (f"Average marginal effects from the {names.lower()} models, on the probability "
                 "of the outcome")
-        if "ologit" in estimators:
+        if any(e in ORDERED for e in estimators):
             text += " (ordered models: on the probability of the top category)"
         return (text + ". For binary regressors (0/1 variables and category dummies) the "
                 "effect is the discrete change from 0 to 1; for the others the derivative. "
@@ -184,7 +189,7 @@ def quantity_note(quantity: str, estimators: Sequence[str]) -> str:
         return (f"Odds ratios (exp(b)) from the {names.lower()} models; standard errors by "
                 "the delta method; stars test b = 0.")
     text = f"{names} coefficients."
-    if "ologit" in estimators:
+    if any(e in ORDERED for e in estimators):
         text += (" Cut points are the thresholds of the latent index (Stata's /cut "
                  "parametrisation); no constant.")
     return text
@@ -219,13 +224,40 @@ def table_notes(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef],
     if missing:
         notes.append("Not available in this survey and left out of the models: "
                      + ", ".join(f"{term_label(spec, v)} ({v})" for v in missing) + ".")
-    if "weighted" in rows and rows["weighted"].astype(bool).any():
+    kinds = (rows["weight_type"].fillna("none").astype(str) if "weight_type" in rows
+             else rows["weighted"].astype(bool).map({True: "pweight", False: "none"})
+             if "weighted" in rows else pd.Series(dtype=str))
+    if (kinds == "pweight").any():
         notes.append(f"{WEIGHTED_MODELS_NOTE}; average marginal effects and predictions are "
                      "weighted averages over firms.")
+    if (kinds == "fweight").any():
+        notes.append(f"{FREQUENCY_WEIGHTS_NOTE}.")
+    notes += perfect_prediction_notes(spec, chosen, rows)
+    notes += unlabelled_note(spec, [*table_terms(spec, chosen, model_terms(rows), "coef"),
+                                    *(m.outcome for m in chosen)])
     notes += spec.omission_notes((*table.families, *table.omitted_families))
     notes += spec.notes
     if data_note:
         notes.append(data_note)
+    return notes
+
+
+def perfect_prediction_notes(spec: ModelSpec, chosen: Sequence[ModelDef],
+                             rows: pd.DataFrame) -> list[str]:
+    """Stata's notes for the regressors dropped for perfect prediction, per column."""
+    if "dropped_notes" not in rows:
+        return []
+    notes = []
+    by_id = {m.id: m for m in chosen}
+    texts = rows["dropped_notes"]
+    for model, text in zip(rows["model"], texts.astype(object).where(texts.notna(), ""),
+                           strict=True):
+        if text and model in by_id:
+            m = by_id[model]
+            column = (f"{spec.outcome_labels.get(m.outcome, m.outcome)}, "
+                      f"{spec.variant_label(m.variant)}")
+            notes.append(f"{column}: {text} (Stata's rule for perfect prediction; the blank "
+                         "cell is the dropped regressor).")
     return notes
 
 

@@ -12,7 +12,10 @@ contracts C1 and C5.
 
 Variables the survey cannot provide (``unavailable``, contract C4) are dropped from the
 models and recorded; a model whose outcome is unavailable is not estimated (recorded too).
-Any :class:`~analysis.models.EstimationError` propagates: its message names the model.
+A 0/1 regressor that predicts a binary outcome perfectly is dropped with the observations it
+determines, as Stata does (``perfect_prediction = "drop"``), and recorded in models.csv;
+with ``perfect_prediction = "error"`` the model is refused. Any
+:class:`~analysis.models.EstimationError` propagates: its message names the model.
 """
 
 from __future__ import annotations
@@ -42,10 +45,16 @@ from analysis.models.estimation import (
 from analysis.models.regressors import regressor_frame
 from analysis.models.specification import ModelDef, ModelSpec, TestDef, expand_models
 
-#: Columns of models.csv (contract C5), then our additions: the unavailable variables
-#: dropped from the model (C4) and the rows lost to listwise deletion.
+#: Columns of models.csv (contract C5), then our additions, which say everything a refit in
+#: another package needs: the unavailable variables dropped from the model (C4), the rows
+#: lost to listwise deletion, the weights (kind "none" / "pweight" / "fweight" and column),
+#: the perfect-prediction option, and what it dropped: the terms (";"-separated), Stata's
+#: rule for the rows removed ("x != 0": the rows where x is not 0), their number, and the
+#: notes. ``nobs`` is Stata's e(N) (with frequency weights the sum of the weights).
 MODEL_COLUMNS = ["model", "family", "outcome", "variant", "estimator", "se_type", "cluster",
-                 "weighted", "nobs", "converged", "terms", "unavailable", "n_incomplete"]
+                 "weighted", "nobs", "converged", "terms", "unavailable", "n_incomplete",
+                 "weight_type", "weight_column", "perfect_prediction", "dropped_terms",
+                 "dropped_rows", "dropped_nobs", "dropped_notes"]
 #: Values of the headline variable at which Figure 2 predicts (0..7 partner types).
 DEFAULT_PREDICTION_VALUES: tuple[float, ...] = tuple(float(v) for v in range(8))
 
@@ -106,12 +115,19 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     data[model.outcome] = outcome_values(frame[model.outcome]).to_numpy()
     if model.se == "cluster":
         data[model.cluster] = frame[model.cluster].to_numpy()
-    if model.weighted:
+    if model.weights:
         weights = frame[config.WEIGHT_COLUMN]
         data[config.WEIGHT_COLUMN] = weights.to_numpy(dtype="float64", na_value=np.nan)
     categorical = [v for v in kept if design.columns_of[v] != [v]]
     groups = tuple(tuple(design.columns_of[v]) for v in categorical)
     return data, list(design.frame.columns), groups, design.binary_terms, dropped
+
+
+def in_fit(fit: FitResult, groups: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """The factor groups restricted to the terms still in the fit (perfect prediction may
+    have dropped a dummy)."""
+    kept = tuple(tuple(t for t in group if t in fit.terms) for group in groups)
+    return tuple(group for group in kept if group)
 
 
 def _run_test(test: TestDef, fit: FitResult, margins: Margins) -> TestResult:
@@ -128,11 +144,20 @@ def estimate_model(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     data, regressors, groups, binary, dropped = model_data(frame, spec, model, unavailable)
     fit = fit_model(data, model.outcome, regressors, estimator=model.estimator,
                     se_type=model.se, cluster=model.cluster if model.se == "cluster" else None,
-                    model_id=model.id, weights=config.WEIGHT_COLUMN if model.weighted else None)
+                    model_id=model.id, weights=config.WEIGHT_COLUMN if model.weights else None,
+                    weight_type=model.weights or "pweight",
+                    perfect_prediction=model.perfect_prediction)
+    groups = in_fit(fit, groups)
     margins = average_marginal_effects(
         fit, binary=sorted(b for b in binary if b in fit.terms), factor_groups=groups)
     tests, skipped = [], []
+    gone = {d.term for d in fit.perfect_prediction}
     for test in spec.tests_for(model):
+        lost = [p for p in test.parameters if p in gone]
+        if lost:
+            skipped.append(f"{test.id} on {model.id} (dropped for perfect prediction: "
+                           f"{', '.join(lost)})")
+            continue
         missing = [p for p in test.parameters if p.split("[", 1)[0] in dropped]
         if missing:
             skipped.append(f"{test.id} on {model.id} (unavailable: {', '.join(missing)})")
@@ -142,7 +167,8 @@ def estimate_model(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
                 level=float(spec.defaults.get("confidence_level", 0.95)))
     estimate = ModelEstimate(model=model, fit=fit, margins=margins, tests=tuple(tests),
                              tidy=rows, dropped=tuple(dropped), factor_groups=groups,
-                             n_incomplete=len(frame) - fit.nobs)
+                             n_incomplete=len(frame) - fit.design.nobs
+                             - fit.n_perfectly_predicted)
     return estimate, skipped
 
 
@@ -156,6 +182,13 @@ def model_row(estimate: ModelEstimate) -> dict[str, object]:
         "converged": bool(fit.converged),
         "terms": ";".join(fit.terms), "unavailable": ";".join(estimate.dropped),
         "n_incomplete": estimate.n_incomplete,
+        "weight_type": model.weights or "none",
+        "weight_column": config.WEIGHT_COLUMN if model.weights else "",
+        "perfect_prediction": model.perfect_prediction,
+        "dropped_terms": ";".join(d.term for d in fit.perfect_prediction),
+        "dropped_rows": ";".join(d.rule for d in fit.perfect_prediction if d.predicts),
+        "dropped_nobs": fit.n_perfectly_predicted,
+        "dropped_notes": "; ".join(d.note for d in fit.perfect_prediction),
     }
 
 
@@ -200,8 +233,8 @@ def estimate_all(frame: pd.DataFrame, spec: ModelSpec, unavailable: Iterable[str
         raise SpecificationError("(all)", "no model could be estimated: "
                                  + "; ".join(skipped_models))
     table = pd.DataFrame([model_row(e) for e in done], columns=MODEL_COLUMNS)
-    table["nobs"] = table["nobs"].astype(np.int64)
-    table["n_incomplete"] = table["n_incomplete"].astype(np.int64)
+    for column in ("nobs", "n_incomplete", "dropped_nobs"):
+        table[column] = table[column].astype(np.int64)
     return EstimationRun(
         models=tuple(done), estimates=stack_tidy([e.tidy for e in done]),
         predictions=headline_predictions(done, spec, prediction_values), model_table=table,

@@ -48,7 +48,8 @@ class Headline:
     labels: Mapping[str, str]
     outcome_labels: Mapping[str, str]
     unavailable: tuple[str, ...] = ()
-    weights: str | None = None  # the sampling-weight column when the family is weighted
+    weights: str | None = None  # the weight column when the family is weighted
+    weight_type: str = "pweight"  # its kind: "pweight" or "fweight"
 
     def variables(self, blocks: Sequence[str]) -> list[str]:
         """The main variables followed by the variables of ``blocks`` (no repeats)."""
@@ -92,11 +93,22 @@ def headline_setup(spec: ModelSpec, unavailable: Sequence[str] = ()) -> Headline
         international=head.get("international", ""), local=head.get("local", ""),
         blocks=blocks, labels=labels, outcome_labels=dict(spec.outcome_labels),
         unavailable=tuple(sorted(skip)),
-        weights=config.WEIGHT_COLUMN if family.weighted else None)
+        weights=config.WEIGHT_COLUMN if family.weighted else None,
+        weight_type=family.weights or "pweight")
 
 
 def difference_name(headline: Headline) -> str:
     return f"{headline.international} - {headline.local}"
+
+
+def ratio_name(headline: Headline) -> str:
+    return f"{headline.international} / {headline.local}"
+
+
+def ratio_label(headline: Headline) -> str:
+    """Display label of the international-over-local ratio."""
+    return (f"{headline.label(headline.international)} over "
+            f"{headline.label(headline.local).lower()} (ratio)")
 
 
 def difference_label(headline: Headline) -> str:
@@ -117,6 +129,7 @@ class ModelData:
     terms: tuple[str, ...]
     cluster: str | None = None
     weights: str | None = None
+    weight_type: str = "pweight"
 
     @property
     def complete(self) -> pd.Series:
@@ -142,10 +155,12 @@ def regressor_columns(data: pd.DataFrame, variables: Sequence[str]) -> Regressor
 
 def model_data(data: pd.DataFrame, outcome: str, variables: Sequence[str],
                cluster: str | None = None, weights: str | None = None,
-               columns: RegressorFrame | None = None) -> ModelData:
+               columns: RegressorFrame | None = None,
+               weight_type: str = "pweight") -> ModelData:
     """Outcome and regressors of one model; categorical variables become ``var[level]`` dummies.
 
-    ``weights``: a sampling-weight column carried along (the fits then use it as pweights).
+    ``weights``: a weight column carried along (the fits then use it, as weights of kind
+    ``weight_type``).
     ``columns``: regressor columns already built for these rows (regressor_columns of a
     superset of ``variables``), so that many models of one data set build dummies once.
     """
@@ -165,7 +180,7 @@ def model_data(data: pd.DataFrame, outcome: str, variables: Sequence[str],
     if weights:
         frame[weights] = pd.to_numeric(data[weights], errors="coerce").astype("float64")
     return ModelData(frame=frame, outcome=outcome, terms=tuple(terms), cluster=cluster,
-                     weights=weights)
+                     weights=weights, weight_type=weight_type)
 
 
 def fit_with_margins(md: ModelData, terms: Sequence[str], *, estimator: str, se_type: str,
@@ -173,7 +188,7 @@ def fit_with_margins(md: ModelData, terms: Sequence[str], *, estimator: str, se_
     """Fit one model and its AMEs for ``terms`` (raises EstimationError by name)."""
     fit = fit_model(md.frame, md.outcome, list(md.terms), estimator=estimator,
                     se_type=se_type, cluster=md.cluster if se_type == "cluster" else None,
-                    model_id=model_id, weights=md.weights)
+                    model_id=model_id, weights=md.weights, weight_type=md.weight_type)
     return fit, average_marginal_effects(fit, terms=[t for t in terms if t in fit.terms])
 
 

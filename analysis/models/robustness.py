@@ -33,6 +33,7 @@ from analysis.models.estimation import (
     FitResult,
     ame_estimates,
     batched,
+    ratio,
     refit_coefficients,
     tidy,
     wald_test,
@@ -46,6 +47,8 @@ from analysis.models.headline import (
     error_text,
     fit_with_margins,
     model_data,
+    ratio_label,
+    ratio_name,
     regressor_columns,
 )
 from analysis.models.robustness_config import RobustnessConfig
@@ -100,18 +103,20 @@ class ColumnSpec:
 
 
 def estimate_columns(data: pd.DataFrame, columns: Sequence[ColumnSpec], terms: Sequence[str],
-                     prefix: str, weights: str | None = None
+                     prefix: str, weights: str | None = None, weight_type: str = "pweight"
                      ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Fit every column; C1 rows (ame + fit) of those that worked, their ids, and failures.
 
-    ``weights``: the sampling-weight column of weighted models (None: unweighted)."""
+    ``weights``: the weight column of weighted models (None: unweighted), of kind
+    ``weight_type``."""
     frames, ids, failures = [], [], []
     built = regressor_columns(data, [v for col in columns for v in col.variables])
     for col in columns:
         subset = data if col.rows is None else data.loc[col.rows]
         model_id = f"{prefix}__{col.outcome}__{col.key}"
         md = model_data(subset, col.outcome, col.variables,
-                        col.cluster if col.se_type == "cluster" else None, weights, built)
+                        col.cluster if col.se_type == "cluster" else None, weights, built,
+                        weight_type)
         try:
             fit, margins = fit_with_margins(md, terms, estimator=col.estimator,
                                             se_type=col.se_type, model_id=model_id)
@@ -130,7 +135,7 @@ def _comparison(data: pd.DataFrame, headline: Headline, columns: Sequence[Column
                 stem: str, title: str, notes: Sequence[str],
                 fit_rows: tuple[str, ...] = ("nobs",)) -> RegressionExhibit:
     estimates, ids, failures = estimate_columns(data, columns, headline.main, stem,
-                                                headline.weights)
+                                                headline.weights, headline.weight_type)
     by_id = {f"{stem}__{c.outcome}__{c.key}": c for c in columns}
     shown = [by_id[i] for i in ids]
     notes = list(notes) + [f"Could not be estimated: {f}" for f in failures]
@@ -199,7 +204,8 @@ def manager_comparison(data: pd.DataFrame, headline: Headline,
     columns = []
     built = regressor_columns(data, v_with)
     for o in headline.outcomes:
-        same = model_data(data, o, v_with, weights=headline.weights, columns=built).complete
+        same = model_data(data, o, v_with, weights=headline.weights,
+                          weight_type=headline.weight_type, columns=built).complete
         columns += [
             ColumnSpec("without", "Without", o, v_without, headline.estimator, headline.se),
             ColumnSpec("without_same_sample", "Without, same sample", o, v_without,
@@ -222,14 +228,16 @@ def subsample_frame(data: pd.DataFrame, headline: Headline, by: str) -> pd.DataF
 
     The ``by`` variable's dummies leave the model (constant within a subsample) and
     categories absent from a subsample are dropped; a model that cannot be estimated is a
-    row whose ``problem`` names the error.
+    row whose ``problem`` names the error. A dummy that predicts the outcome perfectly in a
+    subsample is dropped with the firms it determines (Stata's rule); the frame's
+    ``attrs["notes"]`` say which, and N counts the firms used.
     """
     if by not in data.columns:
         raise RobustnessError(f"analysis data lacks the subsample variable '{by}'")
     variables = [v for v in headline.variables(headline.control_blocks) if v != by]
     levels = (list(data[by].cat.categories) if isinstance(data[by].dtype, pd.CategoricalDtype)
               else sorted(data[by].dropna().unique()))
-    records = []
+    records, notes = [], []
     for level in levels:
         subset = data.loc[data[by] == level]
         subset = subset.assign(**{
@@ -240,15 +248,19 @@ def subsample_frame(data: pd.DataFrame, headline: Headline, by: str) -> pd.DataF
             record: dict[str, Any] = {SUBSAMPLE_LABELS.get(by, by): str(level),
                                       "Outcome": headline.outcome_label(outcome)}
             md = model_data(subset, outcome, variables, weights=headline.weights,
+                            weight_type=headline.weight_type,
                             columns=built)
             record["N"] = int(md.complete.sum())
             try:
-                _, margins = fit_with_margins(md, headline.main, estimator=headline.estimator,
-                                              se_type=headline.se,
-                                              model_id=f"subsample {by}={level} ({outcome})")
+                fit, margins = fit_with_margins(md, headline.main, estimator=headline.estimator,
+                                                se_type=headline.se,
+                                                model_id=f"subsample {by}={level} ({outcome})")
                 values = dict(zip(margins.terms, zip(margins.estimates, margins.std_errors,
                                                      strict=True), strict=True))
                 problem = ""
+                record["N"] = int(fit.nobs)
+                notes += [f"{level}, {headline.outcome_label(outcome)}: {d.note} (Stata's rule "
+                          "for perfect prediction)." for d in fit.perfect_prediction]
             except EstimationError as err:
                 values, problem = {}, error_text(err)
             for term in headline.main:
@@ -257,7 +269,9 @@ def subsample_frame(data: pd.DataFrame, headline: Headline, by: str) -> pd.DataF
                 record[f"{headline.label(term)}: SE"] = float(se)
             record["Problem"] = problem
             records.append(record)
-    return pd.DataFrame.from_records(records)
+    frame = pd.DataFrame.from_records(records)
+    frame.attrs["notes"] = notes
+    return frame
 
 
 def subsample_exhibit(data: pd.DataFrame, headline: Headline, by: str) -> FrameExhibit:
@@ -270,6 +284,7 @@ def subsample_exhibit(data: pd.DataFrame, headline: Headline, by: str) -> FrameE
              f"{failed} subsample model(s) could not be estimated; 'Problem' names the error "
              "(they are reported, not dropped)." if failed else
              "Every subsample model could be estimated."]
+    notes += frame.attrs.get("notes", [])
     return FrameExhibit(stem=f"robustness_subsamples_{by}",
                         title=f"Robustness: breadth AMEs by {label.lower()}", frame=frame,
                         notes=tuple(notes))
@@ -284,12 +299,13 @@ def breadth_ame_replicate(rng: np.random.Generator, fits: Sequence[FitResult],
     contrast). Refits start at the full-sample estimates and skip the covariance."""
     values: list[float] = []
     for fit in fits:
-        rows = resampling.resample_indices(rng, fit.nobs)
+        rows = resampling.resample_indices(rng, fit.design.nobs)
         design, beta = refit_coefficients(fit, rows)
         ame = dict(zip(terms, ame_estimates(fit, design, beta, terms), strict=True))
         values += [ame[t] for t in terms]
         if contrast:
             values.append(ame[contrast[0]] - ame[contrast[1]])
+            values.append(ame[contrast[0]] / ame[contrast[1]])
     return np.array(values)
 
 
@@ -300,10 +316,10 @@ def breadth_ame_block(rngs: Sequence[np.random.Generator], fits: Sequence[FitRes
     rounding, the same values as breadth_ame_replicate on each generator; a replication
     failing in any model is NaN with that model's (first) error."""
     # Each generator draws its models' resamples in model order, as breadth_ame_replicate.
-    rows = [[resampling.resample_indices(rng, fit.nobs) for fit in fits] for rng in rngs]
+    rows = [[resampling.resample_indices(rng, fit.design.nobs) for fit in fits] for rng in rngs]
     parts, errors = [], [""] * len(rngs)
     for f, fit in enumerate(fits):
-        counts = batched.resample_counts([draw[f] for draw in rows], fit.nobs)
+        counts = batched.resample_counts([draw[f] for draw in rows], fit.design.nobs)
         try:
             ames, fit_errors = batched.bootstrap_ames(fit, counts, terms)
         except EstimationError as err:  # e.g. a term not in the model: every replication
@@ -311,8 +327,8 @@ def breadth_ame_block(rngs: Sequence[np.random.Generator], fits: Sequence[FitRes
             fit_errors = [error_text(err)] * len(rngs)
         parts.append(ames)
         if contrast:
-            parts.append(ames[:, [terms.index(contrast[0])]]
-                         - ames[:, [terms.index(contrast[1])]])
+            intl, local = ames[:, [terms.index(contrast[0])]], ames[:, [terms.index(contrast[1])]]
+            parts += [intl - local, intl / local]
         errors = [e or fe for e, fe in zip(errors, fit_errors, strict=True)]
     values = np.hstack(parts)
     values[[bool(e) for e in errors]] = np.nan
@@ -322,10 +338,16 @@ def breadth_ame_block(rngs: Sequence[np.random.Generator], fits: Sequence[FitRes
 def bootstrap_frame(data: pd.DataFrame, headline: Headline, reps: int, seed: int,
                     n_jobs: int = -1, level: float = 0.95
                     ) -> tuple[pd.DataFrame, resampling.BootstrapResult]:
-    """(e) Pairs-bootstrap intervals of the headline AMEs (and international minus local)."""
+    """(e) Pairs-bootstrap intervals of the headline AMEs, and of international minus local
+    and international over local (the percentile interval of the ratio, beside its Fieller
+    set in estimates.csv)."""
+    if headline.weights and headline.weight_type == "fweight":
+        raise RobustnessError("the pairs bootstrap resamples rows, and with frequency weights "
+                              "a row is several firms: expand the data to bootstrap them")
     variables = headline.variables(headline.control_blocks)
     built = regressor_columns(data, variables)
-    mds = [model_data(data, o, variables, weights=headline.weights, columns=built)
+    mds = [model_data(data, o, variables, weights=headline.weights,
+                      weight_type=headline.weight_type, columns=built)
            for o in headline.outcomes]
     contrast = (headline.international, headline.local) if headline.has_difference else None
     names, points, delta_se, fits = [], [], [], []
@@ -342,6 +364,10 @@ def bootstrap_frame(data: pd.DataFrame, headline: Headline, reps: int, seed: int
             names.append(f"{md.outcome}|{difference_name(headline)}")
             points.append(test.estimate)
             delta_se.append(test.std_error)
+            quotient = ratio(margins, contrast[0], contrast[1]).delta
+            names.append(f"{md.outcome}|{ratio_name(headline)}")
+            points.append(quotient.estimate)
+            delta_se.append(quotient.std_error)
     statistic = functools.partial(breadth_ame_block, fits=fits, terms=list(headline.main),
                                   contrast=contrast)
     block = batched.replications_per_block(max(fit.nobs for fit in fits))
@@ -351,7 +377,8 @@ def bootstrap_frame(data: pd.DataFrame, headline: Headline, reps: int, seed: int
     intervals = resampling.bootstrap_intervals(result, points, level)
     outcome, term = zip(*(n.split("|", 1) for n in names), strict=True)
     labels = {**{t: headline.label(t) for t in headline.main},
-              difference_name(headline): difference_label(headline)}
+              difference_name(headline): difference_label(headline),
+              ratio_name(headline): ratio_label(headline)}
     frame = pd.DataFrame({
         "Outcome": [headline.outcome_label(o) for o in outcome],
         "Term": [labels[t] for t in term],
@@ -375,6 +402,11 @@ def bootstrap_exhibit(frame: pd.DataFrame, result: resampling.BootstrapResult,
              f"{pct} percentile interval: quantiles of the replicates; {pct} normal interval: "
              "AME +- z x bootstrap SE. Delta-method SEs: "
              f"{SE_LABELS[headline.se].lower()}."]
+    if headline.has_difference:
+        notes.append("The ratio rows (international over local AME) are there for their "
+                     "percentile interval; a ratio whose denominator is near zero has no "
+                     "useful SE or normal interval. Its Fieller confidence set is in "
+                     "output/estimates/estimates.csv (test rows of the ratio).")
     notes += [result.failure_summary()] if result.failed else []
     return FrameExhibit(stem="robustness_bootstrap",
                         title="Robustness: bootstrap intervals for the breadth AMEs",

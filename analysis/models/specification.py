@@ -1,27 +1,57 @@
 """Model specifications as data: load ``config/models.toml`` and expand it into models.
 
 The TOML file is the single place that names outcomes, regressor blocks, controls,
-estimators, standard errors and labels; this module only reads it, checks it, and
-crosses families x outcomes x variants into a flat, ordered list of :class:`ModelDef`.
+estimators, standard errors, weights and labels; this module only reads it, checks it
+(every key against the keys it may have, every name against the names defined, with the
+nearest valid names on a typo), and crosses families x outcomes x variants into a flat,
+ordered list of :class:`ModelDef`. The ``[[tests]]`` entries are read by
+:mod:`analysis.models.spec_tests`; adapting the specification to one survey (stand-ins,
+unavailable variables, the check of every variable against the analysis data) is
+:mod:`analysis.models.survey_spec`.
+
+Weights (``weights`` in ``[defaults]`` or a family), named as Stata names them:
+``"pweight"`` (the survey's sampling weights, column ``weight``, as probability weights;
+needs se = "robust" or "cluster"), ``"fweight"`` (the same column as frequency weights:
+whole numbers, each row counting as that many firms; any se) or ``"none"``. For backward
+compatibility ``true`` means ``"pweight"`` and ``false`` means ``"none"``.
+``perfect_prediction``: ``"drop"`` (Stata's rule for logit / probit: a 0/1 regressor that
+predicts the outcome perfectly is dropped with the observations it determines, and the
+tables and models.csv say so) or ``"error"`` (refuse the model).
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError
+from analysis.models.spec_checks import check_keys, choice, require, suggestion
+from analysis.models.spec_tests import TestDef as TestDef  # re-exported: part of a spec
+from analysis.models.spec_tests import parse_tests
 
-ESTIMATORS = ("logit", "probit", "ologit", "lpm")
+ESTIMATORS = ("logit", "probit", "ologit", "oprobit", "lpm")
+#: Estimators of a binary outcome: the ones the claims report can compare.
+BINARY_ESTIMATORS = ("logit", "probit", "lpm")
 SE_TYPES = ("robust", "cluster", "nonrobust")
 DISPLAYS = ("coefficients", "indicator")
 QUANTITIES = ("coef", "ame", "odds_ratio")
-TEST_KINDS = ("wald", "ratio")
-TEST_SOURCES = ("coef", "ame")
+#: ``weights`` values: "" is unweighted (written "none" in the file).
+WEIGHTS = ("none", "pweight", "fweight")
+PERFECT_PREDICTION = ("drop", "error")
 
+TOP_KEYS = ("defaults", "blocks", "outcomes", "labels", "variant_labels", "families",
+            "tables", "headline", "tests", "optional", "claims")
+DEFAULT_KEYS = ("estimator", "se", "cluster", "confidence_level", "weights",
+                "perfect_prediction")
+BLOCK_KEYS = ("label", "display", "variables")
+FAMILY_KEYS = ("description", "estimator", "outcomes", "main", "variants", "se", "cluster",
+               "weights", "perfect_prediction")
+TABLE_KEYS = ("title", "families", "quantity")
+HEADLINE_KEYS = ("family", "variant", "international", "local")
+CLAIMS_KEYS = ("estimators",)
 
 @dataclass(frozen=True)
 class Block:
@@ -41,8 +71,13 @@ class Family:
     variants: dict[str, tuple[str, ...]]
     se: str
     cluster: str
-    #: True: the survey's sampling weights (clean column ``weight``) enter as pweights
-    weighted: bool = False
+    #: "" (unweighted), "pweight" or "fweight": the survey's weight column, by kind
+    weights: str = ""
+    perfect_prediction: str = "drop"
+
+    @property
+    def weighted(self) -> bool:
+        return bool(self.weights)
 
 
 @dataclass(frozen=True)
@@ -53,36 +88,6 @@ class TableDef:
     quantity: str
     #: families of the table dropped by :func:`omit_unavailable` (nothing to estimate)
     omitted_families: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TestDef:
-    """A hypothesis test computed on every model (outcome) of ``family`` x ``variant``.
-
-    kind "wald": H0 sum(coefficient * parameter) = 0 over ``terms`` (e.g.
-    ``{breadth_international = 1, breadth_local = -1}``: the two effects are equal).
-    kind "ratio": numerator / denominator with a delta-method SE (Stata ``nlcom``).
-    ``on``: "coef" (index coefficients, the default) or "ame" (average marginal effects).
-    """
-
-    __test__ = False  # not a pytest test class
-
-    id: str
-    kind: str
-    family: str
-    variant: str
-    terms: dict[str, float] = field(default_factory=dict)
-    numerator: str = ""
-    denominator: str = ""
-    on: str = "coef"
-    description: str = ""
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        """The parameters the test involves."""
-        if self.kind == "ratio":
-            return (self.numerator, self.denominator)
-        return tuple(self.terms)
 
 
 @dataclass(frozen=True)
@@ -98,11 +103,16 @@ class ModelDef:
     cluster: str
     main_blocks: tuple[str, ...]
     control_blocks: tuple[str, ...]
-    weighted: bool = False
+    weights: str = ""
+    perfect_prediction: str = "drop"
 
     @property
     def blocks(self) -> tuple[str, ...]:
         return self.main_blocks + self.control_blocks
+
+    @property
+    def weighted(self) -> bool:
+        return bool(self.weights)
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,10 @@ class ModelSpec:
     omitted_families: tuple[OmittedFamily, ...] = ()
     #: notes for every exhibit of the models (e.g. weights requested, survey has none)
     notes: tuple[str, ...] = ()
+    #: variables a survey may lack (``optional``): dropped with a note when absent
+    optional: tuple[str, ...] = ()
+    #: ``[claims] estimators``: the claims report evaluates each claim with each of them
+    claims_estimators: tuple[str, ...] = ()
 
     def resolve_variant(self, family: str, variant: str) -> str:
         """``variant``, or the variant that replaced it when it was omitted as a duplicate."""
@@ -183,231 +197,189 @@ class ModelSpec:
         return term
 
 
-def _require(mapping: dict[str, Any], key: str, where: str, path: Path) -> Any:
-    if key not in mapping:
-        raise ConfigError(f"{path}: [{where}] is missing the required key '{key}'")
-    return mapping[key]
+def weights_kind(value: object, where: str, path: Path) -> str:
+    """``weights`` as "" / "pweight" / "fweight" (true = "pweight", false / "none" = "")."""
+    if isinstance(value, bool):
+        return "pweight" if value else ""
+    if isinstance(value, str) and value in WEIGHTS:
+        return "" if value == "none" else value
+    raise ConfigError(f"{path}: {where} weights must be true, false, \"pweight\", \"fweight\" "
+                      f"or \"none\", got {value!r}"
+                      + (suggestion(value, WEIGHTS) if isinstance(value, str) else ""))
 
 
-def _choice(value: str, allowed: Sequence[str], where: str, path: Path) -> str:
-    if value not in allowed:
-        raise ConfigError(
-            f"{path}: {where} = '{value}' is not one of {', '.join(allowed)}"
-        )
-    return value
+def check_weighted_se(weights: str, se: str, where: str, path: Path) -> None:
+    """Stata imposes vce(robust) with pweights: the inverse information is no variance then."""
+    if weights == "pweight" and se == "nonrobust":
+        raise ConfigError(f"{path}: [{where}] weights = \"pweight\" (or true) needs se = "
+                          "'robust' or 'cluster' (sampling weights make the inverse-"
+                          "information SE invalid; frequency weights, \"fweight\", do not)")
+
+
+def _names(value: object, where: str, path: Path) -> tuple[str, ...]:
+    """A list of non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{path}: {where} must be a list of names, got {value!r}")
+    return tuple(value)
+
+
+def _parse_blocks(raw: dict[str, Any], path: Path) -> dict[str, Block]:
+    blocks = {}
+    for name, body in require(raw, "blocks", "top level", path).items():
+        check_keys(body, BLOCK_KEYS, f"[blocks.{name}]", path)
+        variables = _names(require(body, "variables", f"blocks.{name}", path),
+                           f"[blocks.{name}] variables", path)
+        if not variables:
+            raise ConfigError(f"{path}: [blocks.{name}] variables is empty")
+        blocks[name] = Block(
+            name=name, label=body.get("label", name),
+            display=choice(body.get("display", "coefficients"), DISPLAYS,
+                           f"[blocks.{name}] display", path),
+            variables=variables)
+    return blocks
+
+
+def _parse_family(name: str, body: dict[str, Any], defaults: dict[str, Any],
+                  blocks: dict[str, Block], path: Path) -> Family:
+    where = f"families.{name}"
+    check_keys(body, FAMILY_KEYS, f"[{where}]", path)
+    main = _names(require(body, "main", where, path), f"[{where}] main", path)
+    variants = {k: _names(v, f"[{where}] variants.{k}", path)
+                for k, v in body.get("variants", {"base": []}).items()}
+    for block in main + tuple(b for v in variants.values() for b in v):
+        if block not in blocks:
+            raise ConfigError(f"{path}: [{where}] names the unknown block '{block}'"
+                              + suggestion(block, blocks))
+    se = choice(body.get("se", defaults["se"]), SE_TYPES, f"[{where}] se", path)
+    cluster = body.get("cluster", defaults["cluster"])
+    if se == "cluster" and not cluster:
+        raise ConfigError(f"{path}: [{where}] se = 'cluster' needs a 'cluster' variable")
+    weights = weights_kind(body.get("weights", defaults["weights"]), f"[{where}]", path)
+    check_weighted_se(weights, se, where, path)
+    return Family(
+        name=name, description=body.get("description", ""),
+        estimator=choice(body.get("estimator", defaults["estimator"]), ESTIMATORS,
+                         f"[{where}] estimator", path),
+        outcomes=_names(require(body, "outcomes", where, path), f"[{where}] outcomes", path),
+        main=main, variants=variants, se=se, cluster=cluster, weights=weights,
+        perfect_prediction=choice(body.get("perfect_prediction",
+                                           defaults["perfect_prediction"]),
+                                  PERFECT_PREDICTION, f"[{where}] perfect_prediction", path))
+
+
+def _parse_tables(raw: dict[str, Any], families: dict[str, Family],
+                  path: Path) -> dict[str, TableDef]:
+    tables = {}
+    for name, body in raw.get("tables", {}).items():
+        where = f"tables.{name}"
+        check_keys(body, TABLE_KEYS, f"[{where}]", path)
+        fams = _names(require(body, "families", where, path), f"[{where}] families", path)
+        for fam in fams:
+            if fam not in families:
+                raise ConfigError(f"{path}: [{where}] names the unknown family '{fam}'"
+                                  + suggestion(fam, families))
+        tables[name] = TableDef(
+            name=name, title=body.get("title", name), families=fams,
+            quantity=choice(body.get("quantity", "coef"), QUANTITIES, f"[{where}] quantity",
+                            path))
+    return tables
+
+
+def _parse_headline(raw: dict[str, Any], families: dict[str, Family],
+                    blocks: dict[str, Block], path: Path) -> dict[str, str]:
+    headline = dict(raw.get("headline", {}))
+    if not headline:
+        return headline
+    check_keys(headline, HEADLINE_KEYS, "[headline]", path)
+    family = families.get(headline.get("family"))
+    if family is None:
+        raise ConfigError(f"{path}: [headline] family '{headline.get('family')}' is not defined"
+                          + suggestion(str(headline.get("family")), families))
+    if "variant" in headline and headline["variant"] not in family.variants:
+        raise ConfigError(f"{path}: [headline] variant '{headline['variant']}' is not a "
+                          f"variant of family '{family.name}'"
+                          + suggestion(headline["variant"], family.variants))
+    main = [v for b in family.main for v in blocks[b].variables]
+    for key in ("international", "local"):
+        if key in headline and headline[key] not in main:
+            raise ConfigError(f"{path}: [headline] {key} = '{headline[key]}' is not a main "
+                              f"variable of family '{family.name}'"
+                              + suggestion(headline[key], main))
+    return headline
+
+
+def _parse_claims(raw: dict[str, Any], path: Path) -> tuple[str, ...]:
+    body = raw.get("claims", {})
+    check_keys(body, CLAIMS_KEYS, "[claims]", path)
+    estimators = _names(body.get("estimators", []), "[claims] estimators", path)
+    for name in estimators:
+        choice(name, BINARY_ESTIMATORS, "[claims] estimators", path)
+    return tuple(dict.fromkeys(estimators))
+
+
+def _spec_variables(blocks: dict[str, Block], families: dict[str, Family]) -> list[str]:
+    """Every variable the specification names: block variables, outcomes, clusters."""
+    names = [v for b in blocks.values() for v in b.variables]
+    names += [o for f in families.values() for o in f.outcomes]
+    names += [f.cluster for f in families.values() if f.se == "cluster"]
+    return list(dict.fromkeys(names))
 
 
 def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
     """Check a parsed TOML document and turn it into a :class:`ModelSpec`."""
+    check_keys(raw, TOP_KEYS, "the top level", path)
     defaults = {"estimator": "logit", "se": "robust", "cluster": "", "confidence_level": 0.95,
-                "weights": False}
+                "weights": False, "perfect_prediction": "drop"}
+    check_keys(raw.get("defaults", {}), DEFAULT_KEYS, "[defaults]", path)
     defaults.update(raw.get("defaults", {}))
-    _choice(defaults["estimator"], ESTIMATORS, "[defaults] estimator", path)
-    _choice(defaults["se"], SE_TYPES, "[defaults] se", path)
-    _flag(defaults["weights"], "[defaults] weights", path)
-
-    blocks = {}
-    for name, body in _require(raw, "blocks", "top level", path).items():
-        variables = _require(body, "variables", f"blocks.{name}", path)
-        if not variables:
-            raise ConfigError(f"{path}: [blocks.{name}] variables is empty")
-        blocks[name] = Block(
-            name=name,
-            label=body.get("label", name),
-            display=_choice(body.get("display", "coefficients"), DISPLAYS,
-                            f"[blocks.{name}] display", path),
-            variables=tuple(variables),
-        )
-
-    families = {}
-    for name, body in _require(raw, "families", "top level", path).items():
-        where = f"families.{name}"
-        main = tuple(_require(body, "main", where, path))
-        variants = {k: tuple(v) for k, v in body.get("variants", {"base": []}).items()}
-        for block in main + tuple(b for v in variants.values() for b in v):
-            if block not in blocks:
-                raise ConfigError(f"{path}: [{where}] names the unknown block '{block}'")
-        se = _choice(body.get("se", defaults["se"]), SE_TYPES, f"[{where}] se", path)
-        cluster = body.get("cluster", defaults["cluster"])
-        if se == "cluster" and not cluster:
-            raise ConfigError(f"{path}: [{where}] se = 'cluster' needs a 'cluster' variable")
-        weighted = _flag(body.get("weights", defaults["weights"]), f"[{where}] weights", path)
-        _check_weighted_se(weighted, se, where, path)
-        families[name] = Family(
-            name=name,
-            description=body.get("description", ""),
-            estimator=_choice(body.get("estimator", defaults["estimator"]), ESTIMATORS,
-                              f"[{where}] estimator", path),
-            outcomes=tuple(_require(body, "outcomes", where, path)),
-            main=main,
-            variants=variants,
-            se=se,
-            cluster=cluster,
-            weighted=weighted,
-        )
-
-    tables = {}
-    for name, body in raw.get("tables", {}).items():
-        where = f"tables.{name}"
-        fams = tuple(_require(body, "families", where, path))
-        for fam in fams:
-            if fam not in families:
-                raise ConfigError(f"{path}: [{where}] names the unknown family '{fam}'")
-        tables[name] = TableDef(
-            name=name,
-            title=body.get("title", name),
-            families=fams,
-            quantity=_choice(body.get("quantity", "coef"), QUANTITIES, f"[{where}] quantity",
-                             path),
-        )
-
-    headline = dict(raw.get("headline", {}))
-    if headline and headline.get("family") not in families:
-        raise ConfigError(f"{path}: [headline] family '{headline.get('family')}' is not defined")
-
+    choice(defaults["estimator"], ESTIMATORS, "[defaults] estimator", path)
+    choice(defaults["se"], SE_TYPES, "[defaults] se", path)
+    weights_kind(defaults["weights"], "[defaults]", path)
+    choice(defaults["perfect_prediction"], PERFECT_PREDICTION, "[defaults] perfect_prediction",
+           path)
+    blocks = _parse_blocks(raw, path)
+    families = {name: _parse_family(name, body, defaults, blocks, path)
+                for name, body in require(raw, "families", "top level", path).items()}
     return ModelSpec(
-        path=path,
-        defaults=defaults,
-        blocks=blocks,
-        outcome_labels=dict(raw.get("outcomes", {})),
-        labels=dict(raw.get("labels", {})),
-        families=families,
-        tables=tables,
-        headline=headline,
+        path=path, defaults=defaults, blocks=blocks,
+        outcome_labels=dict(raw.get("outcomes", {})), labels=dict(raw.get("labels", {})),
+        families=families, tables=_parse_tables(raw, families, path),
+        headline=_parse_headline(raw, families, blocks, path),
         tests=parse_tests(raw.get("tests", []), blocks, families, path),
         variant_labels={str(k): str(v) for k, v in raw.get("variant_labels", {}).items()},
+        optional=_names(raw.get("optional", []), "optional", path),
+        claims_estimators=_parse_claims(raw, path),
     )
 
 
-def _flag(value: object, where: str, path: Path) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{path}: {where} must be true or false, got {value!r}")
-    return value
+def spec_variables(spec: ModelSpec) -> list[str]:
+    """Every variable the specification names (block variables, outcomes, clusters)."""
+    return _spec_variables(spec.blocks, spec.families)
 
 
-def _check_weighted_se(weighted: bool, se: str, where: str, path: Path) -> None:
-    # Stata imposes vce(robust) with pweights: the inverse information is no variance then.
-    if weighted and se == "nonrobust":
-        raise ConfigError(f"{path}: [{where}] weights = true needs se = 'robust' or 'cluster' "
-                        "(sampling weights make the inverse-information SE invalid)")
-
-
-def with_weights(spec: ModelSpec, weighted: bool) -> ModelSpec:
-    """Every family weighted (or not): the ``--option weights=true|false`` override."""
+def with_weights(spec: ModelSpec, weights: bool | str) -> ModelSpec:
+    """Every family weighted (or not): the ``--option weights=...`` override (true /
+    "pweight", "fweight", false / "none")."""
+    kind = weights_kind(weights, "--option", spec.path)
     families = {}
     for name, fam in spec.families.items():
-        _check_weighted_se(weighted, fam.se, f"families.{name}", spec.path)
-        families[name] = replace(fam, weighted=weighted)
+        check_weighted_se(kind, fam.se, f"families.{name}", spec.path)
+        families[name] = replace(fam, weights=kind)
     return replace(spec, families=families)
 
 
-def for_survey_weights(spec: ModelSpec, survey_weighted: bool) -> ModelSpec:
-    """The spec as a survey without sampling weights can estimate it: unweighted, saying so
-    when weights were asked for (C4 ``weighted`` false)."""
-    if survey_weighted or not any(f.weighted for f in spec.families.values()):
-        return spec
-    note = ("Sampling weights were requested (weights = true), but this survey has no weight "
-            "column (columns.weight): the models are unweighted.")
-    return replace(with_weights(spec, False), notes=(*spec.notes, note))
-
-
-def _family_variables(family: Family, variant: str, blocks: dict[str, Block]) -> list[str]:
-    names: list[str] = []
-    for block in family.main + family.variants[variant]:
-        names += [v for v in blocks[block].variables if v not in names]
-    return names
-
-
-def _check_parameter(name: object, known: list[str], where: str, key: str, path: Path) -> str:
-    """A test parameter must be a model variable or a dummy ``var[level]`` of one."""
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"{path}: {where} {key} must be a variable name, got {name!r}")
-    base = name.split("[", 1)[0] if name.endswith("]") else name
-    if base not in known:
-        raise ConfigError(f"{path}: {where} {key} names '{name}', which is not a variable of "
-                        f"the family's models ({', '.join(known)})")
-    return name
-
-
-def _parse_test(body: object, index: int, blocks: dict[str, Block],
-                families: dict[str, Family], path: Path) -> TestDef:
-    where = f"[[tests]] entry {index}"
-    if not isinstance(body, dict):
-        raise ConfigError(f"{path}: {where} must be a table")
-    test_id = _require(body, "id", f"{where}", path)
-    if not isinstance(test_id, str) or not test_id:
-        raise ConfigError(f"{path}: {where} id must be a non-empty string")
-    where = f"[[tests]] '{test_id}'"
-    allowed = {"id", "kind", "family", "variant", "terms", "numerator", "denominator", "on",
-               "description"}
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ConfigError(f"{path}: {where} has unknown key(s) {', '.join(unknown)}")
-    kind = _choice(_require(body, "kind", where, path), TEST_KINDS, f"{where} kind", path)
-    family_name = _require(body, "family", where, path)
-    if family_name not in families:
-        raise ConfigError(f"{path}: {where} family names the unknown family '{family_name}'")
-    family = families[family_name]
-    variant = _require(body, "variant", where, path)
-    if variant not in family.variants:
-        raise ConfigError(f"{path}: {where} variant '{variant}' is not a variant of family "
-                        f"'{family_name}' ({', '.join(family.variants)})")
-    on = _choice(body.get("on", "coef"), TEST_SOURCES, f"{where} on", path)
-    known = _family_variables(family, variant, blocks)
-    if kind == "wald":
-        for key in ("numerator", "denominator"):
-            if key in body:
-                raise ConfigError(f"{path}: {where} key '{key}' is for kind = 'ratio'; a Wald "
-                                "test takes 'terms'")
-        terms = _require(body, "terms", where, path)
-        if not isinstance(terms, dict) or not terms:
-            raise ConfigError(f"{path}: {where} terms must be a non-empty table such as "
-                            "{a = 1, b = -1}")
-        checked = {}
-        for name, coef in terms.items():
-            _check_parameter(name, known, where, "terms", path)
-            if isinstance(coef, bool) or not isinstance(coef, int | float) or coef == 0:
-                raise ConfigError(f"{path}: {where} terms.{name} must be a non-zero number, "
-                                f"got {coef!r}")
-            checked[name] = float(coef)
-        return TestDef(id=test_id, kind=kind, family=family_name, variant=variant,
-                       terms=checked, on=on, description=str(body.get("description", "")))
-    if "terms" in body:
-        raise ConfigError(f"{path}: {where} key 'terms' is for kind = 'wald'; a ratio takes "
-                        "'numerator' and 'denominator'")
-    numerator = _check_parameter(_require(body, "numerator", where, path), known, where,
-                                 "numerator", path)
-    denominator = _check_parameter(_require(body, "denominator", where, path), known, where,
-                                   "denominator", path)
-    if numerator == denominator:
-        raise ConfigError(f"{path}: {where} numerator and denominator are both '{numerator}'")
-    return TestDef(id=test_id, kind=kind, family=family_name, variant=variant,
-                   numerator=numerator, denominator=denominator, on=on,
-                   description=str(body.get("description", "")))
-
-
-def parse_tests(raw: object, blocks: dict[str, Block], families: dict[str, Family],
-                path: Path) -> tuple[TestDef, ...]:
-    """Check the ``[[tests]]`` entries; ids must be unique."""
-    if not isinstance(raw, list):
-        raise ConfigError(f"{path}: 'tests' must be an array of tables ([[tests]])")
-    tests = tuple(_parse_test(body, i, blocks, families, path) for i, body in enumerate(raw, 1))
-    seen: set[str] = set()
-    for test in tests:
-        if test.id in seen:
-            raise ConfigError(f"{path}: [[tests]] id '{test.id}' is used twice")
-        seen.add(test.id)
-    return tests
-
-
 def load_model_spec(path: Path) -> ModelSpec:
-    """Read and check the specification file at ``path``."""
+    """Read and check the specification file at ``path`` (a byte-order mark is allowed)."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
+        text = path.read_bytes().decode("utf-8-sig")
+        raw = tomllib.loads(text)
     except FileNotFoundError as err:
         raise ConfigError(f"{path}: model specification file not found") from err
+    except IsADirectoryError as err:
+        raise ConfigError(f"{path}: is a directory, not a model specification file") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text: {err}") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from err
     return parse_model_spec(raw, path)
@@ -426,143 +398,13 @@ def expand_models(spec: ModelSpec, families: Iterable[str] | None = None) -> lis
         for outcome in fam.outcomes:
             for variant, controls in fam.variants.items():
                 models.append(ModelDef(
-                    id=model_id(fam_name, outcome, variant),
-                    family=fam_name,
-                    outcome=outcome,
-                    variant=variant,
-                    estimator=fam.estimator,
-                    se=fam.se,
-                    cluster=fam.cluster,
-                    main_blocks=fam.main,
-                    control_blocks=controls,
-                    weighted=fam.weighted,
-                ))
+                    id=model_id(fam_name, outcome, variant), family=fam_name,
+                    outcome=outcome, variant=variant, estimator=fam.estimator, se=fam.se,
+                    cluster=fam.cluster, main_blocks=fam.main, control_blocks=controls,
+                    weights=fam.weights, perfect_prediction=fam.perfect_prediction))
     return models
 
 
-def check_against_data(spec: ModelSpec, models: Sequence[ModelDef], columns: Iterable[str],
-                       unavailable: Iterable[str] = ()) -> None:
-    """Fail with the file, model and variable when a model names a variable not in the data.
-
-    ``unavailable`` lists variables the survey cannot provide (a scale or partner type it
-    does not record); those are dropped from models rather than reported as errors.
-    """
-    present = set(columns)
-    skip = set(unavailable)
-    for model in models:
-        needed = [model.outcome] + spec.variables(model)
-        if model.se == "cluster":
-            needed.append(model.cluster)
-        for name in needed:
-            if name not in present and name not in skip:
-                raise ConfigError(
-                    f"{spec.path}: model '{model.id}' uses the variable '{name}', which is not "
-                    "in the analysis data set (check the spelling, or add it in "
-                    "analysis/data/variables.py)"
-                )
-
-
-def with_substitutes(spec: ModelSpec, substitutes: dict[str, str],
-                     unavailable: Iterable[str] = ()) -> ModelSpec:
-    """The spec with each unavailable variable replaced by its stand-in (contract C4).
-
-    A survey that records only "domestic" and "abroad" has no city-region scale; the build
-    step then names stand-ins (e.g. ``breadth_domestic`` for ``breadth_local``). They replace
-    the originals in the blocks, the ``[[tests]]`` and the headline, so every model, table,
-    test and claim compares what the survey can measure. Variables without a stand-in stay
-    and are dropped later as unavailable.
-    """
-    missing = set(unavailable)
-    swap = {old: new for old, new in substitutes.items() if old in missing and new}
-    if not swap:
-        return spec
-
-    def rename(name: str) -> str:
-        return swap.get(name, name)
-
-    blocks = {name: replace(block, variables=tuple(dict.fromkeys(
-        rename(v) for v in block.variables))) for name, block in spec.blocks.items()}
-    tests = tuple(replace(test, terms={rename(t): w for t, w in test.terms.items()},
-                          numerator=rename(test.numerator),
-                          denominator=rename(test.denominator)) for test in spec.tests)
-    headline = {key: rename(value) for key, value in spec.headline.items()}
-    labels = dict(spec.labels)
-    for old, new in swap.items():
-        labels.setdefault(new, f"{labels.get(old, old)} [stand-in: {new}]")
-    return replace(spec, blocks=blocks, tests=tests, headline=headline, labels=labels)
-
-
-def _available(spec: ModelSpec, blocks: Iterable[str], skip: set[str]) -> list[str]:
-    """The variables of ``blocks`` the survey provides, in order, without repeats."""
-    names: list[str] = []
-    for block in blocks:
-        names += [v for v in spec.blocks[block].variables if v not in skip and v not in names]
-    return names
-
-
-def _variant_note(spec: ModelSpec, omitted: OmittedVariant) -> str:
-    label, kept = spec.variant_label(omitted.variant), spec.variant_label(omitted.same_as)
-    if omitted.blocks:
-        what = ", ".join(spec.blocks[b].label for b in omitted.blocks)
-        return (f"{what} not available in this survey: the '{label}' columns are omitted "
-                f"(their models would repeat the '{kept}' columns).")
-    return (f"The '{label}' columns are omitted: in this survey their models have the same "
-            f"regressors as the '{kept}' columns.")
-
-
-def omit_unavailable(spec: ModelSpec, unavailable: Iterable[str] = ()) -> ModelSpec:
-    """The spec without the models this survey cannot tell apart or cannot estimate at all.
-
-    - A variant whose available regressors are those of an earlier variant of its family
-      (e.g. "manager" on a survey without manager questions) is dropped: the models
-      would be identical. The ``[headline]`` and ``[[tests]]`` naming it move to the
-      surviving variant, so every consumer finds the models it looks for.
-    - A family none of whose main-block variables is available is dropped with its tests
-      (estimating a controls-only model would answer another question).
-
-    What was dropped is kept in ``omitted_variants`` / ``omitted_families`` with a note for
-    the exhibits. Tables keep their entries; a table whose families are all dropped names
-    none (the tables step then writes a note instead of the table).
-    """
-    skip = set(unavailable)
-    families: dict[str, Family] = {}
-    gone_families: list[OmittedFamily] = []
-    gone_variants: list[OmittedVariant] = []
-    for name, fam in spec.families.items():
-        if not _available(spec, fam.main, skip):
-            wanted = ", ".join(v for b in fam.main for v in spec.blocks[b].variables)
-            labels = ", ".join(spec.blocks[b].label for b in fam.main)
-            gone_families.append(OmittedFamily(name, fam.main, (
-                f"Models of family '{name}' are omitted: none of its main variables "
-                f"({labels}: {wanted}) is available in this survey.")))
-            continue
-        seen: dict[frozenset[str], str] = {}
-        kept: dict[str, tuple[str, ...]] = {}
-        for variant, controls in fam.variants.items():
-            regressors = frozenset(_available(spec, fam.main + controls, skip))
-            if regressors in seen:
-                same_as = seen[regressors]
-                extra = tuple(b for b in controls if b not in fam.variants[same_as]
-                              and not _available(spec, [b], skip))
-                draft = OmittedVariant(name, variant, same_as, extra, "")
-                gone_variants.append(replace(draft, note=_variant_note(spec, draft)))
-                continue
-            seen[regressors] = variant
-            kept[variant] = controls
-        families[name] = replace(fam, variants=kept)
-    if not gone_families and not gone_variants:
-        return spec
-    moved = {(o.family, o.variant): o.same_as for o in gone_variants}
-    tests = tuple(replace(t, variant=moved.get((t.family, t.variant), t.variant))
-                  for t in spec.tests if t.family in families)
-    headline = dict(spec.headline)
-    if headline.get("family") in families and "variant" in headline:
-        headline["variant"] = moved.get((headline["family"], headline["variant"]),
-                                        headline["variant"])
-    tables = {name: replace(table, families=tuple(f for f in table.families if f in families),
-                            omitted_families=tuple(f for f in table.families
-                                                   if f not in families))
-              for name, table in spec.tables.items()}
-    return replace(spec, families=families, tests=tests, headline=headline, tables=tables,
-                   omitted_variants=tuple(gone_variants),
-                   omitted_families=tuple(gone_families))
+def with_estimator(model: ModelDef, estimator: str) -> ModelDef:
+    """The same model fitted by another estimator (the claims' sensitivity)."""
+    return replace(model, estimator=estimator)

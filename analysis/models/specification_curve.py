@@ -93,6 +93,7 @@ def _curve_chunk(data: pd.DataFrame, headline: Headline, columns: RegressorFrame
     for spec in specs:
         if spec.outcome not in full:
             md = model_data(data, spec.outcome, every, weights=headline.weights,
+                            weight_type=headline.weight_type,
                             columns=columns)
             outcome_rows = dataclasses.replace(md, terms=()).complete.to_numpy(bool)
             full[spec.outcome] = md, md.frame.notna().to_numpy(), outcome_rows

@@ -21,6 +21,7 @@ STEPS: list[tuple[str, str]] = [
     ("figures", "analysis.tasks.figures"),
     ("robustness", "analysis.tasks.robustness"),
     ("claims", "analysis.tasks.claims"),
+    ("coverage", "analysis.tasks.coverage"),
     ("compare", "analysis.tasks.compare"),
     ("disclosure", "analysis.tasks.disclosure"),
     ("report", "analysis.tasks.report"),

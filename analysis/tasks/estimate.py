@@ -17,14 +17,18 @@ from analysis.context import Context
 from analysis.errors import ModelError
 from analysis.models.estimate import DEFAULT_PREDICTION_VALUES, EstimationRun, estimate_all
 from analysis.models.specification import (
+    WEIGHTS,
     ModelSpec,
-    check_against_data,
     expand_models,
-    for_survey_weights,
     load_model_spec,
+    with_weights,
+)
+from analysis.models.survey_spec import (
+    check_against_data,
+    check_variables,
+    for_survey_weights,
     omit_unavailable,
     with_substitutes,
-    with_weights,
 )
 from analysis.tasks import build
 
@@ -78,25 +82,47 @@ def outputs(ctx: Context) -> list[Path]:
     return [folder / ESTIMATES_FILE, folder / PREDICTIONS_FILE, folder / MODELS_FILE]
 
 
+def analysis_columns(ctx: Context) -> list[str] | None:
+    """The analysis data's column names (its schema only), or None before the build step."""
+    path = ctx.paths.data_clean / build.ANALYSIS_FILE
+    if not path.is_file():
+        return None
+    import pyarrow.parquet as pq  # the schema alone: no data are read
+
+    try:
+        return list(pq.read_schema(path).names)
+    except (OSError, ValueError) as err:
+        raise ModelError(f"{path}: cannot read the analysis data: {err}") from err
+
+
 def model_spec(ctx: Context) -> ModelSpec:
-    """The model specification as this survey can estimate it: stand-ins (C4) swapped in,
-    variants that would repeat an earlier variant's model and families without any
-    available main variable left out (each consumer step reads the spec through here)."""
+    """The model specification as this survey can estimate it: every variable it names
+    checked against the analysis data (a misspelt name stops here, before any model is
+    estimated, with the nearest valid names), stand-ins (C4) swapped in, variants that
+    would repeat an earlier variant's model and families without any available main
+    variable left out (each consumer step reads the spec through here)."""
     meta = read_meta(meta_path(ctx))
     unavailable = [str(v) for v in meta.get("unavailable", [])]
-    spec = with_substitutes(load_model_spec(ctx.model_spec_path),
-                            meta.get("substitutes", {}) or {}, unavailable)
+    substitutes = meta.get("substitutes", {}) or {}
+    spec = load_model_spec(ctx.model_spec_path)
+    columns = analysis_columns(ctx)
+    if columns is not None:
+        check_variables(spec, columns, substitutes)
+    spec = with_substitutes(spec, substitutes, unavailable)
     if "weights" in ctx.options:
         spec = with_weights(spec, weights_option(ctx.options["weights"]))
     spec = for_survey_weights(spec, bool(meta.get("weighted", False)))
     return omit_unavailable(spec, unavailable)
 
 
-def weights_option(value: object) -> bool:
-    """``--option weights=true|false``: weight every model by the survey's sampling weights."""
-    if not isinstance(value, bool):
-        raise ModelError(f"--option weights={value!r}: expected true or false")
-    return value
+def weights_option(value: object) -> bool | str:
+    """``--option weights=...``: weight every model by the survey's weight column, as
+    probability weights (true or pweight) or frequency weights (fweight), or not at all
+    (false or none)."""
+    if isinstance(value, bool) or value in WEIGHTS:
+        return value
+    raise ModelError(f"--option weights={value!r}: expected true, false, "
+                     + ", ".join(WEIGHTS))
 
 
 def estimate(ctx: Context) -> EstimationRun:

@@ -37,7 +37,9 @@ def read_estimates(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
         if not path.is_file():
             raise ExhibitError(f"{path}: not found (run the estimate step first)")
         frames.append(pd.read_csv(path, dtype={"model": str, "term": str, "terms": str,
-                                               "cluster": str, "unavailable": str},
+                                               "cluster": str, "unavailable": str,
+                                               "interval": str, "weight_type": str,
+                                               "dropped_notes": str},
                                   keep_default_na=False, na_values=[""]))
     return frames[0], frames[1]
 

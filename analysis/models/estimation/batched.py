@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from analysis.errors import (
     EstimationError,
@@ -49,7 +50,6 @@ from analysis.errors import (
 from analysis.models.estimation.checks import HUGE_EFFECT
 from analysis.models.estimation.design import CONSTANT, RANK_TOLERANCE, Design, row_blocks
 from analysis.models.estimation.fit import (
-    STEP_TOLERANCE,
     _binary_score_weights,
     binary_loglik_terms,
     refit_coefficients,
@@ -61,6 +61,7 @@ from analysis.models.estimation.margins import (
     ame_estimates,
     discrete_change,
 )
+from analysis.models.estimation.ml import STEP_TOLERANCE
 from analysis.models.estimation.result import FitResult
 
 BATCHED_ESTIMATORS = ("logit", "probit", "lpm")
@@ -146,11 +147,39 @@ def bootstrap_ames(
     return values, errors
 
 
+def fit_outcomes(link: str, X: np.ndarray, Y: np.ndarray, start: np.ndarray, *,
+                 max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """A logit / probit of each column of the n x R outcome ``Y`` on the same regressors
+    ``X`` (a Monte Carlo with a fixed design), all at once: the k x R coefficients and a
+    mask of the replications in trouble (separation, no convergence; their column is NaN).
+    Newton starts at ``start`` with the stopping rule of the single fits."""
+    X = np.asfortranarray(X, dtype=np.float64)
+    n = X.shape[0]
+    design = Design(X=X, y=Y[:, 0], terms=tuple(f"x{j}" for j in range(X.shape[1])),
+                    groups=None, index=pd.RangeIndex(n), col_min=X.min(axis=0),
+                    col_max=X.max(axis=0), col_std=X.std(axis=0),
+                    is_binary=np.zeros(X.shape[1], dtype=bool))
+    W = np.ones_like(Y, dtype=np.float64)
+    return _newton_batch(link, design, start, W, _RowProducts(X), max_iter, Y=Y)
+
+
+def row_grams(X: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """R x k x k: X' diag(W[:, r]) X for each column of the n x R ``W`` (one GEMM)."""
+    return _RowProducts(np.asarray(X, dtype=np.float64)).grams(W)
+
+
+def solve_batch(grams: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """grams[r] x_r = rhs[:, r] for every r (equilibrated); k x R solutions and a mask of
+    the systems that are not positive definite."""
+    return _solve_psd_batch(grams, rhs)
+
+
 def _checked_counts(fit: FitResult, counts: np.ndarray) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float64)
-    if counts.ndim != 2 or counts.shape[1] != fit.nobs:
+    rows = fit.design.nobs
+    if counts.ndim != 2 or counts.shape[1] != rows:
         raise SpecificationError(
-            fit.model_id, f"bootstrap counts must be R x {fit.nobs} (one row per "
+            fit.model_id, f"bootstrap counts must be R x {rows} (one row per "
             f"replication, one column per observation); got shape {counts.shape}")
     if not (np.isfinite(counts).all() and (counts >= 0).all()
             and (counts == np.round(counts)).all()):
@@ -162,7 +191,7 @@ def _checked_counts(fit: FitResult, counts: np.ndarray) -> np.ndarray:
 
 def _refit_alone(fit, counts_row, terms, binary, factor_groups, max_iter):
     """The per-replication path on the same rows: its estimates or its named error."""
-    rows = np.repeat(np.arange(fit.nobs), counts_row.astype(np.intp))
+    rows = np.repeat(np.arange(fit.design.nobs), counts_row.astype(np.intp))
     try:
         design, beta = refit_coefficients(fit, rows, max_iter=max_iter)
         return ame_estimates(fit, design, beta, terms, binary=binary,
@@ -334,11 +363,19 @@ def _state(link: str, xb: np.ndarray, y: np.ndarray, W: np.ndarray):
 
 class _Columns:
     """The per-replication arrays of the replications still iterating (compact: columns
-    are dropped only when a replication leaves, so the common case copies nothing)."""
+    are dropped only when a replication leaves, so the common case copies nothing).
+    ``y`` is the outcome: n x 1 (shared by all) or n x R (one per replication)."""
 
-    def __init__(self, ids, W, B, XB, ll, r, h, scale) -> None:
+    def __init__(self, ids, W, B, XB, ll, r, h, scale, y) -> None:
         self.ids, self.W, self.B, self.XB = ids, W, B, XB
         self.ll, self.r, self.h, self.scale = ll, r, h, scale
+        self.y = y
+
+    def outcome(self, columns: np.ndarray | None = None) -> np.ndarray:
+        """The outcome of the given columns (all: None)."""
+        if columns is None or self.y.shape[1] == 1:
+            return self.y
+        return self.y[:, columns]
 
     def keep(self, mask: np.ndarray) -> None:
         if mask.all():
@@ -347,20 +384,24 @@ class _Columns:
                                              self.B[:, mask], self.XB[:, mask])
         self.ll, self.r, self.h, self.scale = (self.ll[mask], self.r[:, mask],
                                                self.h[:, mask], self.scale[mask])
+        self.y = self.outcome(mask)
 
 
 def _newton_batch(link: str, design: Design, start: np.ndarray, W: np.ndarray,
-                  products: _RowProducts, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+                  products: _RowProducts, max_iter: int, Y: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """_newton_binary for every column of W at once (from `start`, no first Hessian).
 
-    Returns the k x R coefficients and a mask of replications in trouble (a Hessian that
-    is not positive definite, the separation bound, or no convergence)."""
+    ``Y``: an n x R outcome, one column per replication (a Monte Carlo); default the
+    design's outcome for all. Returns the k x R coefficients and a mask of replications in
+    trouble (a Hessian that is not positive definite, the separation bound, or no
+    convergence)."""
     X = design.X
-    y = design.y[:, None]
+    y = design.y[:, None] if Y is None else Y
     n_reps = W.shape[1]
     B = np.repeat(start[:, None], n_reps, axis=1)
     XB = X @ B
-    cols = _Columns(np.arange(n_reps), W, B, XB, *_state(link, XB, y, W), W.sum(axis=0))
+    cols = _Columns(np.arange(n_reps), W, B, XB, *_state(link, XB, y, W), W.sum(axis=0), y)
     out = np.full(B.shape, np.nan)  # stays NaN for a replication in trouble
     for iterations in range(1, max_iter + 1):
         if not cols.ids.size:
@@ -372,13 +413,12 @@ def _newton_batch(link: str, design: Design, start: np.ndarray, W: np.ndarray,
         out[:, cols.ids[small]] = cols.B[:, small] + step[:, small]
         move = ~small & ~singular
         cols.keep(move)
-        _line_search_batch(link, X, y, cols, step[:, move])
+        _line_search_batch(link, X, cols, step[:, move])
         cols.keep(~(cols.ll > -1e-8 * cols.scale))  # the separation bound
     return out, np.isnan(out).any(axis=0)  # includes no convergence in max_iter
 
 
-def _line_search_batch(link: str, X: np.ndarray, y: np.ndarray, cols: _Columns,
-                       step: np.ndarray) -> None:
+def _line_search_batch(link: str, X: np.ndarray, cols: _Columns, step: np.ndarray) -> None:
     """fit._line_search per column, updating `cols` in place: halve the step until the
     log likelihood does not fall; below t = 1e-10 keep the current point."""
     t = np.ones(cols.ids.size)
@@ -389,7 +429,7 @@ def _line_search_batch(link: str, X: np.ndarray, y: np.ndarray, cols: _Columns,
         W = cols.W if every else cols.W[:, pending]
         cand = (B + step) if every else B[:, pending] + t[pending] * step[:, pending]
         xb = X @ cand
-        ll, r, h = _state(link, xb, y, W)
+        ll, r, h = _state(link, xb, cols.outcome(None if every else pending), W)
         old = cols.ll[pending]
         accept = np.isfinite(ll) & (ll >= old - 1e-12 * (1.0 + np.abs(old)))
         if every and accept.all():

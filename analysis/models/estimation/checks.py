@@ -10,7 +10,7 @@ from analysis.models.estimation.design import CONSTANT, Design
 
 #: |index coefficient| x (1 for a 0/1 regressor, else its SD) above which an estimate is
 #: treated as diverging (odds ratio above e^15 for a one-unit / one-SD change).
-HUGE_EFFECT = {"logit": 15.0, "ologit": 15.0, "probit": 8.0}
+HUGE_EFFECT = {"logit": 15.0, "ologit": 15.0, "probit": 8.0, "oprobit": 8.0}
 #: The same for standard errors (a 95% CI wider than +-100 on the index scale).
 HUGE_SE = 50.0
 

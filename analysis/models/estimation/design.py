@@ -22,6 +22,8 @@ from analysis.errors import (
 )
 
 CONSTANT = "const"
+#: Kinds of weights: sampling weights (Stata [pw=]) and frequency weights (Stata [fw=]).
+WEIGHT_TYPES = ("pweight", "fweight")
 #: Rows per block in chunked cross-products: a scaled block of 30 columns (2 MB) stays in
 #: cache between the scaling and the BLAS call (measured fastest on 1M x 31).
 BLOCK_ROWS = 8_192
@@ -39,7 +41,9 @@ class Design:
     contiguous (marginal effects and checks work column-wise; row blocks still feed BLAS).
     `groups` holds 0..G-1 cluster codes or None; `index` the DataFrame index of the rows
     used. Per-column summaries (computed once while building X) avoid later passes.
-    `weights` holds the sampling weights (Stata pweights, all > 0) or None (unweighted).
+    `weights` holds the weights (all > 0) or None (unweighted); `weight_type` says what they
+    are: "pweight" (sampling weights, Stata [pw=]) or "fweight" (frequency weights, Stata
+    [fw=]: each row stands for that many identical observations).
     """
 
     X: np.ndarray
@@ -52,10 +56,20 @@ class Design:
     col_std: np.ndarray
     is_binary: np.ndarray  # bool per column: all values 0 or 1 (False for the constant)
     weights: np.ndarray | None = None
+    weight_type: str | None = None
 
     @property
     def nobs(self) -> int:
+        """Rows of the design (observations as stored)."""
         return int(self.X.shape[0])
+
+    @property
+    def n_effective(self) -> float:
+        """The N of the small-sample factors and of Stata's e(N): the rows, or with
+        frequency weights the sum of the weights (the rows of the expanded data)."""
+        if self.weight_type == "fweight":
+            return float(self.weights.sum())
+        return float(self.nobs)
 
     def take(self, rows: np.ndarray) -> Design:
         """The design of the observations `rows` (positions, repeats allowed: a resample)."""
@@ -66,7 +80,20 @@ class Design:
                       groups=None if self.groups is None else _recode(self.groups[rows]),
                       index=self.index[rows], col_min=X.min(axis=0), col_max=X.max(axis=0),
                       col_std=X.std(axis=0), is_binary=self.is_binary,
-                      weights=None if self.weights is None else self.weights[rows])
+                      weights=None if self.weights is None else self.weights[rows],
+                      weight_type=self.weight_type)
+
+    def drop(self, keep: np.ndarray, terms: Sequence[str]) -> Design:
+        """The design without the rows where ``keep`` is False and without ``terms``
+        (perfect prediction: Stata drops the variable and the observations it predicts)."""
+        columns = [j for j, t in enumerate(self.terms) if t not in set(terms)]
+        X = np.asfortranarray(self.X[np.ix_(keep, columns)])
+        return Design(X=X, y=self.y[keep], terms=tuple(self.terms[j] for j in columns),
+                      groups=None if self.groups is None else _recode(self.groups[keep]),
+                      index=self.index[keep], col_min=X.min(axis=0), col_max=X.max(axis=0),
+                      col_std=X.std(axis=0), is_binary=self.is_binary[columns],
+                      weights=None if self.weights is None else self.weights[keep],
+                      weight_type=self.weight_type)
 
     def mean(self, values: np.ndarray) -> float:
         """Mean of per-observation `values` (weighted by the sampling weights, if any)."""
@@ -147,12 +174,17 @@ def build_design(
     cluster: str | None,
     model_id: str,
     weights: str | None = None,
+    weight_type: str = "pweight",
 ) -> Design:
     """Listwise-delete on outcome, regressors, cluster and weight column; build X and y.
 
-    `weights` names a sampling-weight column (Stata pweights): values must be finite and
-    >= 0; rows with weight 0 are left out, like Stata does.
+    `weights` names a weight column of kind `weight_type`: "pweight" (sampling weights) or
+    "fweight" (frequency weights, which must be whole numbers, as Stata requires): values
+    must be finite and >= 0; rows with weight 0 are left out, like Stata does.
     """
+    if weight_type not in WEIGHT_TYPES:
+        raise SpecificationError(model_id, f"unknown weight type {weight_type!r}; use "
+                                 f"{WEIGHT_TYPES}", [weights or ""])
     regressors = list(regressors)
     if len(set(regressors)) != len(regressors):
         dup = sorted({r for r in regressors if regressors.count(r) > 1})
@@ -171,7 +203,7 @@ def build_design(
     for col in dict.fromkeys(used):
         mask &= data[col].notna().to_numpy()
     if weights is not None:
-        mask &= _weight_values(data[weights], weights, model_id) > 0
+        mask &= _weight_values(data[weights], weights, model_id, weight_type) > 0
     n = int(mask.sum())
     if n == 0:
         raise EmptyCellError(
@@ -206,19 +238,29 @@ def build_design(
         w = w if all_rows else w[mask]
     return Design(X=X, y=y, terms=terms, groups=groups, index=data.index[mask],
                   col_min=col_min, col_max=col_max, col_std=col_std, is_binary=is_binary,
-                  weights=w)
+                  weights=w, weight_type=None if weights is None else weight_type)
 
 
-def _weight_values(series: pd.Series, name: str, model_id: str) -> np.ndarray:
-    """Sampling weights as float64 (NA -> NaN); a negative weight is a named error."""
+def _weight_values(series: pd.Series, name: str, model_id: str,
+                   weight_type: str = "pweight") -> np.ndarray:
+    """Weights as float64 (NA -> 0); a negative weight, or a fractional frequency weight
+    (Stata: "may not use noninteger frequency weights"), is a named error."""
     values = _numeric(series, name, model_id)
     negative = values < 0
     if negative.any():
         row = series.index[negative][0]
         raise SpecificationError(
             model_id, f"weight column {name!r} has a negative value "
-            f"({values[negative][0]:g}) at row {row!r}; sampling weights must be >= 0", [name])
-    return np.nan_to_num(values, nan=0.0)
+            f"({values[negative][0]:g}) at row {row!r}; weights must be >= 0", [name])
+    values = np.nan_to_num(values, nan=0.0)
+    fractional = values != np.round(values)
+    if weight_type == "fweight" and fractional.any():
+        row = series.index[fractional][0]
+        raise SpecificationError(
+            model_id, f"frequency weight column {name!r} has the non-integer value "
+            f"{values[fractional][0]:g} at row {row!r}; frequency weights count "
+            "observations (use pweights for sampling weights)", [name])
+    return values
 
 
 def _numeric(series: pd.Series, name: str, model_id: str) -> np.ndarray:

@@ -1,10 +1,11 @@
-"""Fitting logit, probit, linear probability and ordered logit models.
+"""Fitting logit, probit, linear probability and ordered logit / probit models.
 
-All four estimators run on the same chunked NumPy core (Newton-Raphson with step halving
-for the ML models, normal equations with one refinement step for the LPM). statsmodels /
-linearmodels are the references in the tests (agreement to ~1e-8), but are not used here
-because their per-fit overhead (rank SVD, pandas wrapping, numerical Hessians for ordered
-models) dominates on large samples.
+All five estimators run on the same chunked NumPy core (Newton-Raphson with step halving
+for the ML models, normal equations with one refinement step for the LPM; the ordered
+models are in ordered.py, the shared ML machinery in ml.py). statsmodels / linearmodels are
+the references in the tests (agreement to ~1e-8), but are not used here because their
+per-fit overhead (rank SVD, pandas wrapping, numerical Hessians for ordered models)
+dominates on large samples.
 
 Standard-error conventions (`se_type`), matching Stata:
 
@@ -15,6 +16,17 @@ Standard-error conventions (`se_type`), matching Stata:
 * "cluster": scores summed within clusters; ML models scaled by G/(G-1)
   (Stata `vce(cluster g)`); LPM scaled by G/(G-1) * (N-1)/(N-k) (Stata `regress`).
 
+Weights (`weights`, `weight_type`): "pweight" (sampling weights, Stata `[pw=]`: needs
+"robust" or "cluster") or "fweight" (frequency weights, Stata `[fw=]`: any `se_type`;
+N is the sum of the weights, and every number equals the fit on the data with each row
+repeated that many times). See ml.py for how each kind enters the covariance.
+
+Perfect prediction (`perfect_prediction`, logit / probit): "drop" (default) drops a 0/1
+regressor that predicts the outcome perfectly and the observations it determines, as
+Stata does (perfect.py, recorded in FitResult.perfect_prediction); "error" refuses the
+model (PerfectSeparationError). Complete separation by a continuous regressor is always
+an error naming it. Ordered models always refuse (Stata's ologit has no such rule).
+
 ML inference uses the normal distribution (z); LPM inference uses t with N-k degrees of
 freedom, or G-1 with clustering (as Stata's `regress`), recorded in FitResult.df_resid.
 """
@@ -22,41 +34,69 @@ freedom, or G-1 with clustering (as Stata's `regress`), recorded in FitResult.df
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis.errors import (
-    CollinearityError,
-    ConvergenceError,
-    PerfectSeparationError,
-    SpecificationError,
-)
-from analysis.models.estimation.checks import category_label, check_huge, term_scales
+from analysis.errors import ConvergenceError, SpecificationError
+from analysis.models.estimation.checks import check_huge
 from analysis.models.estimation.design import (
-    CONSTANT,
+    WEIGHT_TYPES,
     Design,
     build_design,
     check_outcome,
     check_regressors,
     check_separation,
     inverse_psd,
-    row_blocks,
     solve_psd,
     weighted_gram,
 )
+from analysis.models.estimation.ml import (
+    STEP_TOLERANCE,
+    largest,
+    line_search,
+    ml_covariance,
+    newton_step,
+    separation_error,
+    weighted_meat,
+)
+from analysis.models.estimation.ordered import ORDERED_LINKS, fit_ordered
+from analysis.models.estimation.perfect import PERFECT_PREDICTION, drop_perfect_predictors
 from analysis.models.estimation.result import FitResult
 
-ESTIMATORS = ("logit", "probit", "lpm", "ologit")
+ESTIMATORS = ("logit", "probit", "lpm", "ologit", "oprobit")
+ORDERED_ESTIMATORS = tuple(ORDERED_LINKS)
 SE_TYPES = ("nonrobust", "robust", "cluster")
 #: "numpy": the chunked NumPy core of this module (default, used by the pipeline);
 #: "statsmodels": statsmodels / linearmodels fits with the same conventions (sm_engine.py).
 ENGINES = ("numpy", "statsmodels")
-#: Newton stops when every step is below this fraction of (1 + |parameter|); quadratic
-#: convergence puts the estimate at machine precision one step later.
-STEP_TOLERANCE = 1e-10
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+
+
+def _check_options(model_id, estimator, se_type, engine, cluster, weights, weight_type,
+                   perfect_prediction) -> None:
+    """Named errors for option values fit_model does not know or cannot combine."""
+    for value, allowed, what in ((estimator, ESTIMATORS, "estimator"),
+                                 (se_type, SE_TYPES, "se_type"), (engine, ENGINES, "engine"),
+                                 (weight_type, WEIGHT_TYPES, "weight_type"),
+                                 (perfect_prediction, PERFECT_PREDICTION,
+                                  "perfect_prediction")):
+        if value not in allowed:
+            raise SpecificationError(model_id, f"unknown {what} {value!r}; use {allowed}")
+    if (se_type == "cluster") != (cluster is not None):
+        raise SpecificationError(
+            model_id, "se_type='cluster' needs a cluster column, and a cluster column needs "
+            f"se_type='cluster' (got se_type={se_type!r}, cluster={cluster!r})")
+    if weights is not None and weight_type == "pweight" and se_type == "nonrobust":
+        raise SpecificationError(
+            model_id, f"sampling weights ({weights!r}) need se_type 'robust' or 'cluster': "
+            "the inverse information is not a valid variance with pweights", [weights])
+    if weights is not None and engine != "numpy":
+        raise SpecificationError(
+            model_id, f"weights are supported by the numpy engine only, not {engine!r}",
+            [weights])
 
 
 def fit_model(
@@ -72,47 +112,37 @@ def fit_model(
     check_separation_first: bool = True,
     engine: str = "numpy",
     weights: str | None = None,
+    weight_type: str = "pweight",
+    perfect_prediction: str = "drop",
 ) -> FitResult:
     """Fit one model of `outcome` on `regressors` (numeric columns, dummies already built).
 
-    estimator: "logit", "probit", "lpm" (linear probability model, OLS) or "ologit"
-    (ordered logit on the sorted distinct outcome values, Stata's cut-point
-    parametrisation). A constant "const" is appended to the regressors except for ologit.
-    Rows with a missing outcome, regressor or cluster value are dropped (listwise).
+    estimator: "logit", "probit", "lpm" (linear probability model, OLS), "ologit" or
+    "oprobit" (ordered logit / probit on the sorted distinct outcome values, Stata's
+    cut-point parametrisation). A constant "const" is appended to the regressors except
+    for the ordered models. Rows with a missing outcome, regressor, cluster or weight are
+    dropped (listwise).
     se_type: "nonrobust", "robust" (default) or "cluster" (needs `cluster`, a column name);
     see the module docstring for the exact small-sample scalings.
     engine: "numpy" (default) or "statsmodels" (statsmodels Logit/Probit/OrderedModel and
     linearmodels OLS, same design checks, same FitResult and SE conventions; sm_engine.py).
-    weights: a column of sampling weights (Stata pweights, `[pw=]`): weighted likelihood
-    (or weighted least squares), sandwich SEs from the weighted scores (needs se_type
-    "robust" or "cluster", as Stata imposes vce(robust) with pweights); numpy engine only.
+    weights: a weight column of kind `weight_type` ("pweight" or "fweight", see the module
+    docstring); numpy engine only.
+    perfect_prediction: "drop" (Stata's rule) or "error", see the module docstring.
     Raises SpecificationError, EmptyCellError, CollinearityError, PerfectSeparationError or
     ConvergenceError (all EstimationError), each naming `model_id` and the offending terms.
     """
-    if estimator not in ESTIMATORS:
-        raise SpecificationError(model_id, f"unknown estimator {estimator!r}; use {ESTIMATORS}")
-    if se_type not in SE_TYPES:
-        raise SpecificationError(model_id, f"unknown se_type {se_type!r}; use {SE_TYPES}")
-    if engine not in ENGINES:
-        raise SpecificationError(model_id, f"unknown engine {engine!r}; use {ENGINES}")
-    if (se_type == "cluster") != (cluster is not None):
-        raise SpecificationError(
-            model_id, "se_type='cluster' needs a cluster column, and a cluster column needs "
-            f"se_type='cluster' (got se_type={se_type!r}, cluster={cluster!r})")
-    if weights is not None and se_type == "nonrobust":
-        raise SpecificationError(
-            model_id, f"sampling weights ({weights!r}) need se_type 'robust' or 'cluster': "
-            "the inverse information is not a valid variance with pweights", [weights])
-    if weights is not None and engine != "numpy":
-        raise SpecificationError(
-            model_id, f"sampling weights are supported by the numpy engine only, not {engine!r}",
-            [weights])
-
+    _check_options(model_id, estimator, se_type, engine, cluster, weights, weight_type,
+                   perfect_prediction)
+    ordered = estimator in ORDERED_ESTIMATORS
     design = build_design(
-        data, outcome, regressors, add_constant=estimator != "ologit", cluster=cluster,
-        model_id=model_id, weights=weights)
+        data, outcome, regressors, add_constant=not ordered, cluster=cluster,
+        model_id=model_id, weights=weights, weight_type=weight_type)
     check_outcome(design, outcome, estimator, model_id)
-    gram = check_regressors(design, model_id, implicit_constant=estimator == "ologit")
+    dropped = ()
+    if estimator in ("logit", "probit") and perfect_prediction == "drop":
+        design, dropped = drop_perfect_predictors(design, outcome, model_id)
+    gram = check_regressors(design, model_id, implicit_constant=ordered)
     if estimator != "lpm" and check_separation_first:
         check_separation(design, outcome, model_id)
     n_clusters = None
@@ -127,12 +157,14 @@ def fit_model(
     if engine == "statsmodels":
         # Imported here so the default engine never imports statsmodels.
         from analysis.models.estimation import sm_engine
-        return sm_engine.fit_prepared(estimator=estimator, max_iter=max_iter, **common)
-    if estimator == "lpm":
-        return _fit_lpm(gram=gram, **common)
-    if estimator == "ologit":
-        return _fit_ologit(max_iter=max_iter, **common)
-    return _fit_binary(link=estimator, gram=gram, max_iter=max_iter, **common)
+        fit = sm_engine.fit_prepared(estimator=estimator, max_iter=max_iter, **common)
+    elif estimator == "lpm":
+        fit = _fit_lpm(gram=gram, **common)
+    elif ordered:
+        fit = fit_ordered(estimator=estimator, max_iter=max_iter, **common)
+    else:
+        fit = _fit_binary(link=estimator, gram=gram, max_iter=max_iter, **common)
+    return replace(fit, perfect_prediction=dropped) if dropped else fit
 
 
 def refit_coefficients(fit: FitResult, rows: np.ndarray, *, max_iter: int = 100
@@ -148,16 +180,17 @@ def refit_coefficients(fit: FitResult, rows: np.ndarray, *, max_iter: int = 100
     design = fit.design.take(rows)
     model_id = fit.model_id
     check_outcome(design, fit.outcome, fit.estimator, model_id)
-    gram = check_regressors(design, model_id, implicit_constant=fit.estimator == "ologit")
+    gram = check_regressors(design, model_id,
+                            implicit_constant=fit.estimator in ORDERED_ESTIMATORS)
     if fit.estimator == "lpm":
         return design, _fit_lpm(design=design, gram=gram, outcome=fit.outcome,
                                 model_id=model_id, se_type="nonrobust", cluster=None,
                                 n_clusters=None).beta
     check_separation(design, fit.outcome, model_id)
-    if fit.estimator == "ologit":
-        return design, _fit_ologit(design=design, max_iter=max_iter, outcome=fit.outcome,
-                                   model_id=model_id, se_type="nonrobust", cluster=None,
-                                   n_clusters=None).beta
+    if fit.estimator in ORDERED_ESTIMATORS:
+        return design, fit_ordered(estimator=fit.estimator, design=design, max_iter=max_iter,
+                                   outcome=fit.outcome, model_id=model_id,
+                                   se_type="nonrobust", cluster=None, n_clusters=None).beta
     start = fit.beta.copy()
     beta, *_ = _newton_binary(fit.estimator, design, start, None, max_iter, model_id)
     check_huge(model_id, fit.estimator, design, beta)
@@ -182,6 +215,11 @@ def fit_lpm(data: pd.DataFrame, outcome: str, regressors: Sequence[str], **kw) -
 def fit_ologit(data: pd.DataFrame, outcome: str, regressors: Sequence[str], **kw) -> FitResult:
     """fit_model(..., estimator="ologit")."""
     return fit_model(data, outcome, regressors, estimator="ologit", **kw)
+
+
+def fit_oprobit(data: pd.DataFrame, outcome: str, regressors: Sequence[str], **kw) -> FitResult:
+    """fit_model(..., estimator="oprobit")."""
+    return fit_model(data, outcome, regressors, estimator="oprobit", **kw)
 
 
 # ------------------------------------------------------------------ binary ML models
@@ -254,22 +292,22 @@ def _newton_binary(link: str, design: Design, b: np.ndarray, hess: np.ndarray | 
         grad = X.T @ r
         if hess is None or iterations > 1:
             hess = weighted_gram(X, h)
-        step = _newton_step(hess, grad, design, b, xb, model_id)
+        step = newton_step(hess, grad, design, b, xb, model_id)
         if np.all(np.abs(step) <= STEP_TOLERANCE * (1.0 + np.abs(b))) and iterations > 1:
             b = b + step
             xb = X @ b
             return b, xb, binary_loglik(link, xb, y, w), hess, iterations
-        b, xb, ll = _line_search(
+        b, xb, ll = line_search(
             lambda beta: (X @ beta), lambda idx: binary_loglik(link, idx, y, w), b, step, ll)
         if ll > -1e-8 * scale:
-            raise _separation_error(model_id, design, b, xb, "complete separation: the "
-                                    "regressors predict the outcome perfectly")
+            raise separation_error(model_id, design, b, xb, "complete separation: the "
+                                   "regressors predict the outcome perfectly")
     if np.abs(xb).max() > 30:
-        raise _separation_error(model_id, design, b, xb, f"no convergence in {max_iter} "
-                                "iterations with fitted probabilities at 0 or 1")
+        raise separation_error(model_id, design, b, xb, f"no convergence in {max_iter} "
+                               "iterations with fitted probabilities at 0 or 1")
     raise ConvergenceError(
         model_id, f"{link} did not converge in {max_iter} iterations (last step "
-        f"{_largest(step, design.terms)})", design.terms)
+        f"{largest(step, design.terms)})", design.terms)
 
 
 def _fit_binary(*, link, design, gram, max_iter, outcome, model_id, se_type, cluster,
@@ -282,98 +320,19 @@ def _fit_binary(*, link, design, gram, max_iter, outcome, model_id, se_type, clu
     llnull = binary_loglik(link, xb0, y, w)
     b, xb, ll, hess, iterations = _newton_binary(link, design, b, hess0, max_iter, model_id,
                                                  start=(xb0, llnull))
-    r, _ = _binary_score_weights(link, xb, y)
-    if w is not None:
-        r = r * w  # pweights: the sandwich uses the weighted scores
+    r, _ = _binary_score_weights(link, xb, y)  # unweighted: ml_covariance weighs by kind
     bread = inverse_psd(hess)
-    cov = _ml_covariance(bread, lambda sl: X[sl] * r[sl, None], design, se_type, n_clusters)
+    cov = ml_covariance(bread, lambda sl: X[sl] * r[sl, None], design, se_type, n_clusters)
     check_huge(model_id, link, design, b, cov)
-    nparams = k
+    n_eff = design.n_effective
     return FitResult(
         model_id=model_id, estimator=link, outcome=outcome, terms=design.terms,
         params=pd.Series(b, index=list(design.terms)),
         cov=pd.DataFrame(cov, index=list(design.terms), columns=list(design.terms)),
-        se_type=se_type, nobs=n, llf=ll, llnull=llnull, pseudo_r2=1.0 - ll / llnull,
-        aic=-2 * ll + 2 * nparams, bic=-2 * ll + nparams * np.log(n), converged=True,
-        n_clusters=n_clusters, iterations=iterations, design=design, cluster=cluster)
-
-
-def _newton_step(hess, grad, design, b, xb, model_id):
-    try:
-        return solve_psd(hess, grad)
-    except np.linalg.LinAlgError as exc:
-        if np.abs(xb).max() > 30:
-            raise _separation_error(model_id, design, b, xb, "singular Hessian with fitted "
-                                    "probabilities at 0 or 1") from exc
-        raise CollinearityError(
-            model_id, "singular Hessian: regressors are (nearly) collinear", design.terms
-        ) from exc
-
-
-def _line_search(index_of, loglik_of, theta, step, ll, valid=None):
-    """Newton step with halving until the log likelihood does not fall (and `valid`)."""
-    t = 1.0
-    while True:
-        cand = theta + t * step
-        ok = valid is None or valid(cand)
-        if ok:
-            idx = index_of(cand)
-            ll_new = loglik_of(idx)
-            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * (1.0 + abs(ll)):
-                return cand, idx, ll_new
-        t *= 0.5
-        if t < 1e-10:
-            # No ascent possible along the Newton direction: we are at the optimum up to
-            # rounding; keep the current point.
-            return theta, index_of(theta), ll
-
-
-def _largest(step: np.ndarray, terms: Sequence[str]) -> str:
-    j = int(np.argmax(np.abs(step)))
-    return f"{step[j]:.3g} on {terms[j]!r}"
-
-
-def _separation_error(model_id, design, b, xb, why) -> PerfectSeparationError:
-    """Name the terms whose index contributions blow up."""
-    scale = term_scales(design)
-    effect = np.abs(b[: len(design.terms)]) * scale
-    effect[[t == CONSTANT for t in design.terms]] = 0.0
-    order = np.argsort(-effect)[:3]
-    named = [design.terms[j] for j in order if effect[j] > 0]
-    detail = ", ".join(f"{design.terms[j]} (b={b[j]:.3g})" for j in order if effect[j] > 0)
-    share = float(np.mean(np.abs(xb) > 30))
-    return PerfectSeparationError(
-        model_id, f"{why}; {share:.1%} of observations have |x'b| > 30; largest "
-        f"coefficients: {detail}", named)
-
-
-def _ml_covariance(bread, score_block, design, se_type, n_clusters) -> np.ndarray:
-    """Stata's OIM / vce(robust) / vce(cluster) covariance for an ML model."""
-    if se_type == "nonrobust":
-        return bread
-    n = design.nobs
-    meat = _meat(score_block, design, bread.shape[0])
-    scale = n / (n - 1.0) if se_type == "robust" else n_clusters / (n_clusters - 1.0)
-    cov = bread @ meat @ bread * scale
-    return (cov + cov.T) / 2.0
-
-
-def _meat(score_block, design: Design, p: int) -> np.ndarray:
-    """sum_i s_i s_i' (or sum_g S_g S_g' with cluster sums), over row blocks."""
-    meat = np.zeros((p, p))
-    if design.groups is None:
-        for sl in row_blocks(design.nobs):
-            s = score_block(sl)
-            meat += s.T @ s
-        return (meat + meat.T) / 2.0
-    n_groups = int(design.groups.max()) + 1
-    sums = np.zeros((n_groups, p))
-    for sl in row_blocks(design.nobs):
-        s = score_block(sl)
-        g = design.groups[sl]
-        for j in range(p):
-            sums[:, j] += np.bincount(g, weights=s[:, j], minlength=n_groups)
-    return sums.T @ sums
+        se_type=se_type, nobs=int(n_eff), llf=ll, llnull=llnull, pseudo_r2=1.0 - ll / llnull,
+        aic=-2 * ll + 2 * k, bic=-2 * ll + k * np.log(n_eff), converged=True,
+        n_clusters=n_clusters, iterations=iterations, design=design, cluster=cluster,
+        weight_type=design.weight_type)
 
 
 # ------------------------------------------------------------------------------- LPM
@@ -381,24 +340,25 @@ def _meat(score_block, design: Design, p: int) -> np.ndarray:
 
 def _fit_lpm(*, design, gram, outcome, model_id, se_type, cluster, n_clusters) -> FitResult:
     X, y, w = design.X, design.y, design.weights
-    n, k = X.shape
-    # Weighted least squares with pweights (Stata `regress [pw=]`): X'WX b = X'Wy.
+    k = X.shape[1]
+    n = design.n_effective  # the rows, or the sum of frequency weights
+    # Weighted least squares (Stata `regress [pw=]` / `[fw=]`): X'WX b = X'Wy.
     wy = y if w is None else w * y
     gram = gram if w is None else weighted_gram(X, w)
     b = solve_psd(gram, X.T @ wy)
     resid = y - X @ b
     b = b + solve_psd(gram, X.T @ (resid if w is None else w * resid))  # QR-level accuracy
     resid = y - X @ b
-    wresid = resid if w is None else w * resid
-    ssr = float(resid @ wresid)
-    ybar = float(y.mean()) if w is None else float(w @ y / w.sum())
+    ssr = float(resid @ resid if w is None else (w * resid) @ resid)
+    total = float(design.nobs if w is None else w.sum())
+    ybar = float(y.mean()) if w is None else float(w @ y / total)
     tss = float(((y - ybar) ** 2).sum() if w is None else w @ (y - ybar) ** 2)
     bread = inverse_psd(gram)
     if se_type == "nonrobust":
         cov = bread * ssr / (n - k)
         df_resid = float(n - k)
     else:
-        meat = _meat(lambda sl: X[sl] * wresid[sl, None], design, k)
+        meat = weighted_meat(lambda sl: X[sl] * resid[sl, None], design, k)
         if se_type == "robust":
             scale, df_resid = n / (n - k), float(n - k)
         else:
@@ -406,141 +366,15 @@ def _fit_lpm(*, design, gram, outcome, model_id, se_type, cluster, n_clusters) -
             df_resid = float(n_clusters - 1)
         cov = bread @ meat @ bread * scale
         cov = (cov + cov.T) / 2.0
-    # Weights normalised to sum to N, so the Gaussian log likelihood does not depend on
-    # their scale (R2 never does).
-    norm = 1.0 if w is None else n / float(w.sum())
-    llf = -n / 2.0 * (np.log(2 * np.pi) + np.log(ssr * norm / n) + 1.0)
-    llnull = -n / 2.0 * (np.log(2 * np.pi) + np.log(tss * norm / n) + 1.0)
+    # The Gaussian log likelihood at the ML variance SSR/sum(w): probability weights do not
+    # change N (so their scale does not matter); frequency weights are observations.
+    llf = -n / 2.0 * (np.log(2 * np.pi) + np.log(ssr / total) + 1.0)
+    llnull = -n / 2.0 * (np.log(2 * np.pi) + np.log(tss / total) + 1.0)
     return FitResult(
         model_id=model_id, estimator="lpm", outcome=outcome, terms=design.terms,
         params=pd.Series(b, index=list(design.terms)),
         cov=pd.DataFrame(cov, index=list(design.terms), columns=list(design.terms)),
-        se_type=se_type, nobs=n, llf=llf, llnull=llnull, pseudo_r2=float("nan"),
+        se_type=se_type, nobs=int(n), llf=llf, llnull=llnull, pseudo_r2=float("nan"),
         aic=-2 * llf + 2 * k, bic=-2 * llf + k * np.log(n), converged=True,
         n_clusters=n_clusters, iterations=0, design=design, cluster=cluster,
-        r2=1.0 - ssr / tss, df_resid=df_resid)
-
-
-# --------------------------------------------------------------------- ordered logit
-
-
-def ologit_category_probability(xb: np.ndarray, cuts: np.ndarray, j: int) -> np.ndarray:
-    """P(y = j-th category | xb) = F(cut_j - xb) - F(cut_{j-1} - xb), computed stably."""
-    ext = np.concatenate(([-np.inf], cuts, [np.inf]))
-    upper, lower = ext[j + 1] - xb, ext[j] - xb
-    return np.where(lower > 0, special.expit(-lower) - special.expit(-upper),
-                    special.expit(upper) - special.expit(lower))
-
-
-def _ologit_block(X, cat, beta, cuts, want: str, w=None):
-    """Log likelihood (and score matrix / Hessian) of a block of ordered-logit rows.
-
-    Each row's likelihood is F(a) - F(b) with a = cut_upper - x'b, b = cut_lower - x'b;
-    A and B are the derivatives of a and b w.r.t. theta = (beta, cuts). With sampling
-    weights `w`, every row's contribution (and score) is multiplied by its weight.
-    """
-    xb = X @ beta
-    ext = np.concatenate(([-np.inf], cuts, [np.inf]))
-    a, b = ext[cat + 1] - xb, ext[cat] - xb
-    Fa, Fb = special.expit(a), special.expit(b)
-    P = np.where(b > 0, special.expit(-b) - special.expit(-a), Fa - Fb)
-    ll = float(np.log(P).sum() if w is None else w @ np.log(P))
-    if want == "ll":
-        return ll
-    fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
-    la, lb = fa / P, -fb / P
-    weight = np.ones_like(P) if w is None else w
-    n, k = X.shape
-    m = cuts.size
-    A = np.zeros((n, k + m))
-    B = np.zeros((n, k + m))
-    A[:, :k] = -X
-    B[:, :k] = -X
-    rows = np.arange(n)
-    up = cat < m
-    A[rows[up], k + cat[up]] = 1.0
-    lo = cat > 0
-    B[rows[lo], k + cat[lo] - 1] = 1.0
-    scores = A * (weight * la)[:, None] + B * (weight * lb)[:, None]
-    if want == "scores":
-        return ll, scores
-    laa = weight * (fa * (1 - 2 * Fa) / P - la * la)
-    lbb = weight * (-fb * (1 - 2 * Fb) / P - lb * lb)
-    lab = weight * (-la * lb)
-    hess = (A.T @ (A * laa[:, None]) + A.T @ (B * lab[:, None])
-            + B.T @ (A * lab[:, None]) + B.T @ (B * lbb[:, None]))
-    return ll, scores.sum(axis=0), (hess + hess.T) / 2.0
-
-
-def _block_weights(design: Design, sl: slice) -> np.ndarray | None:
-    return None if design.weights is None else design.weights[sl]
-
-
-def _ologit_total(design, cat, theta, k, want):
-    beta, cuts = theta[:k], theta[k:]
-    if want == "ll":
-        return sum(_ologit_block(design.X[sl], cat[sl], beta, cuts, "ll",
-                                 _block_weights(design, sl))
-                   for sl in row_blocks(design.nobs))
-    p = theta.size
-    ll, grad, hess = 0.0, np.zeros(p), np.zeros((p, p))
-    for sl in row_blocks(design.nobs):
-        bl, bg, bh = _ologit_block(design.X[sl], cat[sl], beta, cuts, "all",
-                                   _block_weights(design, sl))
-        ll, grad, hess = ll + bl, grad + bg, hess + bh
-    return ll, grad, hess
-
-
-def _fit_ologit(*, design, max_iter, outcome, model_id, se_type, cluster,
-                n_clusters) -> FitResult:
-    categories, cat = np.unique(design.y, return_inverse=True)
-    cat = cat.astype(np.intp)
-    n, k = design.X.shape
-    counts = np.bincount(cat, weights=design.weights).astype(float)  # weighted: sum of w
-    m = categories.size - 1
-    cut_terms = tuple(f"cut{category_label(categories[j])}|{category_label(categories[j + 1])}"
-                      for j in range(m))
-    # Start at the null-model MLE (beta = 0, cuts = logits of cumulative shares); the
-    # ordered-logit log likelihood is concave, so Newton with step halving converges.
-    total = counts.sum()
-    theta = np.concatenate((np.zeros(k), special.logit(np.cumsum(counts)[:-1] / total)))
-    llnull = float((counts * np.log(counts / total)).sum())
-    ll = llnull
-    converged = False
-    iterations = 0
-    step = np.zeros_like(theta)
-    for iterations in range(1, max_iter + 1):
-        _, grad, hess = _ologit_total(design, cat, theta, k, "all")
-        step = _newton_step(-hess, grad, design, theta, design.X @ theta[:k], model_id)
-        if np.all(np.abs(step) <= STEP_TOLERANCE * (1.0 + np.abs(theta))) and iterations > 1:
-            theta = theta + step
-            converged = True
-            break
-        theta, _, ll = _line_search(
-            lambda th: th, lambda th: _ologit_total(design, cat, th, k, "ll"), theta, step, ll,
-            valid=lambda th: bool(np.all(np.diff(th[k:]) > 0)))
-    if not converged:
-        xb = design.X @ theta[:k]
-        if np.abs(xb).max() > 30:
-            raise _separation_error(model_id, design, theta, xb,
-                                    f"no convergence in {max_iter} iterations")
-        raise ConvergenceError(
-            model_id, f"ologit did not converge in {max_iter} iterations (last step "
-            f"{_largest(step, design.terms + cut_terms)})", design.terms)
-    ll, _, hess = _ologit_total(design, cat, theta, k, "all")
-    bread = inverse_psd(-hess)
-    beta, cuts = theta[:k], theta[k:]
-    cov = _ml_covariance(
-        bread, lambda sl: _ologit_block(design.X[sl], cat[sl], beta, cuts, "scores",
-                                        _block_weights(design, sl))[1],
-        design, se_type, n_clusters)
-    check_huge(model_id, "ologit", design, beta, cov)
-    names = list(design.terms + cut_terms)
-    p = theta.size
-    return FitResult(
-        model_id=model_id, estimator="ologit", outcome=outcome, terms=design.terms,
-        params=pd.Series(theta, index=names), cov=pd.DataFrame(cov, index=names, columns=names),
-        se_type=se_type, nobs=n, llf=ll, llnull=llnull, pseudo_r2=1.0 - ll / llnull,
-        aic=-2 * ll + 2 * p, bic=-2 * ll + p * np.log(n), converged=converged,
-        n_clusters=n_clusters, iterations=iterations, design=design, cluster=cluster,
-        cut_terms=cut_terms, categories=tuple(float(c) for c in categories))
+        r2=1.0 - ssr / tss, df_resid=df_resid, weight_type=design.weight_type)

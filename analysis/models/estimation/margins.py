@@ -10,9 +10,10 @@ f = F' and f' = f':
   base category), with gradient mean(f(q1) x1 - f(q0) x0).
 
 This reproduces statsmodels `get_margeff(at="overall")` (dummy=True for the discrete ones)
-and Stata `margins, dydx(*)`. LPM: the AMEs are the coefficients. Ordered logit: effects on
-P(y = category) (default: the top category), Jacobian by central differences of the
-sample-mean function (2 x n_params passes of O(Nk), never N x k x k).
+and Stata `margins, dydx(*)`. LPM: the AMEs are the coefficients. Ordered logit / probit:
+effects on P(y = category) (default: the top category; ordered_ames_by_category gives every
+category, Stata `margins, dydx(*) predict(outcome(#))`), Jacobian by central differences of
+the sample-mean function (2 x n_params passes of O(Nk), never N x k x k).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from scipy import special
 
 from analysis.errors import SpecificationError
 from analysis.models.estimation.design import CONSTANT, Design
-from analysis.models.estimation.fit import ologit_category_probability
+from analysis.models.estimation.ordered import ORDERED_LINKS, category_probability, pdf
 from analysis.models.estimation.result import FitResult, inference
 
 PREDICTION_COLUMNS = ["model", "outcome", "variable", "value", "prediction", "std_error",
@@ -161,15 +162,15 @@ def average_marginal_effects(
     factor_groups: lists of dummies of one categorical variable (base omitted); each member
     is treated as binary and its counterfactuals zero the siblings (Stata `i.var`).
     terms: which regressors (default: all but the constant), in model order.
-    category: ordered logit only, the outcome value whose probability is differentiated
+    category: ordered models only, the outcome value whose probability is differentiated
     (default: the highest category).
     """
     factor_groups = [list(g) for g in factor_groups]
     terms, flagged = _resolve_terms(fit, terms, binary, factor_groups)
-    if fit.estimator == "ologit":
-        return _ologit_ames(fit, terms, flagged, factor_groups, category)
+    if fit.estimator in ORDERED_LINKS:
+        return _ordered_ames(fit, terms, flagged, factor_groups, category)
     if category is not None:
-        raise SpecificationError(fit.model_id, "category= applies to ordered logit only")
+        raise SpecificationError(fit.model_id, "category= applies to ordered models only")
     estimates, jac = _index_ames(fit.estimator, fit.design, fit.beta, fit.terms, terms,
                                  flagged, factor_groups)
     return _margins(fit, terms, estimates, jac, flagged, None)
@@ -183,8 +184,8 @@ def ame_estimates(fit: FitResult, design: Design, beta: np.ndarray, terms: Seque
     logit / probit / LPM only, no covariance."""
     factor_groups = [list(g) for g in factor_groups]
     terms, flagged = _resolve_terms(fit, terms, binary, factor_groups)
-    if fit.estimator == "ologit":
-        raise SpecificationError(fit.model_id, "ame_estimates: ordered logit not supported")
+    if fit.estimator in ORDERED_LINKS:
+        raise SpecificationError(fit.model_id, "ame_estimates: ordered models not supported")
     return _index_ames(fit.estimator, design, beta, fit.terms, terms, flagged,
                        factor_groups)[0]
 
@@ -267,7 +268,8 @@ def _numeric_jacobian(func, theta: np.ndarray) -> np.ndarray:
     return jac
 
 
-def _ologit_ames(fit, terms, flagged, factor_groups, category) -> Margins:
+def _ordered_ames(fit, terms, flagged, factor_groups, category) -> Margins:
+    link = ORDERED_LINKS[fit.estimator]
     design = fit.design
     X = design.X
     k = len(fit.terms)
@@ -279,8 +281,8 @@ def _ologit_ames(fit, terms, flagged, factor_groups, category) -> Margins:
         beta, cuts = theta[:k], theta[k:]
         q = X @ beta
         ext = np.concatenate(([-np.inf], cuts, [np.inf]))
-        fu = _logistic_pdf(ext[jcat + 1] - q)
-        fl = _logistic_pdf(ext[jcat] - q)
+        fu = pdf(link, ext[jcat + 1] - q)
+        fl = pdf(link, ext[jcat] - q)
         dprob = design.mean(fl - fu)  # dP_j / d(x'b), averaged
         out = []
         for t in terms:
@@ -291,8 +293,8 @@ def _ologit_ames(fit, terms, flagged, factor_groups, category) -> Margins:
             q0 = q - X[:, j] * beta[j]
             for s in sib:
                 q0 = q0 - X[:, s] * beta[s]
-            out.append(design.mean(ologit_category_probability(q0 + beta[j], cuts, jcat)
-                                   - ologit_category_probability(q0, cuts, jcat)))
+            out.append(design.mean(category_probability(q0 + beta[j], cuts, jcat, link)
+                                   - category_probability(q0, cuts, jcat, link)))
         return np.array(out)
 
     theta = fit.params.to_numpy()
@@ -300,21 +302,23 @@ def _ologit_ames(fit, terms, flagged, factor_groups, category) -> Margins:
     return _margins(fit, terms, ames(theta), jac, flagged, fit.categories[jcat])
 
 
-def _logistic_pdf(z: np.ndarray) -> np.ndarray:
-    p = special.expit(z)
-    return p * (1.0 - p)
-
-
-def ologit_ames_by_category(
+def ordered_ames_by_category(
     fit: FitResult, *, binary: Iterable[str] = (), factor_groups=(), terms=None
 ) -> pd.DataFrame:
     """AMEs on P(y = c) for every outcome category c: Margins.frame() plus `category`."""
+    if fit.estimator not in ORDERED_LINKS:
+        raise SpecificationError(fit.model_id, "AMEs by category need an ordered model, not "
+                                 f"{fit.estimator}")
     frames = []
     for c in fit.categories:
         m = average_marginal_effects(fit, binary=binary, factor_groups=factor_groups,
                                      terms=terms, category=c)
         frames.append(m.frame().assign(category=c))
     return pd.concat(frames, ignore_index=True)
+
+
+#: The former name, for ordered logit.
+ologit_ames_by_category = ordered_ames_by_category
 
 
 def predictions(
@@ -329,9 +333,9 @@ def predictions(
     """Average adjusted predictions with `variable` set to each value for every observation
     (Stata `margins, at(variable=(values))`), delta-method SEs; C1 predictions frame.
 
-    Predicts Pr(y=1) (logit/probit), the linear prediction (LPM) or Pr(y=category) (ologit,
-    default top category). If `variable` is a dummy in a factor group, its siblings are set
-    to 0 as well.
+    Predicts Pr(y=1) (logit/probit), the linear prediction (LPM) or Pr(y=category) (ordered
+    logit / probit, default top category). If `variable` is a dummy in a factor group, its
+    siblings are set to 0 as well.
     """
     if variable not in fit.terms or variable == CONSTANT:
         raise SpecificationError(fit.model_id, f"{variable!r} is not a regressor", [variable])
@@ -353,14 +357,15 @@ def predictions(
             grad = means.copy()
             grad[j], grad[sib] = v, 0.0
             pred = float(grad @ beta)
-        elif fit.estimator == "ologit":
+        elif fit.estimator in ORDERED_LINKS:
             jcat = _category_index(fit, category)
+            link = ORDERED_LINKS[fit.estimator]
 
-            def mean_prob(th, v=v, jcat=jcat):
+            def mean_prob(th, v=v, jcat=jcat, link=link):
                 # index with the variable set to v (siblings 0), as a function of theta
                 q = X @ th[:k] - X[:, j] * th[j] + v * th[j]
                 q = q - sum((X[:, s] * th[s] for s in sib), 0.0)
-                return np.array([design.mean(ologit_category_probability(q, th[k:], jcat))])
+                return np.array([design.mean(category_probability(q, th[k:], jcat, link))])
             pred = float(mean_prob(theta)[0])
             grad = _numeric_jacobian(mean_prob, theta)[0]
         else:

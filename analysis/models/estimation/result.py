@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.models.estimation.design import Design
+from analysis.models.estimation.perfect import DroppedTerm
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,7 +22,10 @@ class FitResult:
     `df_resid` is None for ML models (normal inference, like Stata's z) and the t degrees
     of freedom for the LPM (N-k, or G-1 with clustering, like Stata's `regress`).
     `design` keeps the float64 data actually used (no copy is made after the fit), which the
-    marginal effects and predictions need.
+    marginal effects and predictions need. `nobs` is Stata's e(N): the observations used,
+    or with frequency weights the sum of the weights. `weight_type` is None, "pweight" or
+    "fweight". `perfect_prediction` lists the regressors dropped with the observations they
+    predict perfectly (Stata's rule, perfect.py); `design` no longer holds those rows.
     """
 
     model_id: str
@@ -46,6 +50,13 @@ class FitResult:
     categories: tuple[float, ...] = ()
     r2: float = float("nan")
     df_resid: float | None = None
+    weight_type: str | None = None
+    perfect_prediction: tuple[DroppedTerm, ...] = ()
+
+    @property
+    def n_perfectly_predicted(self) -> int:
+        """Observations left out because a dropped regressor predicted them perfectly."""
+        return sum(d.n_dropped for d in self.perfect_prediction)
 
     @property
     def bse(self) -> pd.Series:
@@ -59,7 +70,7 @@ class FitResult:
 
     @property
     def cuts(self) -> np.ndarray:
-        """Ordered-logit thresholds (empty for other estimators)."""
+        """Ordered-model thresholds (empty for other estimators)."""
         return self.params.to_numpy()[len(self.terms):]
 
 

@@ -5,8 +5,8 @@ NumPy engine does (same listwise deletion, same named errors for collinearity an
 separation), then hands the arrays to the libraries the design card names:
 
 * logit / probit: `statsmodels.api.Logit` / `Probit`, Newton-Raphson;
-* ordered logit: `statsmodels.miscmodels.ordinal_model.OrderedModel(distr="logit")`, Newton
-  with a numerically differentiated Hessian;
+* ordered logit / probit: `statsmodels.miscmodels.ordinal_model.OrderedModel(distr="logit"
+  / "probit")`, Newton with a numerically differentiated Hessian;
 * LPM: `linearmodels.iv.IV2SLS` without endogenous regressors (i.e. OLS).
 
 It returns the same FitResult (same parameter names, Stata's cut-point parametrisation for
@@ -21,9 +21,14 @@ work unchanged. How the conventions of fit.py are obtained from the libraries:
 * "cluster": ML: statsmodels "cluster" with use_correction=False, rescaled by G/(G-1)
   here (statsmodels' default correction adds (N-1)/(N-k), which Stata's ML commands do not).
   LPM: linearmodels "clustered" with debiased=True: G/(G-1) * (N-1)/(N-k), as `regress`.
-* Ordered logit: OrderedModel's thresholds are (cut1, log(cut2 - cut1), ...); the
+* Ordered models: OrderedModel's thresholds are (cut1, log(cut2 - cut1), ...); the
   covariance of any type is computed for that parametrisation and mapped to the cuts by
   the delta method (exact for a reparametrisation: V_cut = J V J').
+
+Failures are raised as the default engine raises them: a fit that does not converge with
+fitted probabilities at 0 or 1 (complete separation, which statsmodels only warns about) is
+a PerfectSeparationError naming the regressors with the largest effects (ml.py), not a
+ConvergenceError.
 
 Log likelihoods of the null models are the closed forms (intercept-only / thresholds-only
 MLEs), not extra fits. This engine exists for cross-checking and for users who want the
@@ -39,8 +44,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ConvergenceError, PerfectSeparationError
-from analysis.models.estimation.checks import category_label, check_huge
+from analysis.models.estimation.checks import check_huge
 from analysis.models.estimation.design import Design
+from analysis.models.estimation.ml import separation_error
+from analysis.models.estimation.ordered import ORDERED_LINKS, cut_names
 from analysis.models.estimation.result import FitResult
 
 #: Newton stops when no parameter changes by more than this (statsmodels' `tol`).
@@ -64,8 +71,8 @@ def fit_prepared(
                   cluster=cluster, n_clusters=n_clusters)
     if estimator == "lpm":
         return _fit_lpm(**common)
-    if estimator == "ologit":
-        return _fit_ologit(max_iter=max_iter, **common)
+    if estimator in ORDERED_LINKS:
+        return _fit_ordered(estimator=estimator, max_iter=max_iter, **common)
     return _fit_binary(link=estimator, max_iter=max_iter, **common)
 
 
@@ -103,10 +110,9 @@ def _fit_binary(*, link, design, max_iter, outcome, model_id, se_type, cluster,
     except SmSeparation as exc:
         raise PerfectSeparationError(model_id, f"statsmodels {link}: {exc}",
                                      design.terms) from exc
-    if not res.mle_retvals.get("converged", False):
-        raise ConvergenceError(model_id, f"statsmodels {link} did not converge in "
-                               f"{max_iter} iterations", design.terms)
     b = np.asarray(res.params, dtype=float)
+    if not res.mle_retvals.get("converged", False):
+        _not_converged(model_id, design, b, f"statsmodels {link}", max_iter)
     cov = np.asarray(res.cov_params(), dtype=float) * _ml_cov_scale(design, se_type, n_clusters)
     cov = (cov + cov.T) / 2.0
     check_huge(model_id, link, design, b, cov)
@@ -163,24 +169,35 @@ def _threshold_jacobian(raw_thresholds: np.ndarray) -> np.ndarray:
     return jac
 
 
-def _fit_ologit(*, design, max_iter, outcome, model_id, se_type, cluster,
-                n_clusters) -> FitResult:
+def _not_converged(model_id: str, design: Design, theta: np.ndarray, what: str,
+                   max_iter: int) -> None:
+    """Raise what the default engine raises when Newton does not converge: separation when
+    fitted probabilities reach 0 or 1, else ConvergenceError."""
+    xb = design.X @ theta[: design.X.shape[1]]
+    if np.isfinite(xb).all() and np.abs(xb).max() > 30:
+        raise separation_error(model_id, design, theta, xb, f"{what}: no convergence in "
+                               f"{max_iter} iterations with fitted probabilities at 0 or 1")
+    raise ConvergenceError(model_id, f"{what} did not converge in {max_iter} iterations",
+                           design.terms)
+
+
+def _fit_ordered(*, estimator, design, max_iter, outcome, model_id, se_type, cluster,
+                 n_clusters) -> FitResult:
     from statsmodels.miscmodels.ordinal_model import OrderedModel  # lazy, as above
 
     categories, cat = np.unique(design.y, return_inverse=True)
     n, k = design.X.shape
     m = categories.size - 1
-    model = OrderedModel(cat.astype(float), design.X, distr="logit")
+    model = OrderedModel(cat.astype(float), design.X, distr=ORDERED_LINKS[estimator])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # Newton with a numerically differentiated Hessian: its noise stops
         # the steps near 1e-9, hence the looser tolerance than for Logit/Probit.
         res = model.fit(method="newton", maxiter=max_iter, tol=OLOGIT_NEWTON_TOL, disp=0,
                         **_ml_cov_options(design, se_type))
-    if not res.mle_retvals.get("converged", False):
-        raise ConvergenceError(model_id, f"statsmodels OrderedModel did not converge in "
-                               f"{max_iter} iterations", design.terms)
     raw = np.asarray(res.params, dtype=float)
+    if not res.mle_retvals.get("converged", False):
+        _not_converged(model_id, design, raw, "statsmodels OrderedModel", max_iter)
     jac = np.eye(k + m)
     jac[k:, k:] = _threshold_jacobian(raw[k:])
     theta = np.concatenate((raw[:k], np.cumsum(np.concatenate((raw[k:k + 1],
@@ -188,16 +205,15 @@ def _fit_ologit(*, design, max_iter, outcome, model_id, se_type, cluster,
     cov = jac @ np.asarray(res.cov_params(), dtype=float) @ jac.T
     cov = cov * _ml_cov_scale(design, se_type, n_clusters)
     cov = (cov + cov.T) / 2.0
-    check_huge(model_id, "ologit", design, theta[:k], cov)
+    check_huge(model_id, estimator, design, theta[:k], cov)
     counts = np.bincount(cat)
     llnull = float((counts * np.log(counts / n)).sum())
     ll = float(res.llf)
-    cut_terms = tuple(f"cut{category_label(categories[j])}|{category_label(categories[j + 1])}"
-                      for j in range(m))
+    cut_terms = cut_names(categories)
     names = list(design.terms + cut_terms)
     p = k + m
     return FitResult(
-        model_id=model_id, estimator="ologit", outcome=outcome, terms=design.terms,
+        model_id=model_id, estimator=estimator, outcome=outcome, terms=design.terms,
         params=pd.Series(theta, index=names), cov=pd.DataFrame(cov, index=names, columns=names),
         se_type=se_type, nobs=n, llf=ll, llnull=llnull, pseudo_r2=1.0 - ll / llnull,
         aic=-2 * ll + 2 * p, bic=-2 * ll + p * np.log(n), converged=True,

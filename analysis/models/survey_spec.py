@@ -1,0 +1,229 @@
+"""The model specification as one survey can estimate it, and the checks of every name in
+it against the survey's analysis data (contract C4).
+
+* :func:`check_variables`: every variable the specification names (block variables,
+  outcomes, cluster variables) is in the analysis data, or is replaced by a stand-in the
+  build step declared (``analysis_meta.json`` ``substitutes``), or is declared
+  ``optional`` in the specification (a variable some surveys lack). Anything else is a
+  typo: ConfigError naming the file, the key and the nearest valid names, before any model
+  is estimated.
+* :func:`unlabelled`: the variables the tables show without a label of their own.
+* :func:`with_substitutes`, :func:`omit_unavailable`, :func:`for_survey_weights`: the
+  specification with the stand-ins swapped in, without the models this survey cannot tell
+  apart or estimate, unweighted when the survey has no weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from analysis.errors import ConfigError
+from analysis.models.spec_checks import suggestion
+from analysis.models.specification import (
+    Family,
+    ModelDef,
+    ModelSpec,
+    OmittedFamily,
+    OmittedVariant,
+    spec_variables,
+    with_weights,
+)
+
+
+def _where_named(spec: ModelSpec, name: str) -> str:
+    """The key of the specification that names ``name`` first (for error messages)."""
+    for block in spec.blocks.values():
+        if name in block.variables:
+            return f"[blocks.{block.name}] variables"
+    for family in spec.families.values():
+        if name in family.outcomes:
+            return f"[families.{family.name}] outcomes"
+        if family.se == "cluster" and family.cluster == name:
+            return f"[families.{family.name}] cluster (or [defaults] cluster)"
+    return "the specification"
+
+
+def check_variables(spec: ModelSpec, columns: Iterable[str],
+                    substitutes: Mapping[str, str] | None = None) -> None:
+    """Every variable of the specification is in the data, stood in for, or optional.
+
+    ``columns``: the analysis data's columns; ``substitutes``: the stand-ins of the analysis
+    meta (standard name -> the variable that replaces it on this survey). Raises ConfigError
+    naming the file, the key, the variable and the nearest valid names.
+    """
+    present = set(columns)
+    stand_ins = {old: new for old, new in (substitutes or {}).items() if new in present}
+    optional = set(spec.optional)
+    named = spec_variables(spec)
+    for name in named:
+        if name in present or name in stand_ins or name in optional:
+            continue
+        raise ConfigError(
+            f"{spec.path}: {_where_named(spec, name)} names '{name}', which is not in the "
+            "analysis data set" + suggestion(name, present)
+            + ". Check the spelling; a variable that some surveys lack must be listed in "
+            "'optional' (it is then left out, with a note, where the data lack it)")
+    for name in spec.optional:  # checked after the variables: a typo there is named first
+        if name not in named:
+            raise ConfigError(f"{spec.path}: optional names '{name}', which no block, outcome "
+                              "or cluster of the specification uses" + suggestion(name, named))
+
+
+def unlabelled(spec: ModelSpec) -> list[str]:
+    """The variables a table shows by their raw name: outcomes without an ``[outcomes]``
+    label and variables of blocks displayed as coefficients without a ``[labels]`` entry
+    (a categorical variable's dummies read "<its label>: level", so it needs one too)."""
+    missing = [o for f in spec.families.values() for o in f.outcomes
+               if o not in spec.outcome_labels]
+    missing += [v for b in spec.blocks.values() if b.display == "coefficients"
+                for v in b.variables if v not in spec.labels]
+    return list(dict.fromkeys(missing))
+
+
+def unlabelled_note(spec: ModelSpec, shown: Iterable[str]) -> list[str]:
+    """A note naming the variables among ``shown`` that have no label (none: no note)."""
+    names = [v for v in unlabelled(spec) if v in set(shown)]
+    if not names:
+        return []
+    return [f"No label in {spec.path.name} for {', '.join(names)}: shown by the variable "
+            "name (add it under [labels] or [outcomes])."]
+
+
+def for_survey_weights(spec: ModelSpec, survey_weighted: bool) -> ModelSpec:
+    """The spec as a survey without sampling weights can estimate it: unweighted, saying so
+    when weights were asked for (C4 ``weighted`` false)."""
+    if survey_weighted or not any(f.weighted for f in spec.families.values()):
+        return spec
+    note = ("Weights were requested (weights = \"pweight\", \"fweight\" or true), but this "
+            "survey has no weight column (columns.weight): the models are unweighted.")
+    return replace(with_weights(spec, False), notes=(*spec.notes, note))
+
+
+
+def check_against_data(spec: ModelSpec, models: Sequence[ModelDef], columns: Iterable[str],
+                       unavailable: Iterable[str] = ()) -> None:
+    """Fail with the file, model and variable when a model names a variable not in the data.
+
+    ``unavailable`` lists variables the survey cannot provide (a scale or partner type it
+    does not record); those are dropped from models rather than reported as errors.
+    """
+    present = set(columns)
+    skip = set(unavailable)
+    for model in models:
+        needed = [model.outcome] + spec.variables(model)
+        if model.se == "cluster":
+            needed.append(model.cluster)
+        for name in needed:
+            if name not in present and name not in skip:
+                raise ConfigError(
+                    f"{spec.path}: model '{model.id}' uses the variable '{name}', which is not "
+                    "in the analysis data set (check the spelling, or add it in "
+                    "analysis/data/variables.py)"
+                )
+
+
+def with_substitutes(spec: ModelSpec, substitutes: dict[str, str],
+                     unavailable: Iterable[str] = ()) -> ModelSpec:
+    """The spec with each unavailable variable replaced by its stand-in (contract C4).
+
+    A survey that records only "domestic" and "abroad" has no city-region scale; the build
+    step then names stand-ins (e.g. ``breadth_domestic`` for ``breadth_local``). They replace
+    the originals in the blocks, the ``[[tests]]`` and the headline, so every model, table,
+    test and claim compares what the survey can measure. Variables without a stand-in stay
+    and are dropped later as unavailable.
+    """
+    missing = set(unavailable)
+    swap = {old: new for old, new in substitutes.items() if old in missing and new}
+    if not swap:
+        return spec
+
+    def rename(name: str) -> str:
+        return swap.get(name, name)
+
+    blocks = {name: replace(block, variables=tuple(dict.fromkeys(
+        rename(v) for v in block.variables))) for name, block in spec.blocks.items()}
+    tests = tuple(replace(test, terms={rename(t): w for t, w in test.terms.items()},
+                          numerator=rename(test.numerator),
+                          denominator=rename(test.denominator)) for test in spec.tests)
+    headline = {key: rename(value) for key, value in spec.headline.items()}
+    labels = dict(spec.labels)
+    for old, new in swap.items():
+        labels.setdefault(new, f"{labels.get(old, old)} [stand-in: {new}]")
+    return replace(spec, blocks=blocks, tests=tests, headline=headline, labels=labels)
+
+
+def _available(spec: ModelSpec, blocks: Iterable[str], skip: set[str]) -> list[str]:
+    """The variables of ``blocks`` the survey provides, in order, without repeats."""
+    names: list[str] = []
+    for block in blocks:
+        names += [v for v in spec.blocks[block].variables if v not in skip and v not in names]
+    return names
+
+
+def _variant_note(spec: ModelSpec, omitted: OmittedVariant) -> str:
+    label, kept = spec.variant_label(omitted.variant), spec.variant_label(omitted.same_as)
+    if omitted.blocks:
+        what = ", ".join(spec.blocks[b].label for b in omitted.blocks)
+        return (f"{what} not available in this survey: the '{label}' columns are omitted "
+                f"(their models would repeat the '{kept}' columns).")
+    return (f"The '{label}' columns are omitted: in this survey their models have the same "
+            f"regressors as the '{kept}' columns.")
+
+
+def omit_unavailable(spec: ModelSpec, unavailable: Iterable[str] = ()) -> ModelSpec:
+    """The spec without the models this survey cannot tell apart or cannot estimate at all.
+
+    - A variant whose available regressors are those of an earlier variant of its family
+      (e.g. "manager" on a survey without manager questions) is dropped: the models
+      would be identical. The ``[headline]`` and ``[[tests]]`` naming it move to the
+      surviving variant, so every consumer finds the models it looks for.
+    - A family none of whose main-block variables is available is dropped with its tests
+      (estimating a controls-only model would answer another question).
+
+    What was dropped is kept in ``omitted_variants`` / ``omitted_families`` with a note for
+    the exhibits. Tables keep their entries; a table whose families are all dropped names
+    none (the tables step then writes a note instead of the table).
+    """
+    skip = set(unavailable)
+    families: dict[str, Family] = {}
+    gone_families: list[OmittedFamily] = []
+    gone_variants: list[OmittedVariant] = []
+    for name, fam in spec.families.items():
+        if not _available(spec, fam.main, skip):
+            wanted = ", ".join(v for b in fam.main for v in spec.blocks[b].variables)
+            labels = ", ".join(spec.blocks[b].label for b in fam.main)
+            gone_families.append(OmittedFamily(name, fam.main, (
+                f"Models of family '{name}' are omitted: none of its main variables "
+                f"({labels}: {wanted}) is available in this survey.")))
+            continue
+        seen: dict[frozenset[str], str] = {}
+        kept: dict[str, tuple[str, ...]] = {}
+        for variant, controls in fam.variants.items():
+            regressors = frozenset(_available(spec, fam.main + controls, skip))
+            if regressors in seen:
+                same_as = seen[regressors]
+                extra = tuple(b for b in controls if b not in fam.variants[same_as]
+                              and not _available(spec, [b], skip))
+                draft = OmittedVariant(name, variant, same_as, extra, "")
+                gone_variants.append(replace(draft, note=_variant_note(spec, draft)))
+                continue
+            seen[regressors] = variant
+            kept[variant] = controls
+        families[name] = replace(fam, variants=kept)
+    if not gone_families and not gone_variants:
+        return spec
+    moved = {(o.family, o.variant): o.same_as for o in gone_variants}
+    tests = tuple(replace(t, variant=moved.get((t.family, t.variant), t.variant))
+                  for t in spec.tests if t.family in families)
+    headline = dict(spec.headline)
+    if headline.get("family") in families and "variant" in headline:
+        headline["variant"] = moved.get((headline["family"], headline["variant"]),
+                                        headline["variant"])
+    tables = {name: replace(table, families=tuple(f for f in table.families if f in families),
+                            omitted_families=tuple(f for f in table.families
+                                                   if f not in families))
+              for name, table in spec.tables.items()}
+    return replace(spec, families=families, tests=tests, headline=headline, tables=tables,
+                   omitted_variants=tuple(gone_variants),
+                   omitted_families=tuple(gone_families))

@@ -389,3 +389,24 @@ def test_the_runs_r_script_and_exhibits_without_r_results(full_run, tmp_path):
         shutil.copy(output / "tables" / f"{stem}.tex", tmp_path / f"{stem}.tex")
     compile_latex([r"\input{crosscheck_summary.tex}", r"\input{crosscheck_comparison.tex}"],
                   tmp_path)
+
+
+def test_stata_results_get_their_own_columns(tmp_path):
+    r = results_file(tmp_path / "r.csv", [("m", "coef", "x", 0.5, 0.2),
+                                          ("m", "coef", "const", 0.0, 0.3),
+                                          ("m", "ame", "x", 0.1, 0.05),
+                                          ("m", "fit", "nobs", 100, None)])
+    # as Stata's export delimited may write them: padded numbers, "." never (missing = "")
+    (tmp_path / "s.csv").write_text(
+        "model,quantity,term,estimate,std_error,fingerprint\n"
+        "m,coef,x, .5000001,.2,abc\nm,coef,const,0,.3,abc\nm,ame,x,.1,.05,abc\n"
+        "m,fit,nobs,100,,abc\n")
+    results = [compare.read_results(r, "R", "abc"),
+               compare.read_results(tmp_path / "s.csv", "Stata", "abc")]
+    numbers, table = compare.comparison(OURS, MODELS, results)
+    assert numbers["rel_diff_stata"].max() == pytest.approx(2e-7)
+    assert table.iloc[0]["verdict_r"] == table.iloc[0]["verdict_stata"] == "agrees"
+    shown = compare.display_numbers(numbers, ["R", "Stata"])
+    assert list(shown.columns)[-3:] == ["estimate (Stata)", "SE (Stata)",
+                                        "rel. diff. (Stata)"]
+    assert "largest rel. diff. (Stata)" in compare.display_summary(table, ["R", "Stata"])

@@ -353,3 +353,39 @@ def test_ordered_probit_matches_statsmodels(rscript, tmp_path):
     ames = theirs.loc["ame"]["estimate"]
     np.testing.assert_allclose([ames["x"], ames["d"]], [ame_x, ame_d], rtol=1e-6)
     assert theirs.loc[("fit", "nobs"), "estimate"] == len(frame)
+
+
+def test_survey_design_with_strata_and_fpc_is_stratified_linearisation(rscript, tmp_path):
+    """svyglm with strata, PSUs and a finite population correction against the
+    linearisation written out here: V = B [sum_h n_h/(n_h-1) (1-f_h) sum_i (u_hi - u_h)
+    (u_hi - u_h)'] B, u_hi the PSU totals of the weighted scores, B the inverse weighted
+    Hessian, f_h = n_h / N_h (Stata's svy: and R's survey alike)."""
+    frame = hand_frame()
+    frame["s"] = frame["g"] % 3  # 3 strata of 8-9 PSUs each
+    frame["f"] = frame["s"].map({0: 40.0, 1: 60.0, 2: 90.0})  # PSUs in the population
+    raw = {"blocks": HAND_SPEC["blocks"], "defaults": {"weights": True},
+           "families": {"logit": {"outcomes": ["y"], "main": ["main"],
+                                  "variants": {"base": ["cat"]}}}}
+    spec = parse_model_spec(raw, tmp_path / "models.toml")
+    ours = est.estimate_all(frame, spec)
+    check = dataclasses.replace(
+        models.check_models(spec, ours.model_table, ours.estimates, frame)[0],
+        design=SurveyDesign(psu="g", strata="s", fpc="f"))
+    theirs = run_hand_made(rscript, tmp_path, [check], frame).set_index(["quantity", "term"])
+    fit = ours.models[0].fit
+    X, y, w = fit.design.X, fit.design.y, fit.design.weights
+    p = special.expit(X @ fit.beta)
+    bread = np.linalg.inv(X.T @ (X * (w * p * (1 - p))[:, None]))
+    scores = pd.DataFrame(X * (w * (y - p))[:, None])
+    keys = frame.loc[fit.design.index, ["s", "g"]].reset_index(drop=True)
+    meat = np.zeros((X.shape[1], X.shape[1]))
+    for stratum, rows in scores.groupby(keys["s"]):
+        totals = rows.groupby(keys.loc[rows.index, "g"]).sum().to_numpy()
+        n_h = len(totals)
+        centred = totals - totals.mean(axis=0)
+        population = frame.loc[frame["s"] == stratum, "f"].iloc[0]
+        meat += n_h / (n_h - 1) * (1 - n_h / population) * centred.T @ centred
+    se = np.sqrt(np.diag(bread @ meat @ bread))
+    coefs = theirs.loc["coef"].loc[list(fit.terms)]
+    np.testing.assert_allclose(coefs["estimate"], fit.beta, rtol=1e-9)
+    np.testing.assert_allclose(coefs["std_error"], se, rtol=1e-8)

@@ -161,7 +161,8 @@ def check_model(spec: ModelSpec, model: ModelDef, frame: pd.DataFrame,
     kept = [v for v in spec.variables(model) if v not in dropped]
     design = regressor_frame(frame, kept)
     factors = tuple(v for v in kept if design.columns_of[v] != [v])
-    binary = tuple(v for v in kept if v not in factors and v in design.binary_terms)
+    zero_one = design.binary_terms  # a property that scans every column: once
+    binary = tuple(v for v in kept if v not in factors and v in zero_one)
     terms = tuple(design.frame.columns) + (() if model.estimator in ORDERED else (CONSTANT,))
     listed = tuple(_split(row.get("terms")))
     if listed != terms:

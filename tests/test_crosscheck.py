@@ -33,6 +33,9 @@ RAW = {
 
 
 def make_frame(n: int = 300, seed: int = 5) -> pd.DataFrame:
+    """Outcomes y (0/1) and novelty (ordered), a continuous x (2 missing), a 0/1 d, a
+    categorical sector whose levels hold a space and a quote, clusters g, sampling weights
+    and frequency weights f."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n)
     d = rng.integers(0, 2, n)
@@ -43,7 +46,8 @@ def make_frame(n: int = 300, seed: int = 5) -> pd.DataFrame:
                                         categories=["none", "firm", "market"], ordered=True)
     frame = pd.DataFrame({"y": y, "x": x, "d": pd.array(d, dtype="Int64"), "sector": sector,
                           "novelty": novelty, "g": rng.integers(0, 12, n),
-                          "weight": rng.uniform(0.5, 3.0, n)})
+                          "weight": rng.uniform(0.5, 3.0, n),
+                          "f": rng.integers(1, 5, n).astype(float)})
     frame.loc[[3, 7], "x"] = np.nan
     return frame
 
@@ -349,11 +353,11 @@ def test_absent_results_keep_their_columns_empty_and_say_so(tmp_path):
 
 def full_run_checks(root: Path) -> list[CheckModel]:
     from analysis.context import Context, Paths
-    from analysis.tasks import crosscheck, estimate
+    from analysis.tasks import estimate
 
     ctx = Context(paths=Paths.under(root), study_config_path=config.DEFAULT_STUDY_CONFIG,
                   model_spec_path=config.DEFAULT_MODEL_SPEC)
-    model_table, estimates = crosscheck.read_run(ctx)
+    estimates, model_table = estimate.read_outputs(ctx)
     frame = pd.read_parquet(ctx.paths.data_clean / "analysis_data.parquet")
     return models.check_models(estimate.model_spec(ctx), model_table, estimates, frame)
 

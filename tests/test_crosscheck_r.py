@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import special, stats
+from test_crosscheck import make_frame
 
 from analysis import config
 from analysis.exhibits.crosscheck import compare, models, r_script
@@ -234,21 +235,8 @@ def test_the_step_compares_the_r_results_a_referee_made(rscript, wide):
 # ------------------------------------------------- hand-made: beyond our estimation side
 
 
-def hand_frame(n: int = 500, seed: int = 11) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    d = rng.integers(0, 2, n)
-    sector = pd.Categorical(rng.choice(["a", "b", "c"], n), categories=["a", "b", "c"])
-    index = 0.2 + 0.7 * x - 0.4 * d + 0.5 * (np.asarray(sector) == "c")
-    latent = index + rng.normal(size=n)
-    return pd.DataFrame({
-        "y": (rng.random(n) < special.expit(index)).astype(float), "x": x,
-        "d": d.astype(float), "sector": sector,
-        "novelty": pd.Categorical.from_codes(np.digitize(latent, [0.0, 1.2]),
-                                             categories=["none", "firm", "market"],
-                                             ordered=True),
-        "g": rng.integers(0, 25, n), "f": rng.integers(1, 5, n).astype(float),
-        "weight": rng.uniform(0.5, 4.0, n)})
+def hand_frame() -> pd.DataFrame:
+    return make_frame(500, 11)
 
 
 HAND_SPEC = {
@@ -297,7 +285,7 @@ def test_frequency_weights_are_repeated_records(rscript, tmp_path):
                                         [compare.Results("R", theirs, "current")])
     assert_agrees(numbers, table)
     nobs = numbers[numbers["term"] == "nobs"]
-    assert (nobs["estimate_r"] == frame["f"].sum()).all()
+    assert (nobs["estimate_r"] == frame.loc[frame["x"].notna(), "f"].sum()).all()
 
 
 def test_survey_design_with_psus_is_the_pweighted_cluster_sandwich(rscript, tmp_path):
@@ -326,7 +314,7 @@ def test_ordered_probit_matches_statsmodels(rscript, tmp_path):
     and the AMEs on the top category computed here from statsmodels' estimates."""
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-    frame = hand_frame()
+    frame = hand_frame().dropna(subset=["x"]).reset_index(drop=True)
     design = regressor_frame(frame, ["x", "d", "sector"])
     y = frame["novelty"].cat.codes
     sm = OrderedModel(y, design.frame, distr="probit").fit(method="newton", maxiter=200,

@@ -27,7 +27,6 @@ import pandas as pd
 from analysis import io
 from analysis.context import Context
 from analysis.data.study_config import load_study_config
-from analysis.errors import ExhibitError
 from analysis.exhibits.crosscheck import compare, models, r_script, stata_script
 from analysis.exhibits.frames import to_html, to_latex, to_markdown
 from analysis.tasks import build, estimate
@@ -70,21 +69,8 @@ def outputs(ctx: Context) -> list[Path]:
     return [folder(ctx) / R_SCRIPT, folder(ctx) / DO_FILE, data_path(ctx), *tables]
 
 
-def read_run(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """models.csv and estimates.csv of the estimate step."""
-    frames = []
-    for name in (estimate.MODELS_FILE, estimate.ESTIMATES_FILE):
-        path = ctx.paths.estimates / name
-        if not path.is_file():
-            raise ExhibitError(f"{path}: not found (run the estimate step first)")
-        frames.append(pd.read_csv(path, dtype={"model": str, "term": str, "terms": str,
-                                               "cluster": str, "unavailable": str},
-                                  keep_default_na=False, na_values=[""]))
-    return frames[0], frames[1]
-
-
 def run(ctx: Context) -> None:
-    model_table, estimates = read_run(ctx)
+    estimates, model_table = estimate.read_outputs(ctx)
     frame = io.read_parquet(ctx.paths.data_clean / build.ANALYSIS_FILE)
     checks = models.check_models(estimate.model_spec(ctx), model_table, estimates, frame)
     data, schema = models.export_data(frame, checks)

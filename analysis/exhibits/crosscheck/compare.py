@@ -28,7 +28,8 @@ KEY = ["model", "quantity", "term"]
 #: (tests/test_crosscheck_r.py): about 1e-9 for logit, probit and LPM; ordered models, where
 #: polr's BFGS stops about 1e-9 (absolute) from the maximum, up to about 1e-7.
 TOLERANCE = 1e-6
-TOLERANCE_NOTE = (f"every coefficient, SE, AME and cut point within {TOLERANCE:g} relative "
+TOLERANCE_NOTE = (f"every coefficient, SE, AME and cut point within "
+                  f"{TOLERANCE:.0e}".replace("e-0", "e-") + " relative "
                   "of the package's (measured: about 1e-9 for logit, probit and LPM; up to "
                   "1e-7 for ordered models, where polr's BFGS stops about 1e-9 short of the "
                   "maximum)")

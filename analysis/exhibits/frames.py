@@ -68,7 +68,9 @@ def formatted(frame: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
 
 def to_markdown(frame: pd.DataFrame, title: str, notes: Sequence[str], decimals: int = 3) -> str:
     """A GitHub-flavoured Markdown table with a title line and notes below."""
-    cells = formatted(frame, decimals)
+    # A "|" inside a cell (e.g. a cut point "cut0|1") would end the cell: escape it.
+    cells = formatted(frame, decimals).map(lambda v: v.replace("|", r"\|"))
+    cells.columns = [c.replace("|", r"\|") for c in cells.columns]
     header = "| " + " | ".join(cells.columns) + " |"
     align = "|" + "|".join(
         "---:" if pd.api.types.is_numeric_dtype(frame[c]) else ":---" for c in frame.columns

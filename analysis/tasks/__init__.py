@@ -16,6 +16,7 @@ STEPS: list[tuple[str, str]] = [
     ("build", "analysis.tasks.build"),
     ("describe", "analysis.tasks.describe"),
     ("estimate", "analysis.tasks.estimate"),
+    ("crosscheck", "analysis.tasks.crosscheck"),
     ("tables", "analysis.tasks.tables"),
     ("figures", "analysis.tasks.figures"),
     ("robustness", "analysis.tasks.robustness"),

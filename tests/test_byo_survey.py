@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
-
 from latex import measure_exhibits, tex_exhibits
 
 from analysis import config

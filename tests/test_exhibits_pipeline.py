@@ -146,7 +146,8 @@ def test_robustness_run_ahead_equals_its_run_in_turn(root, tmp_path):
     log = json.loads((root / "output" / "logs" / "run_log.json").read_text())
     robustness = next(s for s in log["steps"] if s["name"] == "robustness")
     assert robustness["status"] == "ran"
-    assert robustness["beside"] == ["describe", "estimate", "samples", "tables", "figures"]
+    assert robustness["beside"] == ["describe", "estimate", "samples", "crosscheck", "tables",
+                                     "figures"]
     shutil.copytree(root / "data_clean", tmp_path / "data_clean")
     assert pipeline.main(["--output-root", str(tmp_path), "--only", "robustness", "--force",
                           "--sequential", "--option",

@@ -9,8 +9,6 @@ tests/test_byo_survey.py with that run.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from latex import measure_exhibits, tex_exhibits
 
 from analysis import config

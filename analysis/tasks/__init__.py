@@ -17,6 +17,7 @@ STEPS: list[tuple[str, str]] = [
     ("describe", "analysis.tasks.describe"),
     ("estimate", "analysis.tasks.estimate"),
     ("samples", "analysis.tasks.samples"),
+    ("crosscheck", "analysis.tasks.crosscheck"),
     ("tables", "analysis.tasks.tables"),
     ("figures", "analysis.tasks.figures"),
     ("robustness", "analysis.tasks.robustness"),

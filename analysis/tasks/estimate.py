@@ -14,7 +14,7 @@ import pandas as pd
 
 from analysis import io
 from analysis.context import Context
-from analysis.errors import ModelError
+from analysis.errors import ExhibitError, ModelError
 from analysis.models.estimate import DEFAULT_PREDICTION_VALUES, EstimationRun, estimate_all
 from analysis.models.specification import (
     WEIGHTS,
@@ -71,6 +71,22 @@ def prediction_values(meta: dict) -> tuple[float, ...]:
 
 def csv_text(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT)
+
+
+def read_outputs(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """estimates.csv and models.csv as the consumer steps read them (model ids and terms as
+    text, an empty cell missing)."""
+    frames = []
+    for name in (ESTIMATES_FILE, MODELS_FILE):
+        path = ctx.paths.estimates / name
+        if not path.is_file():
+            raise ExhibitError(f"{path}: not found (run the estimate step first)")
+        frames.append(pd.read_csv(path, dtype={"model": str, "term": str, "terms": str,
+                                               "cluster": str, "unavailable": str,
+                                               "interval": str, "weight_type": str,
+                                               "dropped_notes": str},
+                                  keep_default_na=False, na_values=[""]))
+    return frames[0], frames[1]
 
 
 def inputs(ctx: Context) -> list[Path]:

@@ -29,21 +29,6 @@ DESCRIPTION = ("Regression tables (Tables 2-7: logit and ordered logit coefficie
 FORMATS = TABLE_FORMATS
 
 
-def read_estimates(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """estimates.csv and models.csv of the estimate step (model ids and terms as text)."""
-    frames = []
-    for name in (estimate.ESTIMATES_FILE, estimate.MODELS_FILE):
-        path = ctx.paths.estimates / name
-        if not path.is_file():
-            raise ExhibitError(f"{path}: not found (run the estimate step first)")
-        frames.append(pd.read_csv(path, dtype={"model": str, "term": str, "terms": str,
-                                               "cluster": str, "unavailable": str,
-                                               "interval": str, "weight_type": str,
-                                               "dropped_notes": str},
-                                  keep_default_na=False, na_values=[""]))
-    return frames[0], frames[1]
-
-
 def data_note(ctx: Context) -> str:
     """The study's data note when its data are synthetic, else ""."""
     cfg = load_study_config(ctx.study_config_path, root=ctx.paths.root)
@@ -73,7 +58,7 @@ def outputs(ctx: Context) -> list[Path]:
 
 def run(ctx: Context) -> None:
     spec = estimate.model_spec(ctx)
-    estimates, models = read_estimates(ctx)
+    estimates, models = estimate.read_outputs(ctx)
     meta = estimate.read_meta(estimate.meta_path(ctx))
     unavailable = [str(v) for v in meta.get("unavailable", [])]
     stand_ins = [n for n in meta.get("notes", []) if "stands in" in n]

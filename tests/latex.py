@@ -28,9 +28,11 @@ from analysis.exhibits.latex import preamble
 TEXT_AREA = (72.0, 72.0, 540.0, 720.0)
 #: Tolerance for glyph boxes that pdftotext reports a little beyond their ink, in bp; at
 #: the bottom the descenders of the last line hang below the text area by design (TeX
-#: places the last baseline at the bottom of the text height).
+#: places the last baseline at the bottom of the text height, and \maxdepth = 4 pt below
+#: it; pdftotext's boxes use the font's full descent, a little more). A line set below the
+#: text area would lie a whole line (> 8 bp) lower.
 SLACK = 1.0
-DESCENDERS = 4.5
+DESCENDERS = 5.5
 PREAMBLE = preamble() + "\\pagestyle{empty}\n\\begin{document}\n"
 WARNINGS = re.compile(r"^(Overfull \\[hv]box .*|LaTeX Warning: Float too large.*)$", re.M)
 

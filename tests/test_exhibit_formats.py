@@ -53,8 +53,8 @@ def test_text_is_not_a_number(text):
 
 
 def test_hyphens_used_as_minus_signs_become_true_minus_signs():
-    assert layout.true_minus("b = -0.07, [-1.5, 2]; x-ray 2-3") == \
-        "b = \u22120.07, [\u22121.5, 2]; x-ray 2-3"
+    assert layout.true_minus("b = -0.07, [-1.5, 2]; x-ray 2-3 (-\u221e, 1]") == \
+        "b = \u22120.07, [\u22121.5, 2]; x-ray 2-3 (\u2212\u221e, 1]"
 
 
 def test_a_frame_becomes_a_table_with_panels_spanners_and_kinds():
@@ -193,8 +193,8 @@ def ratio_rows(interval: str | None) -> list:
 @pytest.mark.parametrize(("interval", "lines"), [
     (None, [["[-2.02, 10.62]", ""]]),
     ("bounded", [["[-2.02, 10.62]", ""]]),
-    ("two rays", [["(\u2212\u221e, -2.02]", ""], ["\u222a [10.62, \u221e)", ""]]),
-    ("whole line", [["(\u2212\u221e, \u221e)", ""]]),
+    ("two rays", [["(-\u221e, -2.02]", ""], ["\u222a [10.62, \u221e)", ""]]),
+    ("whole line", [["(-\u221e, \u221e)", ""]]),
 ])
 def test_ratio_sets_are_shown_as_the_inference_reports_them(interval, lines):
     rows = ratio_rows(interval)

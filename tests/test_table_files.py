@@ -1,4 +1,4 @@
-"""Every number of Tables 2-6, in each file format, is the estimates file's number.
+"""Every number of Tables 2-7, in each file format, is the estimates file's number.
 
 The session's end-to-end run (tests/conftest.py) wrote each regression table as .md, .html,
 .docx, .tex and .csv. The cells are read back from each file and checked against
@@ -21,12 +21,12 @@ import pytest
 
 from analysis import config
 from analysis.exhibits.docx import read_cells
-from analysis.exhibits.table_specs import table_spec
+from analysis.exhibits.table_specs import category_estimates, table_spec
 from analysis.exhibits.tables import table_cells
 from analysis.models.regressors import base_levels
 from analysis.models.specification import load_model_spec
 
-TABLES = ("table2", "table3", "table4", "table5", "table6")
+TABLES = ("table2", "table3", "table4", "table5", "table6", "table7")
 MINUS = "\u2212"
 
 
@@ -140,8 +140,14 @@ def check_row(section: str, key: str, cells: list[str], models: list[str],
                                 else f"[{row['p_value']:.3f}]")
             elif part == "estimate":
                 assert cell == f"{row['estimate']:.2f}"
-            elif part == "set" and row.get("interval", "bounded") in ("bounded", ""):
-                assert cell == f"[{row['ci_lower']:.2f}, {row['ci_upper']:.2f}]"
+            elif part == "set":  # the confidence set as the interval column names it
+                kind = row.get("interval") or "bounded"
+                expected = {"bounded": f"[{row['ci_lower']:.2f}, {row['ci_upper']:.2f}]",
+                            "two rays": f"(-\u221e, {row['ci_lower']:.2f}]",
+                            "whole line": "(-\u221e, \u221e)"}[kind]
+                assert cell == expected, (model, key)
+            elif part == "set_upper":
+                assert cell == f"\u222a [{row['ci_upper']:.2f}, \u221e)"
             checked += 1
     return checked
 
@@ -150,6 +156,8 @@ def check_row(section: str, key: str, cells: list[str], models: list[str],
 @pytest.mark.parametrize("name", TABLES)
 def test_every_number_in_every_format_is_the_estimates_file_number(full_run, name, fmt):
     estimates, models = read_outputs(full_run)
+    # Table 7's columns: each category of an ordered model (its "ame_category" rows)
+    estimates = pd.concat([estimates, category_estimates(estimates)], ignore_index=True)
     spec = load_model_spec(config.DEFAULT_MODEL_SPEC)
     data = pd.read_parquet(full_run / "data_clean" / "analysis_data.parquet")
     layout = table_spec(spec, spec.tables[name], models, estimates,
@@ -186,3 +194,20 @@ def test_csv_of_a_table_holds_its_estimates_rows(full_run):
     merged = data.merge(estimates, on=["model", "quantity", "term"], suffixes=("", "_e"))
     assert len(merged) == len(data)
     assert (merged["estimate"] - merged["estimate_e"]).abs().max() < 1e-12
+
+
+def test_ordered_models_have_their_ames_on_every_category(full_run):
+    """Table 7's numbers: per category, AMEs that sum to zero over the categories, the top
+    category's equal to the model's "ame" rows (Tables 4-5 show the top category)."""
+    estimates, _ = read_outputs(full_run)
+    rows = estimates[estimates["quantity"] == "ame_category"]
+    assert set(rows["model"]) == {"novelty__novelty_ordered__base",
+                                  "novelty__novelty_ordered__manager"}
+    split = rows["term"].str.rsplit("@", n=1, expand=True)
+    rows = rows.assign(term=split[0], category=split[1])
+    assert list(dict.fromkeys(rows["category"])) == ["none", "new to firm", "new to market"]
+    sums = rows.groupby(["model", "term"])["estimate"].sum()
+    assert sums.abs().max() < 1e-10
+    top = rows[rows["category"] == "new to market"].set_index(["model", "term"])["estimate"]
+    ames = estimates[estimates["quantity"] == "ame"].set_index(["model", "term"])["estimate"]
+    assert (top - ames.reindex(top.index)).abs().max() < 1e-10

@@ -161,14 +161,16 @@ def _number_column(cells: Sequence[str], centred: Sequence[str],
     return f"D{{.}}{{.}}{{{left}.{right}}}", width
 
 
-def _header_minimum(table: Table, j: int, size_pt: float) -> float:
-    """The narrowest a column can be for its own header cells (their longest words)."""
+def _header_minimum(table: Table, j: int, size_pt: float, whole: bool = False) -> float:
+    """The narrowest a column can be for its own header cells: their longest words, or
+    (``whole``) the full text, as an unwrapped text column prints it."""
     widths = [0.0]
     for line in table.header:
         start = 0
         for span in line:
             if start == j and span.width == 1:
-                widths.append(longest_word(span.text, size_pt))
+                widths.append(text_width(span.text, size_pt) if whole
+                              else longest_word(span.text, size_pt))
             start += span.width
     return max(widths)
 
@@ -259,7 +261,8 @@ def _plan_at(table: Table, size: str, size_pt: float, budget: float,
             spec, width = _number_column(*table.aligned_cells(j), size_pt)
             columns.append(ColumnPlan(kind, spec, max(width, header)))
         else:
-            natural = max([text_width(c, size_pt) for c in table.column_cells(j)] + [header])
+            natural = max([text_width(c, size_pt) for c in table.column_cells(j)]
+                          + [_header_minimum(table, j, size_pt, whole=True)])
             columns.append(ColumnPlan(kind, "l", natural))
     separators = 2 * TABCOLSEP_PT * (table.width - 1)
     natural_total = sum(c.width for c in columns) + separators
@@ -269,6 +272,7 @@ def _plan_at(table: Table, size: str, size_pt: float, budget: float,
                if c.kind == "text" or (c.kind == "label" and wrap_label)]
     fixed = sum(c.width for j, c in enumerate(columns) if j not in wrapped)
     minimum = [max(MIN_WRAP_EM * size_pt, _spill_minimum(table, j, size_pt),
+                   _header_minimum(table, j, size_pt),
                    max([longest_word(c, size_pt) for c in table.column_cells(j)] + [0.0]))
                for j in wrapped]
     minimum = [min(m, columns[j].width) for m, j in zip(minimum, wrapped, strict=True)]

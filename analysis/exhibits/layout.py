@@ -29,8 +29,9 @@ ROW_KINDS = ("body", "panel")
 NUMBER = re.compile(
     r"^(?P<open>[(\[]?)(?P<sign>-?)(?P<whole>\d{1,3}(?:,\d{3})+|\d+)"
     r"(?:\.(?P<frac>\d+))?(?P<close>[)\]]?)(?P<stars>\*{0,3})$")
-#: A hyphen that is a minus sign: before a digit, at the start or after a space or bracket.
-MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(\[=,;:]))-(?=\.?\d)")
+#: A hyphen that is a minus sign: before a digit (or infinity), at the start or after a
+#: space or bracket.
+MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(\[=,;:]))-(?=\.?\d|\u221e)")
 TRUE_MINUS = "\u2212"
 
 

@@ -17,6 +17,7 @@ whose models use the block, with no code change (its label falls back to its nam
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -261,6 +262,65 @@ def perfect_prediction_notes(spec: ModelSpec, chosen: Sequence[ModelDef],
     return notes
 
 
+#: The separator of an ordered model's per-category AME terms ("<regressor>@<category>").
+CATEGORY_SEPARATOR = "@"
+
+
+def category_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
+    """One pseudo-model "<model>@<category>" per ordered model and outcome category, whose
+    "ame" rows are that model's AMEs on the category's probability (the "ame_category"
+    rows) and whose fit rows are the model's: a table can then show every category as a
+    column. Empty when no model has such rows."""
+    rows = estimates[estimates["quantity"] == "ame_category"]
+    if rows.empty:
+        return estimates.iloc[0:0]
+    split = rows["term"].astype(str).str.rsplit(CATEGORY_SEPARATOR, n=1, expand=True)
+    shown = rows.assign(model=rows["model"].astype(str) + CATEGORY_SEPARATOR + split[1],
+                        term=split[0], quantity="ame")
+    fits = []
+    for pseudo, model in dict(zip(shown["model"], rows["model"], strict=True)).items():
+        fit = estimates[(estimates["model"] == model) & (estimates["quantity"] == "fit")]
+        fits.append(fit.assign(model=pseudo))
+    return pd.concat([shown, *fits], ignore_index=True)
+
+
+def category_layout(layout: TableSpec, estimates: pd.DataFrame,
+                    spec: ModelSpec, chosen: Sequence[ModelDef]) -> TableSpec:
+    """The layout of a per-category AME table: each model of ``layout`` becomes one column
+    per outcome category ("P(category)") under a spanner naming the model."""
+    pseudo = category_estimates(estimates)
+    columns, headers, labels = [], [], []
+    one_outcome = len({m.outcome for m in chosen}) == 1  # the title names it
+    for model in chosen:
+        prefix = model.id + CATEGORY_SEPARATOR
+        categories = list(dict.fromkeys(m.removeprefix(prefix) for m in pseudo["model"]
+                                        if m.startswith(prefix)))
+        if not categories:
+            raise ExhibitError(f"table {layout.title!r}: model {model.id!r} has no AMEs by "
+                               "category (is it an ordered model?)")
+        header = spec.variant_label(model.variant)
+        if not one_outcome:
+            header = f"{spec.outcome_labels.get(model.outcome, model.outcome)}, {header}"
+        for category in categories:
+            columns.append(prefix + category)
+            headers.append(header)
+            labels.append(f"P({category})")
+    control = {label: {c: included[c.rsplit(CATEGORY_SEPARATOR, 1)[0]] for c in columns}
+               for label, included in layout.control_rows.items()}
+    notes = [CATEGORY_NOTE, *[n for n in layout.notes if not n.startswith("Average marginal")]]
+    return dataclasses.replace(layout, models=columns, dependent_variable=headers,
+                               column_labels=labels, control_rows=control, tests=(),
+                               fit_rows=("nobs",), notes=notes)
+
+
+CATEGORY_NOTE = ("Average marginal effects of the ordered models on the probability of each "
+                 "outcome category (Stata: margins, dydx(*) predict(outcome(#))); in each "
+                 "model they sum to zero over the categories, as the probabilities sum to one. "
+                 "For binary regressors (0/1 variables and category dummies) the discrete "
+                 "change from 0 to 1, for the others the derivative; standard errors by the "
+                 "delta method.")
+
+
 def table_spec(spec: ModelSpec, table: TableDef, models: pd.DataFrame,
                estimates: pd.DataFrame, *, data_note: str = "",
                unavailable: Sequence[str] = (),
@@ -268,6 +328,12 @@ def table_spec(spec: ModelSpec, table: TableDef, models: pd.DataFrame,
     """The :class:`~analysis.exhibits.tables.TableSpec` of one ``[tables.*]`` entry.
 
     ``bases``: the base category of each categorical variable (named in the table)."""
+    if table.quantity == "ame_category":
+        chosen = table_models(spec, table, models)
+        layout = table_spec(spec, dataclasses.replace(table, quantity="ame"), models,
+                            estimates, data_note=data_note, unavailable=unavailable,
+                            bases=bases)
+        return category_layout(layout, estimates, spec, chosen)
     chosen = table_models(spec, table, models)
     ids = [m.id for m in chosen]
     cuts = estimates.loc[estimates["model"].isin(ids) & (estimates["quantity"] == "cut"), "term"]

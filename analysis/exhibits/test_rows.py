@@ -20,7 +20,6 @@ from analysis.errors import ExhibitError
 INTERVAL_KINDS = ("bounded", "two rays", "whole line")
 INFINITY = "\u221e"
 UNION = "\u222a"
-MINUS = "\u2212"
 
 
 @dataclass(frozen=True)
@@ -66,9 +65,9 @@ def bound(value: float) -> str:
 def interval_lines(kind: str, lower: float, upper: float) -> tuple[str, str]:
     """The confidence set on (at most) two lines."""
     if kind == "whole line":
-        return f"({MINUS}{INFINITY}, {INFINITY})", ""
+        return f"(-{INFINITY}, {INFINITY})", ""
     if kind == "two rays":
-        return f"({MINUS}{INFINITY}, {bound(lower)}]", f"{UNION} [{bound(upper)}, {INFINITY})"
+        return f"(-{INFINITY}, {bound(lower)}]", f"{UNION} [{bound(upper)}, {INFINITY})"
     if not (math.isfinite(lower) and math.isfinite(upper)):
         return "", ""
     return f"[{bound(lower)}, {bound(upper)}]", ""

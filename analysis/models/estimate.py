@@ -31,11 +31,13 @@ from analysis.errors import SpecificationError
 from analysis.models.estimation import (
     CONSTANT,
     PREDICTION_COLUMNS,
+    TIDY_COLUMNS,
     FitResult,
     Margins,
     TestResult,
     average_marginal_effects,
     fit_model,
+    ordered_ames_by_category,
     predictions,
     ratio,
     stack_tidy,
@@ -165,11 +167,36 @@ def estimate_model(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
         tests.append(_run_test(test, fit, margins))
     rows = tidy(fit, margins=margins, tests=tests,
                 level=float(spec.defaults.get("confidence_level", 0.95)))
+    if fit.cut_terms:  # an ordered model: its AMEs on every category's probability too
+        rows = pd.concat([rows, category_rows(fit, frame[model.outcome], binary, groups)],
+                         ignore_index=True)
     estimate = ModelEstimate(model=model, fit=fit, margins=margins, tests=tuple(tests),
                              tidy=rows, dropped=tuple(dropped), factor_groups=groups,
                              n_incomplete=len(frame) - fit.design.nobs
                              - fit.n_perfectly_predicted)
     return estimate, skipped
+
+
+#: Quantity of the AMEs of an ordered model on the probability of each outcome category
+#: (Stata ``margins, dydx(*) predict(outcome(#))``); the term is "<regressor>@<category>".
+CATEGORY_AMES = "ame_category"
+
+
+def category_rows(fit: FitResult, outcome: pd.Series, binary: Iterable[str],
+                  groups: Sequence[Sequence[str]]) -> pd.DataFrame:
+    """C1 rows of an ordered model's AMEs on P(y = c) for every category c, the category
+    named by its label in the data (the categorical's categories, else its value)."""
+    by_category = ordered_ames_by_category(
+        fit, binary=sorted(b for b in binary if b in fit.terms), factor_groups=groups)
+    labels = (list(outcome.cat.categories) if isinstance(outcome.dtype, pd.CategoricalDtype)
+              else None)
+    names = [str(labels[int(c)]) if labels is not None and 0 <= int(c) < len(labels)
+             else f"{c:g}" for c in by_category["category"]]
+    rows = by_category.drop(columns=["category", "discrete"]).assign(
+        term=[f"{t}@{n}" for t, n in zip(by_category["term"], names, strict=True)])
+    return rows.assign(model=fit.model_id, outcome=fit.outcome, estimator=fit.estimator,
+                       se_type=fit.se_type, quantity=CATEGORY_AMES, nobs=fit.nobs,
+                       interval="")[TIDY_COLUMNS]
 
 
 def model_row(estimate: ModelEstimate) -> dict[str, object]:

@@ -37,7 +37,9 @@ ESTIMATORS = ("logit", "probit", "ologit", "oprobit", "lpm")
 BINARY_ESTIMATORS = ("logit", "probit", "lpm")
 SE_TYPES = ("robust", "cluster", "nonrobust")
 DISPLAYS = ("coefficients", "indicator")
-QUANTITIES = ("coef", "ame", "odds_ratio")
+#: What a table shows: coefficients, AMEs, odds ratios, or an ordered model's AMEs on the
+#: probability of each outcome category ("ame_category").
+QUANTITIES = ("coef", "ame", "odds_ratio", "ame_category")
 #: ``weights`` values: "" is unweighted (written "none" in the file).
 WEIGHTS = ("none", "pweight", "fweight")
 PERFECT_PREDICTION = ("drop", "error")

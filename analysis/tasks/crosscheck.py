@@ -29,6 +29,7 @@ from analysis.context import Context
 from analysis.data.study_config import load_study_config
 from analysis.exhibits.crosscheck import compare, models, r_script, stata_script
 from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
+from analysis.exhibits.layout import FrameLayout
 from analysis.tasks import build, estimate
 
 DESCRIPTION = ("Cross-check scripts in R and Stata refitting every model, and the comparison "
@@ -96,7 +97,7 @@ def run(ctx: Context) -> None:
     software = [r.software for r in results]
     write_exhibit(numbers, compare.display_numbers(numbers, software), ctx.paths.tables,
                   COMPARISON, "Cross-check: every number of the models in R (and Stata) and "
-                  "ours", notes)
+                  "ours", notes, panel_column="model")
     write_exhibit(table, compare.display_summary(table, software), ctx.paths.tables, SUMMARY,
                   "Cross-check: largest relative difference per model", notes)
 
@@ -128,7 +129,8 @@ def exhibit_notes(ctx: Context, results: list[compare.Results]) -> list[str]:
 
 
 def write_exhibit(frame: pd.DataFrame, shown: pd.DataFrame, directory: Path, stem: str,
-                  title: str, notes: list[str]) -> None:
+                  title: str, notes: list[str], panel_column: str | None = None) -> None:
     """The CSV at full precision; Markdown, LaTeX, HTML and Word from the formatted
-    ``shown``."""
-    write_frame_exhibit(frame, directory, stem, title, notes, shown=shown)
+    ``shown`` (one panel per value of ``panel_column``, e.g. per model)."""
+    write_frame_exhibit(frame, directory, stem, title, notes, shown=shown,
+                        layout=FrameLayout(panel_column=panel_column))

@@ -18,7 +18,7 @@ from analysis.data.study_config import load_study_config
 from analysis.errors import ExhibitError
 from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
 from analysis.exhibits.regression import render_regression_table, write_regression_table
-from analysis.exhibits.table_specs import table_spec
+from analysis.exhibits.table_specs import category_estimates, table_spec
 from analysis.models.regressors import base_levels
 from analysis.models.specification import load_model_spec
 from analysis.tasks import build, estimate
@@ -65,6 +65,8 @@ def run(ctx: Context) -> None:
     note = " ".join([*stand_ins, data_note(ctx)]).strip()
     bases = categorical_bases(ctx, sorted({v for b in spec.blocks.values()
                                            for v in b.variables}))
+    # each category of an ordered model as a pseudo-model, for per-category AME tables
+    estimates = pd.concat([estimates, category_estimates(estimates)], ignore_index=True)
     for name, table in spec.tables.items():
         if not table.families:  # every family of the table was omitted: say so instead
             write_omitted_table(ctx.paths.tables, name, table.title,

@@ -173,8 +173,9 @@ def comparison(estimates: pd.DataFrame, models: pd.DataFrame, results: Sequence[
 
 
 def display_numbers(numbers: pd.DataFrame, software: Sequence[str]) -> pd.DataFrame:
-    """The side-by-side frame for reading: numbers at 10 significant digits, relative
-    differences in scientific notation, readable column names."""
+    """The side-by-side frame for reading: numbers at 7 significant digits (agreement to
+    1e-6 relative shows; the CSV keeps every digit), relative differences in scientific
+    notation, readable column names."""
     out = pd.DataFrame({"model": numbers["model"], "quantity": numbers["quantity"],
                         "term": numbers["term"], "estimate": _digits(numbers["estimate"]),
                         "SE": _digits(numbers["std_error"])})
@@ -201,7 +202,7 @@ def display_summary(table: pd.DataFrame, software: Sequence[str]) -> pd.DataFram
 
 
 def _digits(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if pd.isna(v) else f"{v:.10g}")
+    return values.map(lambda v: "" if pd.isna(v) else f"{v:.7g}")
 
 
 def _scientific(values: pd.Series) -> pd.Series:

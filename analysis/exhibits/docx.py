@@ -25,7 +25,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 
-from analysis.exhibits.layout import Row, Table, parse_number, true_minus
+from analysis.exhibits.layout import Row, Table, parse_number, typeset
 
 FONT = "Times New Roman"
 #: Fixed timestamp of every archive member and of the document (the zip format's epoch).
@@ -77,7 +77,7 @@ def _write_number(paragraph, text: str, tab_in: float, size: float) -> bool:
         return False
     paragraph.paragraph_format.tab_stops.add_tab_stop(Inches(tab_in), WD_TAB_ALIGNMENT.DECIMAL)
     digits = cell.whole + (f".{cell.frac}" if cell.frac is not None else "")
-    run = paragraph.add_run("\t" + true_minus(f"{cell.open}{cell.sign}{digits}{cell.close}"))
+    run = paragraph.add_run("\t" + typeset(f"{cell.open}{cell.sign}{digits}{cell.close}"))
     run.font.size = Pt(size)
     if cell.stars:
         star = paragraph.add_run(cell.stars)
@@ -87,7 +87,7 @@ def _write_number(paragraph, text: str, tab_in: float, size: float) -> bool:
 
 
 def _write_text(paragraph, text: str, size: float, italic: bool = False) -> None:
-    run = paragraph.add_run(true_minus(text))
+    run = paragraph.add_run(typeset(text))
     run.font.size = Pt(size)
     run.italic = italic
 
@@ -172,7 +172,7 @@ def build_document(table: Table) -> docx.Document:
     size = 10.0 if table.width <= 7 else 9.0
     title = document.add_paragraph()
     title.paragraph_format.space_after = Pt(6)
-    title.add_run(true_minus(table.title)).bold = True
+    title.add_run(typeset(table.title)).bold = True
     n_header = len(table.header)
     grid = document.add_table(rows=n_header + len(table.rows), cols=table.width)
     grid.autofit = False

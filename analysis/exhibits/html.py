@@ -15,7 +15,7 @@ import html
 import re
 
 from analysis.errors import ExhibitError
-from analysis.exhibits.layout import Row, Table, parse_number, true_minus
+from analysis.exhibits.layout import Row, Table, parse_number, typeset
 
 START, END = "<!-- exhibit:start -->", "<!-- exhibit:end -->"
 TOP_RULE = "border-top:1.5px solid #000"
@@ -35,7 +35,7 @@ p.note{font-size:9pt;margin:0.2em 0;max-width:50em;}"""
 
 def escape(text: str) -> str:
     """HTML-escaped text with true minus signs."""
-    return html.escape(true_minus(text), quote=True)
+    return html.escape(typeset(text), quote=True)
 
 
 def number_html(text: str) -> str | None:

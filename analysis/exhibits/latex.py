@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analysis.exhibits.layout import NumberCell, Row, Table, parse_number, true_minus
+from analysis.exhibits.layout import NumberCell, Row, Table, parse_number, typeset
 
 #: The packages every .tex exhibit needs (besides a plain ``article``).
 PACKAGES = ("booktabs", "dcolumn", "threeparttable", "longtable", "array")
@@ -66,7 +66,7 @@ def escape_latex(text: object, breakable: bool = False) -> str:
     ``breakable``: allow line breaks after ``_``, ``;`` and ``/`` (identifiers in wrapping
     text columns would otherwise stick out of the column).
     """
-    out = "".join(LATEX_SPECIALS.get(char, char) for char in true_minus(str(text)))
+    out = "".join(LATEX_SPECIALS.get(char, char) for char in typeset(str(text)))
     if breakable:
         out = re.sub(r"(\\_|;|/)", r"\1\\allowbreak{}", out)
     return out

@@ -62,6 +62,18 @@ def true_minus(text: str) -> str:
     return MINUS.sub(TRUE_MINUS, text)
 
 
+#: ASCII stand-ins for mathematical symbols in the text of an exhibit, and the symbols.
+SYMBOLS = ((">=", "\u2265"), ("<=", "\u2264"), ("+-", "\u00b1"))
+
+
+def typeset(text: str) -> str:
+    """Text as printed: true minus signs and the symbols for ">=", "<=" and "+-"."""
+    text = true_minus(text)
+    for ascii_text, symbol in SYMBOLS:
+        text = text.replace(ascii_text, symbol)
+    return text
+
+
 @dataclass(frozen=True)
 class Span:
     """One header cell spanning ``width`` columns; ``rule``: a rule under it (default: when
@@ -281,7 +293,7 @@ def frame_table(frame: pd.DataFrame, title: str, notes: Sequence[str] = (),
 
 
 def _md(text: str) -> str:
-    return true_minus(text).replace("|", "\\|")
+    return typeset(text).replace("|", "\\|")
 
 
 def to_markdown(table: Table) -> str:

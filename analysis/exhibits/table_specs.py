@@ -307,7 +307,8 @@ def category_layout(layout: TableSpec, estimates: pd.DataFrame,
             labels.append(f"P({category})")
     control = {label: {c: included[c.rsplit(CATEGORY_SEPARATOR, 1)[0]] for c in columns}
                for label, included in layout.control_rows.items()}
-    notes = [CATEGORY_NOTE, *[n for n in layout.notes if not n.startswith("Average marginal")]]
+    notes = [CATEGORY_NOTE, *[n for n in layout.notes
+                              if not n.startswith(("Average marginal", "Pseudo R"))]]
     return dataclasses.replace(layout, models=columns, dependent_variable=headers,
                                column_labels=labels, control_rows=control, tests=(),
                                fit_rows=("nobs",), notes=notes)

@@ -15,6 +15,7 @@ from analysis.context import Context, Paths
 from analysis.data import variables as v
 from analysis.errors import DataError, ExhibitError
 from analysis.exhibits import descriptives as d
+from analysis.exhibits import summary
 from analysis.exhibits.frames import write_frame_exhibit
 from analysis.tasks import build, describe
 
@@ -34,7 +35,7 @@ def tiny() -> pd.DataFrame:
 
 def test_weighted_stats_match_hand_computation():
     frame = tiny()
-    got = d.weighted_stats(frame["x"], frame["w"])
+    got = summary.weighted_stats(frame["x"], frame["w"])
     x, w = np.array([1.0, 2.0, 4.0, 3.0]), np.array([1.0, 2.0, 3.0, 2.0])
     mean = (1 + 4 + 12 + 6) / 8
     # Stata aweights: weights rescaled to sum to N = 4, variance divided by N - 1
@@ -42,26 +43,26 @@ def test_weighted_stats_match_hand_computation():
     assert got["N"] == 4 and got["Mean"] == pytest.approx(mean)
     assert got["SD"] == pytest.approx(np.sqrt(var))
     assert (got["Min"], got["Max"]) == (1.0, 4.0)
-    unweighted = d.weighted_stats(frame["x"], pd.Series(1.0, index=frame.index))
+    unweighted = summary.weighted_stats(frame["x"], pd.Series(1.0, index=frame.index))
     assert unweighted["SD"] == pytest.approx(np.std(x, ddof=1))
     assert unweighted["Mean"] == pytest.approx(2.5)
 
 
 def test_summary_statistics_table_and_missing_variable():
     frame = tiny()
-    table = d.summary_statistics(frame, ["x", "b"], {"x": "An x"}, weight="w")
+    table = summary.summary_statistics(frame, ["x", "b"], {"x": "An x"}, weight="w")
     assert list(table.columns) == ["Variable", "Description", "N", "Mean", "SD", "Min", "Max"]
     assert table["N"].tolist() == [4, 4]
     assert table.loc[1, "Mean"] == pytest.approx((1 + 3 + 2) / 8)
     assert table.loc[0, "Description"] == "An x"
     with pytest.raises(ExhibitError, match="variable nope"):
-        d.summary_statistics(frame, ["nope"])
+        summary.summary_statistics(frame, ["nope"])
 
 
 def test_is_weighted():
-    assert not d.is_weighted(pd.Series([1.0, 1.0]))
-    assert d.is_weighted(pd.Series([1.0, 2.0]))
-    assert not d.is_weighted(None)
+    assert not summary.is_weighted(pd.Series([1.0, 1.0]))
+    assert summary.is_weighted(pd.Series([1.0, 2.0]))
+    assert not summary.is_weighted(None)
 
 
 def test_expand_model_variables():
@@ -72,7 +73,7 @@ def test_expand_model_variables():
                                               ordered=True)
     assert d.expand_model_variables(frame, ["x", "region", "novelty_ordered"]) == [
         "x", "region_oslo", "region_bergen", "novelty_ordered"]
-    assert d.as_float(frame["novelty_ordered"]).tolist() == [0.0] * 5
+    assert summary.as_float(frame["novelty_ordered"]).tolist() == [0.0] * 5
     with pytest.raises(ExhibitError, match="model variable sector"):
         d.expand_model_variables(frame, ["sector"])
 

@@ -11,7 +11,7 @@ import pytest
 
 from analysis import config
 from analysis.errors import DisclosureError
-from analysis.exhibits import descriptives, disclosure
+from analysis.exhibits import descriptives, disclosure, summary
 from analysis.runner import pipeline
 
 FLAG = disclosure.DisclosureSettings(min_cell_count=5, suppress=False)
@@ -71,7 +71,7 @@ def test_threshold_is_configurable():
 
 def test_summary_cells_count_binary_shares_and_extremes():
     frame = pd.DataFrame({"d": [1.0] * 2 + [0.0] * 10, "x": np.arange(12.0)})
-    cells = descriptives.summary_cells(frame, ["d", "x"])
+    cells = summary.summary_cells(frame, ["d", "x"])
     flags = disclosure.flag_cells("t1", cells, FLAG)
     found = set(zip(flags["row"], flags["column"], flags["count"], strict=True))
     assert ("d", "Mean", 2) in found  # only two firms have d = 1

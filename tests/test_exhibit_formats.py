@@ -293,3 +293,38 @@ def test_the_flow_runs_from_raw_records_to_each_models_n(tmp_path):
     assert fewer["Dropped in estimation"].iloc[3:].tolist() == [0, 1]
     with pytest.raises(ExhibitError, match="more than the 3 firms"):
         sample_flow(clean_flow, data, spec, expand_models(spec), models.assign(nobs=[4, 5]))
+
+
+def test_table1_is_printed_with_labels_and_per_row_precision():
+    from analysis.exhibits.summary import summary_display, summary_statistics
+
+    frame = pd.DataFrame({"d": [0, 1, 1, np.nan], "x": [1.25, 210.0, 3.5, 4.0],
+                          "sector_accommodation_food": [0, 0, 1, 1]})
+    table = summary_statistics(frame, ["d", "x", "sector_accommodation_food"],
+                               {"d": "A dummy", "x": "Firm age (years)",
+                                "sector_accommodation_food": "Sector: accommodation_food"},
+                               sample=pd.Series([True, True, True, False]))
+    shown = summary_display(table, frame, {"d": "Outcomes"})
+    assert shown["Variable"].tolist() == ["A dummy", "Firm age (years)",
+                                          "Sector: accommodation food"]
+    assert shown["group"].tolist() == ["Outcomes", "Other variables", "Other variables"]
+    d, x = shown.iloc[0], shown.iloc[1]
+    assert (d["Estimation sample: Mean"], d["Estimation sample: Min"]) == ("0.667", "0")
+    assert x["Estimation sample: Max"] == "210"  # a whole number prints as one
+    assert x["Estimation sample: Min"] == "1.2"  # one decimal: the SD is in the hundreds
+    assert x["All firms: N"] == "4" and d["All firms: N"] == "3"
+
+
+def test_category_columns_are_pseudo_models_of_the_ordered_model():
+    from analysis.exhibits.table_specs import category_estimates
+
+    rows = pd.DataFrame([
+        {"model": "o", "quantity": "ame_category", "term": "x@none", "estimate": -0.1},
+        {"model": "o", "quantity": "ame_category", "term": "x@top", "estimate": 0.1},
+        {"model": "o", "quantity": "fit", "term": "nobs", "estimate": 50.0},
+        {"model": "l", "quantity": "ame", "term": "x", "estimate": 0.3}])
+    pseudo = category_estimates(rows)
+    ames = pseudo[pseudo["quantity"] == "ame"].set_index("model")
+    assert ames.loc["o@none", "estimate"] == -0.1 and ames.loc["o@top", "term"] == "x"
+    assert set(pseudo.loc[pseudo["quantity"] == "fit", "model"]) == {"o@none", "o@top"}
+    assert category_estimates(rows[rows["model"] == "l"]).empty

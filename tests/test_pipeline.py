@@ -322,6 +322,10 @@ def test_code_files_cover_the_analysis_package_and_step_modules(project):
     files = REAL_CODE_FILES(pipeline.load_steps(project.steps))
     assert Path(pipeline.__file__).resolve() in files
     assert (project.package_dir / "b.py").resolve() in files
+    # the stage modules the steps call count too: a change there reruns the steps
+    package = Path(pipeline.__file__).resolve().parents[1]
+    assert (package / "exhibits" / "latex.py") in files
+    assert (package / "models" / "estimate.py") in files
 
 
 # --------------------------------------------------------------------------- failures

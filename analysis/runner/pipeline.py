@@ -267,8 +267,9 @@ def path_digest(path: Path, hasher: FileHasher) -> str:
 
 
 def code_files(registry: Sequence[Step]) -> list[Path]:
-    """Every ``.py`` file under ``analysis/`` plus the modules of injected steps."""
-    package_dir = Path(__file__).resolve().parent
+    """Every ``.py`` file under ``analysis/`` plus the modules of injected steps (this
+    module is in analysis/runner/: the package is its parent's parent)."""
+    package_dir = Path(__file__).resolve().parents[1]
     files = {
         path.resolve()
         for path in package_dir.rglob("*.py")

@@ -13,6 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis import config
@@ -159,3 +160,27 @@ def test_robustness_run_ahead_equals_its_run_in_turn(root, tmp_path):
     for path in written:
         twin = root / path.relative_to(tmp_path)
         assert path.read_bytes() == twin.read_bytes(), path.name
+
+
+def test_figure_notes_name_the_models_and_figure2_stays_on_the_data(root):
+    """The notes (text in the PDFs) say which models, variant and averaging; Figure 2's
+    predictions stop at the largest value observed in the headline models' samples."""
+    import subprocess
+
+    from analysis.exhibits.samples import union_mask
+    from analysis.models.specification import expand_models
+
+    figures = root / "output" / "figures"
+    text = {name: subprocess.run(["pdftotext", "-raw", str(figures / f"{name}.pdf"), "-"],
+                                 capture_output=True, text=True, check=True).stdout
+            for name in ("figure1_marginal_effects", "figure2_predicted_probability")}
+    one, two = (" ".join(t.split()) for t in text.values())
+    assert "logit models (variant: manager controls; Table 4, columns 2, 4 and 6)" in one
+    assert "logit models (variant: manager controls; Table 2, columns 2, 4 and 6)" in two
+    assert "margins, dydx()" in one and "margins, at()" in two
+    spec = load_model_spec(config.DEFAULT_MODEL_SPEC)
+    data = pd.read_parquet(root / "data_clean" / "analysis_data.parquet")
+    headline = [m for m in expand_models(spec, ["breadth"]) if m.variant == "manager"]
+    top = data.loc[union_mask(data, spec, headline), "breadth_international"].max()
+    assert f"the predictions stop at the largest observed value ({top:g})" in two
+    assert top < 7  # the survey's range goes to 7; no firm of the samples has 7

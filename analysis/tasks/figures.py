@@ -70,20 +70,25 @@ def figure1_terms(spec: ModelSpec, ames: pd.DataFrame, models: list[str]) -> dic
 
 def models_phrase(spec: ModelSpec, chosen: list[ModelDef], models: pd.DataFrame,
                   quantity: str) -> str:
-    """"the logit models with manager controls (Table 4, columns 2, 4 and 6)": where the
-    models' ``quantity`` (AMEs, coefficients) is tabulated."""
+    """"the logit models (variant: manager controls; Table 4, columns 2, 4 and 6), weighted
+    by the sampling weights": where the models' ``quantity`` (AMEs, coefficients) is
+    tabulated, and how the averages are weighted."""
     estimator = ESTIMATOR_NAMES.get(chosen[0].estimator, chosen[0].estimator).lower()
     variant = spec.variant_label(chosen[0].variant)
     where = table_columns(spec, models, quantity)
     places = [where[m.id] for m in chosen if m.id in where]
-    text = f"the {estimator} models with {variant[:1].lower() + variant[1:]}"
+    inside = f"variant: {variant[:1].lower() + variant[1:]}"
     tables = {p.split(",")[0] for p in places}
     if places and len(tables) == 1:
         columns = [p.split("col. ")[1] for p in places]
         listed = columns[0] if len(columns) == 1 else (", ".join(columns[:-1]) + " and "
                                                       + columns[-1])
-        text += f" ({tables.pop()}, column{'s' if len(columns) > 1 else ''} {listed})"
-    return text
+        inside += f"; {tables.pop()}, column{'s' if len(columns) > 1 else ''} {listed}"
+    rows = models[models["model"].isin([m.id for m in chosen])]
+    weighted = ("weight_type" in rows and (rows["weight_type"].astype(str)
+                                           .isin(["pweight", "fweight"])).any())
+    return (f"the {estimator} models ({inside})"
+            + (", averaged with the sampling weights" if weighted else ""))
 
 
 def synthetic_prefix(ctx: Context) -> str:

@@ -234,8 +234,10 @@ def run(ctx: Context) -> None:
         write_regression_exhibit(results[key], tables, notes)
     for by in settings.subsample_by:
         sub = results[f"subsample:{by}"]
+        by = str(sub.frame.columns[0])  # one panel per region or sector, named in words
+        shown = sub.frame.assign(**{by: sub.frame[by].astype(str).str.replace("_", " ")})
         write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes],
-                            layout=FrameLayout(panel_column=str(sub.frame.columns[0])))
+                            layout=FrameLayout(panel_column=by), shown=shown)
     frame, result = results["bootstrap"]
     boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
     shown, constant, layout = bootstrap_display(boot.frame, settings.bootstrap_level)

@@ -20,6 +20,7 @@ from analysis.errors import (
     PerfectSeparationError,
     SpecificationError,
 )
+from analysis.models.estimation import survey as survey_design
 
 CONSTANT = "const"
 #: Rows per block in chunked cross-products: a scaled block of 30 columns (2 MB) stays in
@@ -52,6 +53,8 @@ class Design:
     col_std: np.ndarray
     is_binary: np.ndarray  # bool per column: all values 0 or 1 (False for the constant)
     weights: np.ndarray | None = None
+    #: the survey design of the rows (strata, PSUs, fpc), for design-based SEs, or None
+    survey: survey_design.SurveyArrays | None = None
 
     @property
     def nobs(self) -> int:
@@ -66,7 +69,9 @@ class Design:
                       groups=None if self.groups is None else _recode(self.groups[rows]),
                       index=self.index[rows], col_min=X.min(axis=0), col_max=X.max(axis=0),
                       col_std=X.std(axis=0), is_binary=self.is_binary,
-                      weights=None if self.weights is None else self.weights[rows])
+                      weights=None if self.weights is None else self.weights[rows],
+                      survey=None if self.survey is None else survey_design.take(self.survey,
+                                                                                 rows))
 
     def mean(self, values: np.ndarray) -> float:
         """Mean of per-observation `values` (weighted by the sampling weights, if any)."""
@@ -147,11 +152,14 @@ def build_design(
     cluster: str | None,
     model_id: str,
     weights: str | None = None,
+    survey: survey_design.SurveyDesign | None = None,
 ) -> Design:
-    """Listwise-delete on outcome, regressors, cluster and weight column; build X and y.
+    """Listwise-delete on outcome, regressors, cluster, weight and design columns; build X
+    and y.
 
     `weights` names a sampling-weight column (Stata pweights): values must be finite and
-    >= 0; rows with weight 0 are left out, like Stata does.
+    >= 0; rows with weight 0 are left out, like Stata does. `survey` names the strata, PSU
+    and fpc columns of a survey design (design-based SEs, see survey.py).
     """
     regressors = list(regressors)
     if len(set(regressors)) != len(regressors):
@@ -162,7 +170,8 @@ def build_design(
             model_id, f"regressor name {CONSTANT!r} is reserved for the added constant",
             [CONSTANT])
     used = ([outcome, *regressors] + ([cluster] if cluster is not None else [])
-            + ([weights] if weights is not None else []))
+            + ([weights] if weights is not None else [])
+            + (survey.columns if survey is not None else []))
     missing = [c for c in dict.fromkeys(used) if c not in data.columns]
     if missing:
         raise SpecificationError(model_id, f"columns not in the data: {missing}", missing)
@@ -204,9 +213,11 @@ def build_design(
     if weights is not None:
         w = _numeric(data[weights], weights, model_id)
         w = w if all_rows else w[mask]
+    arrays = None if survey is None else survey_design.survey_arrays(data, mask, survey,
+                                                                     model_id)
     return Design(X=X, y=y, terms=terms, groups=groups, index=data.index[mask],
                   col_min=col_min, col_max=col_max, col_std=col_std, is_binary=is_binary,
-                  weights=w)
+                  weights=w, survey=arrays)
 
 
 def _weight_values(series: pd.Series, name: str, model_id: str) -> np.ndarray:

@@ -14,14 +14,19 @@ Standard-error conventions (`se_type`), matching Stata:
   (Stata `vce(robust)`); LPM: HC1, i.e. HC0 times N/(N-k).
 * "cluster": scores summed within clusters; ML models scaled by G/(G-1)
   (Stata `vce(cluster g)`); LPM scaled by G/(G-1) * (N-1)/(N-k) (Stata `regress`).
+* "survey": Taylor-linearised variance for a stratified, clustered sample with a
+  finite-population correction (Stata `svy:`, R `survey::svyglm`), from the same weighted
+  scores and bread (survey.py); inference then uses t with the design degrees of freedom
+  (PSUs - strata) for every estimator.
 
-ML inference uses the normal distribution (z); LPM inference uses t with N-k degrees of
+Otherwise ML inference uses the normal distribution (z); LPM inference uses t with N-k degrees of
 freedom, or G-1 with clustering (as Stata's `regress`), recorded in FitResult.df_resid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -33,6 +38,7 @@ from analysis.errors import (
     PerfectSeparationError,
     SpecificationError,
 )
+from analysis.models.estimation import survey as survey_design
 from analysis.models.estimation.checks import category_label, check_huge, term_scales
 from analysis.models.estimation.design import (
     CONSTANT,
@@ -49,7 +55,7 @@ from analysis.models.estimation.design import (
 from analysis.models.estimation.result import FitResult
 
 ESTIMATORS = ("logit", "probit", "lpm", "ologit")
-SE_TYPES = ("nonrobust", "robust", "cluster")
+SE_TYPES = ("nonrobust", "robust", "cluster", "survey")
 #: "numpy": the chunked NumPy core of this module (default, used by the pipeline);
 #: "statsmodels": statsmodels / linearmodels fits with the same conventions (sm_engine.py).
 ENGINES = ("numpy", "statsmodels")
@@ -72,6 +78,7 @@ def fit_model(
     check_separation_first: bool = True,
     engine: str = "numpy",
     weights: str | None = None,
+    survey: survey_design.SurveyDesign | None = None,
 ) -> FitResult:
     """Fit one model of `outcome` on `regressors` (numeric columns, dummies already built).
 
@@ -86,6 +93,8 @@ def fit_model(
     weights: a column of sampling weights (Stata pweights, `[pw=]`): weighted likelihood
     (or weighted least squares), sandwich SEs from the weighted scores (needs se_type
     "robust" or "cluster", as Stata imposes vce(robust) with pweights); numpy engine only.
+    survey: the strata / PSU / fpc columns of a survey design, with se_type="survey"
+    (design-based SEs as Stata `svy:`; `weights` are the design's sampling weights).
     Raises SpecificationError, EmptyCellError, CollinearityError, PerfectSeparationError or
     ConvergenceError (all EstimationError), each naming `model_id` and the offending terms.
     """
@@ -99,6 +108,13 @@ def fit_model(
         raise SpecificationError(
             model_id, "se_type='cluster' needs a cluster column, and a cluster column needs "
             f"se_type='cluster' (got se_type={se_type!r}, cluster={cluster!r})")
+    if (se_type == "survey") != (survey is not None):
+        raise SpecificationError(
+            model_id, "se_type='survey' needs a survey design, and a survey design needs "
+            f"se_type='survey' (got se_type={se_type!r}, survey={survey!r})")
+    if survey is not None and engine != "numpy":
+        raise SpecificationError(
+            model_id, f"survey designs are supported by the numpy engine only, not {engine!r}")
     if weights is not None and se_type == "nonrobust":
         raise SpecificationError(
             model_id, f"sampling weights ({weights!r}) need se_type 'robust' or 'cluster': "
@@ -110,7 +126,7 @@ def fit_model(
 
     design = build_design(
         data, outcome, regressors, add_constant=estimator != "ologit", cluster=cluster,
-        model_id=model_id, weights=weights)
+        model_id=model_id, weights=weights, survey=survey)
     check_outcome(design, outcome, estimator, model_id)
     gram = check_regressors(design, model_id, implicit_constant=estimator == "ologit")
     if estimator != "lpm" and check_separation_first:
@@ -129,10 +145,22 @@ def fit_model(
         from analysis.models.estimation import sm_engine
         return sm_engine.fit_prepared(estimator=estimator, max_iter=max_iter, **common)
     if estimator == "lpm":
-        return _fit_lpm(gram=gram, **common)
-    if estimator == "ologit":
-        return _fit_ologit(max_iter=max_iter, **common)
-    return _fit_binary(link=estimator, gram=gram, max_iter=max_iter, **common)
+        fit = _fit_lpm(gram=gram, **common)
+    elif estimator == "ologit":
+        fit = _fit_ologit(max_iter=max_iter, **common)
+    else:
+        fit = _fit_binary(link=estimator, gram=gram, max_iter=max_iter, **common)
+    return _with_survey(fit, survey)
+
+
+def _with_survey(fit: FitResult, survey: survey_design.SurveyDesign | None) -> FitResult:
+    """A design-based fit: t inference with the design degrees of freedom, and the design
+    facts for the table notes (Stata svy: reports t with PSUs - strata df for every model)."""
+    arrays = fit.design.survey
+    if survey is None or arrays is None:
+        return fit
+    return replace(fit, df_resid=float(arrays.df),
+                   survey=survey_design.summary(survey, arrays, fit.design.weights, fit.nobs))
 
 
 def refit_coefficients(fit: FitResult, rows: np.ndarray, *, max_iter: int = 100
@@ -348,9 +376,11 @@ def _separation_error(model_id, design, b, xb, why) -> PerfectSeparationError:
 
 
 def _ml_covariance(bread, score_block, design, se_type, n_clusters) -> np.ndarray:
-    """Stata's OIM / vce(robust) / vce(cluster) covariance for an ML model."""
+    """Stata's OIM / vce(robust) / vce(cluster) / svy linearised covariance of an ML model."""
     if se_type == "nonrobust":
         return bread
+    if se_type == "survey":
+        return survey_design.design_covariance(bread, score_block, design.nobs, design.survey)
     n = design.nobs
     meat = _meat(score_block, design, bread.shape[0])
     scale = n / (n - 1.0) if se_type == "robust" else n_clusters / (n_clusters - 1.0)
@@ -397,6 +427,10 @@ def _fit_lpm(*, design, gram, outcome, model_id, se_type, cluster, n_clusters) -
     if se_type == "nonrobust":
         cov = bread * ssr / (n - k)
         df_resid = float(n - k)
+    elif se_type == "survey":
+        cov = survey_design.design_covariance(bread, lambda sl: X[sl] * wresid[sl, None], n,
+                                              design.survey, model_id)
+        df_resid = float(design.survey.df)
     else:
         meat = _meat(lambda sl: X[sl] * wresid[sl, None], design, k)
         if se_type == "robust":

@@ -40,6 +40,13 @@ class TestResult:
         return self.statistic / self.df if self.kind == "wald" else float("nan")
 
 
+def design_df(obj: FitResult | Margins) -> float | None:
+    """Design degrees of freedom of a design-based fit or of its AMEs (None otherwise)."""
+    if isinstance(obj, Margins):
+        return obj.design_df
+    return None if obj.survey is None else float(obj.survey.df)
+
+
 def _source(obj: FitResult | Margins) -> tuple[str, list[str], np.ndarray, np.ndarray]:
     """(model id, parameter names, estimates, covariance) of a fit or of its AMEs."""
     if isinstance(obj, Margins):
@@ -72,7 +79,10 @@ def wald_test(
 
     Example (b_international = b_local): wald_test(fit, [{"intl": 1, "local": -1}]).
     Works on a FitResult (coefficients, with its robust/cluster covariance) or on Margins
-    (AMEs). chi2 = (R t - r)' (R V R')^-1 (R t - r) with df = number of restrictions.
+    (AMEs). chi2 = (R t - r)' (R V R')^-1 (R t - r) with df = number of restrictions q.
+    After a design-based fit the p-value is that of Stata's adjusted F
+    ((d - q + 1) / (d q)) chi2 ~ F(q, d - q + 1) with d the design df (svy `test`), and a
+    single restriction's CI uses t(d); `statistic` stays chi2.
     """
     model_id, names, est, cov = _source(source)
     R = np.zeros((len(restrictions), len(names)))
@@ -90,10 +100,17 @@ def wald_test(
                                  "dependent or involve parameters with zero variance")
     chi2 = float(diff @ np.linalg.solve(rvr, diff))
     df = len(restrictions)
-    p = float(stats.chi2.sf(chi2, df))
+    d = design_df(source)
+    if d is None:
+        p = float(stats.chi2.sf(chi2, df))
+    elif d - df + 1 <= 0:
+        raise SpecificationError(model_id, f"test {test_id!r}: {df} restrictions need more "
+                                 f"than {d:g} design degrees of freedom")
+    else:
+        p = float(stats.f.sf(chi2 * (d - df + 1) / (d * df), df, d - df + 1))
     if df == 1:
         se = float(np.sqrt(rvr[0, 0]))
-        crit = stats.norm.ppf(0.975)
+        crit = stats.norm.ppf(0.975) if d is None else stats.t.ppf(0.975, d)
         return TestResult(test_id, "wald", float(diff[0]), se, chi2, p, 1,
                           float(diff[0] - crit * se), float(diff[0] + crit * se))
     nan = float("nan")
@@ -109,7 +126,8 @@ def ratio(
     level: float = 0.95,
 ) -> TestResult:
     """a/b of two coefficients (FitResult) or two AMEs (Margins) with the delta-method SE
-    (gradient (1/b, -a/b^2)), z against 0 and a normal CI, like Stata `nlcom _b[a]/_b[b]`."""
+    (gradient (1/b, -a/b^2)), z against 0 and a normal CI, like Stata `nlcom _b[a]/_b[b]`
+    (t and a t CI with the design df after a design-based fit, as after `svy:`)."""
     model_id, names, est, cov = _source(source)
     for name in (numerator, denominator):
         if name not in names:
@@ -123,6 +141,6 @@ def ratio(
     sub = cov[np.ix_([i, j], [i, j])]
     value = a / b
     se = float(np.sqrt(grad @ sub @ grad))
-    stat, p, lo, hi = inference(np.array([value]), np.array([se]), None, level)
+    stat, p, lo, hi = inference(np.array([value]), np.array([se]), design_df(source), level)
     return TestResult(test_id or f"ratio:{numerator}/{denominator}", "ratio", float(value),
                       se, float(stat[0]), float(p[0]), 1, float(lo[0]), float(hi[0]))

@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.models.estimation.design import Design
+from analysis.models.estimation.survey import SurveySummary
 
 
 @dataclass(frozen=True, eq=False)
@@ -19,7 +20,8 @@ class FitResult:
     ordered logit has no constant). `params`/`cov` cover `terms` followed by `cut_terms`
     (ordered-logit thresholds, Stata's /cut parametrisation, named "cut1|2", ...).
     `df_resid` is None for ML models (normal inference, like Stata's z) and the t degrees
-    of freedom for the LPM (N-k, or G-1 with clustering, like Stata's `regress`).
+    of freedom for the LPM (N-k, or G-1 with clustering, like Stata's `regress`); with a
+    survey design it is the design df (PSUs - strata) for every estimator (Stata `svy:`).
     `design` keeps the float64 data actually used (no copy is made after the fit), which the
     marginal effects and predictions need.
     """
@@ -46,6 +48,8 @@ class FitResult:
     categories: tuple[float, ...] = ()
     r2: float = float("nan")
     df_resid: float | None = None
+    #: the survey design of a design-based fit (se_type "survey"), else None
+    survey: SurveySummary | None = None
 
     @property
     def bse(self) -> pd.Series:

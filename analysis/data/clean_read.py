@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from analysis.data.study_config import (
     StudyConfig,
 )
 from analysis.errors import DataError, RecodeError
+from analysis.io import special_file_kind
 
 #: Roles whose columns are identifiers or weights: never missing, no companion column.
 ID_ROLES: tuple[str, ...] = ("firm_id", "interview_id")
@@ -68,16 +71,20 @@ def _meta_from_readstat(meta: object, path: Path, fmt: str, n_rows: int) -> RawM
 def read_raw(path: Path | str, fmt: str) -> tuple[pd.DataFrame, RawMeta]:
     """Read the raw survey file; user-missing codes stay as values (not NA)."""
     path = Path(path)
+    special = special_file_kind(path)
+    if special is not None:  # checked by stat alone: opening a FIFO could block
+        raise DataError(f"raw data file {path} is {special}, not a data file")
     if not path.is_file():
         raise DataError(f"raw data file {path} not found")
     _check_signature(path, fmt)
     try:
+        _check_unique_names(column_names(path, fmt), path)
         if fmt in ("sav", "dta"):
             reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
             frame, meta = reader(str(path), user_missing=True)
             raw_meta = _meta_from_readstat(meta, path, fmt, len(frame))
         elif fmt == "csv":
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, encoding="utf-8-sig")
             raw_meta = RawMeta(path, fmt, len(frame), {}, {}, {})
         elif fmt == "parquet":
             frame = pd.read_parquet(path, engine="pyarrow")
@@ -97,6 +104,52 @@ def read_raw(path: Path | str, fmt: str) -> tuple[pd.DataFrame, RawMeta]:
     if frame.empty:
         raise DataError(f"raw data file {path} has no records")
     return frame.reset_index(drop=True), raw_meta
+
+
+def column_names(path: Path, fmt: str) -> list[str]:
+    """The column names exactly as the file stores them, read before the data.
+
+    The readers rename a repeated name (pandas ``x.1``, pyreadstat ``x_duplicated1``) or
+    refuse it (pyarrow), so the names come from the CSV header row, the SPSS / Stata
+    dictionary (the renaming reported by pyreadstat) or the Parquet schema.
+    """
+    if fmt == "csv":
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
+                             encoding="utf-8-sig")
+        return [str(v) for v in header.iloc[0]] if len(header) else []
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, meta = reader(str(path), metadataonly=True)
+    names = list(meta.column_names)
+    renamed = {}
+    for warning in caught:
+        match = _RENAMED.search(str(warning.message))
+        if match:
+            renamed[match.group(2)] = match.group(1)
+    return [renamed.get(name, name) for name in names]
+
+
+#: pyreadstat's warning when it renames a repeated column name.
+_RENAMED = re.compile(r"column '(.+)' is duplicated, renamed to '(.+)'")
+
+
+def _check_unique_names(names: list[str], path: Path) -> None:
+    """DataError naming every repeated column and its positions (1-based, file order)."""
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        positions.setdefault(name, []).append(position)
+    repeated = {name: where for name, where in positions.items() if len(where) > 1}
+    if repeated:
+        listed = "; ".join(f"{name!r} at positions {', '.join(map(str, where))}"
+                           for name, where in repeated.items())
+        raise DataError(f"raw data file {path} has duplicate column names: {listed} (of "
+                        f"{len(names)} columns); the package cannot tell which copy is meant: "
+                        "rename or drop the extra column(s) in the file")
 
 
 # ----------------------------------------------------------------------- text in the file

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ class Checker:
         value = table[key]
         if isinstance(value, bool) and bool not in types:
             raise self.fail(f"{path}.{key}", f"wrong type: {value!r}")
+        if int in types and float not in types and isinstance(value, float):
+            value = self.integer(value, f"{path}.{key}")
         if not isinstance(value, types):
             names = " or ".join(t.__name__ for t in types)
             raise self.fail(f"{path}.{key}", f"must be {names}, got {value!r}")
@@ -47,18 +50,32 @@ class Checker:
               numbers: bool = False) -> tuple:
         raw = self.value(table, key, path, (list,), required=required, default=[])
         wanted = (int, float) if numbers else (int,)
+        out = []
         for code in raw:
+            if not numbers and isinstance(code, float):
+                code = self.integer(code, f"{path}.{key}")
             if isinstance(code, bool) or not isinstance(code, wanted):
                 what = "numbers" if numbers else "integers"
                 raise self.fail(f"{path}.{key}", f"codes must be {what}, got {code!r}")
-        if required and not raw:
+            out.append(code)
+        if required and not out:
             raise self.fail(f"{path}.{key}", "must list at least one code")
-        return tuple(raw)
+        return tuple(out)
+
+    def integer(self, value: float, key: str) -> int:
+        """An integral float (``5.0``, as some tools write counts) as an int; ``5.5`` is an
+        error naming the key."""
+        if not value.is_integer():
+            raise self.fail(key, f"must be a whole number, got {value!r}")
+        return int(value)
 
     def unknown_keys(self, table: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
         for key in table:
             if key not in allowed:
-                raise self.fail(f"{path}.{key}", f"unknown key (allowed: {', '.join(allowed)})")
+                close = difflib.get_close_matches(str(key), allowed, n=3, cutoff=0.6)
+                hint = f"did you mean {', '.join(close)}? " if close else ""
+                raise self.fail(f"{path}.{key}", f"unknown key ({hint}allowed: "
+                                                 f"{', '.join(allowed)})")
 
 
 def dig(data: Mapping[str, Any], dotted: str) -> Any:

@@ -9,10 +9,17 @@ import pandas as pd
 
 from analysis.data.study_schema import StudyConfig, num_text
 from analysis.errors import ConfigError
+from analysis.io import special_file_kind
 
 
 def check_data_file(cfg: StudyConfig) -> None:
-    """Raise ConfigError if ``study.data_file`` does not exist (before anything is read)."""
+    """Raise ConfigError if ``study.data_file`` is not a regular file (before anything is
+    read): a directory, a FIFO or a device is named as such (a pipe could block a read)."""
+    special = special_file_kind(cfg.data_file)
+    if special is not None:
+        raise ConfigError(f"study config {cfg.source}: [study.data_file] {cfg.data_file} is "
+                          f"{special}, not a data file; point data_file at the survey file "
+                          "itself (a regular .sav, .dta, .csv or .parquet file)")
     if not cfg.data_file.is_file():
         near = ""
         if cfg.data_file.parent.is_dir():

@@ -35,6 +35,7 @@ from analysis.data.study_schema import (
     num_text,
 )
 from analysis.errors import ConfigError
+from analysis.io import read_toml_text
 
 
 def infer_format(path: Path, source: Path | None = None) -> str:
@@ -55,7 +56,7 @@ def load_study_config(path: Path | str, root: Path | None = None) -> StudyConfig
     if not source.is_file():
         raise ConfigError(f"study config {source}: file not found")
     try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_toml_text(source))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"study config {source}: not valid TOML: {err}") from err
     return parse_study_config(data, source, root if root is not None else config.ROOT, check)
@@ -303,6 +304,10 @@ def _parse_sectors(check: Checker, data: Mapping[str, Any]) -> dict[str, tuple]:
                                    f"{ranges!r}")
         parsed = []
         for r in ranges:
+            if isinstance(r, float):
+                r = check.integer(r, path)
+            if isinstance(r, list):
+                r = [check.integer(x, path) if isinstance(x, float) else x for x in r]
             if isinstance(r, int) and not isinstance(r, bool):
                 r = [r, r]  # a single code: an explicit code -> group map
             if (not isinstance(r, list) or len(r) != 2

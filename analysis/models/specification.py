@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError
+from analysis.io import read_toml_text
 
 ESTIMATORS = ("logit", "probit", "ologit", "lpm")
 SE_TYPES = ("robust", "cluster", "nonrobust")
@@ -404,11 +405,10 @@ def load_model_spec(path: Path) -> ModelSpec:
     """Read and check the specification file at ``path``."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
+        raw = tomllib.loads(read_toml_text(path))
     except FileNotFoundError as err:
         raise ConfigError(f"{path}: model specification file not found") from err
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from err
     return parse_model_spec(raw, path)
 

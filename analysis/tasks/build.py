@@ -62,6 +62,8 @@ def _survey_year(data: Mapping[str, Any], source: Path) -> int:
         kind = data.get("validate", {}).get(founded) if founded else None
         valid = data.get("kinds", {}).get(kind, {}).get("range") if kind else None
         year = valid[1] if valid else None
+    if isinstance(year, float) and year.is_integer():  # 2010.0 is 2010
+        year = int(year)
     if not isinstance(year, int) or isinstance(year, bool):
         raise DataError(f"study config {source}: no survey year (set [study].survey_year; "
                          f"firm age = survey year - founding year)")
@@ -71,8 +73,8 @@ def _survey_year(data: Mapping[str, Any], source: Path) -> int:
 def read_settings(path: Path) -> BuildSettings:
     """The survey year, never codes, intensity weights, scale order and data note."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
+        data = tomllib.loads(io.read_toml_text(path))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise DataError(f"study config {path}: cannot read: {err}") from err
     study = data.get("study", {})
     collaboration = data.get("collaboration", {})
@@ -140,8 +142,8 @@ def spec_variables(spec_path: Path | None) -> list[str]:
     if spec_path is None or not Path(spec_path).is_file():
         return []
     try:
-        spec = tomllib.loads(Path(spec_path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
+        spec = tomllib.loads(io.read_toml_text(spec_path))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise DataError(f"model specification {spec_path}: cannot read: {err}") from err
     names = [str(o) for o in spec.get("outcomes", {})]
     for block in spec.get("blocks", {}).values():

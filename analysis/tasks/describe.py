@@ -37,8 +37,8 @@ def model_variables(spec_path: Path) -> tuple[list[str] | None, dict[str, str]]:
     if not Path(spec_path).is_file():
         return None, {}
     try:
-        spec = tomllib.loads(Path(spec_path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
+        spec = tomllib.loads(io.read_toml_text(spec_path))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ExhibitError(f"model specification {spec_path}: not valid TOML: {err}") from err
     names = list(spec.get("outcomes", {}))
     for block in spec.get("blocks", {}).values():

@@ -29,6 +29,7 @@ import pandas as pd
 
 from analysis.data.appendix import VariableDoc
 from analysis.data.clean_canonical import (
+    DESIGN_COLUMNS,
     FIRM_ROLES,
     FRAME_ROLES,
     LAST_ROLES,
@@ -59,12 +60,14 @@ from analysis.data.clean_sample import (
     SampleResult,
     apply_sample_rules,
     break_offs,
+    check_zero_employees,
     duplicate_interviews,
     sample_flow,
     sample_rules,
     screen_outs,
 )
 from analysis.data.clean_validate import (
+    check_batteries,
     declared_missing_conflicts,
     routed_out,
     routing_rules,
@@ -74,10 +77,10 @@ from analysis.data.study_config import StudyConfig, check_codes_in_data
 from analysis.errors import DataError, RawValidationError
 
 __all__ = [
-    "DEFAULT_LABELS", "FIRM_ROLES", "FRAME_ROLES", "ID_ROLES", "LAST_ROLES", "MAGIC",
-    "MISSING_DTYPE", "NOVELTY_DTYPE", "SOURCE_JOIN", "TRAILING_ROLES", "CleanResult",
+    "DEFAULT_LABELS", "DESIGN_COLUMNS", "FIRM_ROLES", "FRAME_ROLES", "ID_ROLES", "LAST_ROLES",
+    "MAGIC", "MISSING_DTYPE", "NOVELTY_DTYPE", "SOURCE_JOIN", "TRAILING_ROLES", "CleanResult",
     "Exclusion", "RawMeta", "SampleResult", "apply_sample_rules", "break_offs",
-    "canonical_columns", "canonical_frame", "clean_survey", "combine_columns",
+    "canonical_columns", "canonical_frame", "check_batteries", "clean_survey", "combine_columns",
     "combined_sources", "declared_missing_conflicts", "duplicate_interviews", "prepare_raw",
     "read_raw", "recode_missing", "recode_note", "recode_text", "routed_out", "routing_rules",
     "sample_flow", "sample_rules", "screen_outs", "source_name", "validate_raw",
@@ -106,9 +109,11 @@ def clean_survey(raw: pd.DataFrame, meta: RawMeta, cfg: StudyConfig) -> CleanRes
     raw = prepare_raw(raw, cfg, str(meta.path))  # a copy: [recode], trimmed text ids
     validate_raw(raw, cfg, str(meta.path))
     check_codes_in_data(cfg, raw)  # a configured yes code that no row holds
+    check_batteries(cfg, raw)  # a battery that never says no: a tick-box grid misread
     values, reasons = recode_missing(raw, cfg)
     canonical = canonical_frame(values, reasons, cfg)
     sample = apply_sample_rules(canonical, cfg)
+    check_zero_employees(sample.kept, cfg, str(meta.path))
     data = sample.kept.sort_values("interview_id", kind="stable").reset_index(drop=True)
     if data.empty:  # an empty sample would only fail later, far from its cause
         removed = "; ".join(f"{e.rule}: {len(e.removed)}" for e in sample.exclusions)
@@ -119,4 +124,25 @@ def clean_survey(raw: pd.DataFrame, meta: RawMeta, cfg: StudyConfig) -> CleanRes
         raise DataError(f"raw data file {meta.path}: column {cfg.weight_column!r} (weight) "
                            f"is missing for interview id "
                            f"{value_text(data.loc[bad, 'interview_id'].iloc[0])}; {affected(bad)}")
+    check_design_values(data, cfg, str(meta.path))
     return CleanResult(data, sample_flow(sample), variable_docs(cfg, meta), sample)
+
+
+def check_design_values(data: pd.DataFrame, cfg: StudyConfig, source: str) -> None:
+    """Every firm of the sample needs its stratum, PSU and a positive fpc (``[design]``)."""
+    if cfg.design is None:
+        return
+    for key, name in DESIGN_COLUMNS.items():
+        column = getattr(cfg.design, key)
+        if column is None:
+            continue
+        values = data[name]
+        bad = values.isna()
+        if key == "fpc":
+            bad |= ~(pd.to_numeric(values, errors="coerce") > 0)
+        if bad.any():
+            what = "not a positive number" if key == "fpc" else "missing"
+            raise DataError(f"raw data file {source}: column {column!r} (design.{key}) is "
+                            f"{what} for {int(bad.sum()):,} firm(s) of the sample; every "
+                            "firm needs its stratum, PSU and finite-population value for "
+                            "design-based standard errors")

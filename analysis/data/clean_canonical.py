@@ -7,7 +7,12 @@ import pandas as pd
 
 from analysis.data.appendix import MISSING_KINDS, MISSING_SUFFIX
 from analysis.data.clean_read import ID_ROLES, is_number_dtype
-from analysis.data.clean_validate import routed_out, routing_rules, sector_codes
+from analysis.data.clean_validate import (
+    blank_means_no,
+    routed_out,
+    routing_rules,
+    sector_codes,
+)
 from analysis.data.study_config import (
     BINARY_NEVER,
     BINARY_YES,
@@ -20,13 +25,13 @@ NOVELTY_DTYPE = pd.CategoricalDtype(["firm", "market"], ordered=True)
 #: Column order of the clean data: frame roles, firm roles, [outcomes], [collaboration],
 #: manager roles, [open-mindedness], trust roles, weight.
 FRAME_ROLES: tuple[str, ...] = (*ID_ROLES, "region", "nace")
-FIRM_ROLES: tuple[str, ...] = ("employees", "founded", "foreign_share", "group",
-                               "higher_ed_share")
+FIRM_ROLES: tuple[str, ...] = ("employees", "size_class", "founded", "foreign_share",
+                               "group", "higher_ed_share")
+#: Canonical names of the survey-design columns (``[design]``), before the weight.
+DESIGN_COLUMNS: dict[str, str] = {"strata": "design_stratum", "psu": "design_psu",
+                                  "fpc": "design_fpc"}
 TRAILING_ROLES: tuple[str, ...] = ("manager_education",)
 LAST_ROLES: tuple[str, ...] = ("trust_general", "trust_regional")
-
-#: Labels of canonical variables when the raw file carries none.
-
 
 # ---------------------------------------------------------------------- missing values
 
@@ -36,9 +41,12 @@ def recode_missing(frame: pd.DataFrame, cfg: StudyConfig) -> tuple[pd.DataFrame,
 
     Returns ``(values, reasons)`` with the config's columns: ``values`` float64 with NaN for
     any missing; ``reasons`` categorical (dont_know, refused, not_applicable, no_answer, NA).
+    A blank item of a tick-box grid (``collaboration.blank_means_no``) that was asked is an
+    answer: the battery's first "no" code.
     """
     kinds = cfg.column_kinds()
     routing = routing_rules(cfg)
+    blank_no, no_code, blank_ok = blank_means_no(frame, cfg)
     values: dict[str, pd.Series] = {}
     reasons: dict[str, pd.Series] = {}
     text_columns = cfg.text_columns()
@@ -60,6 +68,10 @@ def recode_missing(frame: pd.DataFrame, cfg: StudyConfig) -> tuple[pd.DataFrame,
             skipped = routed_out(frame, *routing[column]).to_numpy()
             reason[system_missing & skipped] = "not_applicable"
             system_missing &= ~skipped
+        if column in blank_no:
+            blank = system_missing & blank_ok
+            raw = np.where(blank, no_code, raw)
+            system_missing &= ~blank
         reason[system_missing] = "no_answer"
         values[column] = np.where(np.isin(raw, list(codes)), np.nan, raw)
         reasons[column] = pd.Categorical(reason, dtype=MISSING_DTYPE)
@@ -160,6 +172,9 @@ def canonical_columns(cfg: StudyConfig) -> list[tuple[str, str | None]]:
     if cfg.open_mindedness is not None:
         out += [(f"open_{i}", col) for i, col in enumerate(cfg.open_mindedness.items, 1)]
     out += [(r, cols[r]) for r in LAST_ROLES if r in cols]
+    if cfg.design is not None:
+        out += [(name, getattr(cfg.design, key)) for key, name in DESIGN_COLUMNS.items()
+                if getattr(cfg.design, key) is not None]
     out.append(("weight", cols.get("weight")))
     return out
 
@@ -177,14 +192,22 @@ def _canonical_series(name: str, column: str | None, values: pd.DataFrame,
                                         categories=list(cfg.sectors)), index=values.index)
     series = values[column]
     text = not is_number_dtype(series)
-    if name in ID_ROLES and text:
+    if (name in ID_ROLES or name in ("design_stratum", "design_psu")) and text:
         return series.astype("str")
+    if name == "design_fpc":
+        return series.astype("float64")
     if name == "region" and cfg.regions:
         if text:
             mapping = {str(k): v for k, v in cfg.regions.items()}
         else:
             mapping = {float(k): v for k, v in cfg.regions.items()}
-        return _categories(series, mapping, pd.CategoricalDtype(list(cfg.regions.values())))
+        # several codes may share a name (pooled regions): one category per name
+        names = list(dict.fromkeys(cfg.regions.values()))
+        return _categories(series, mapping, pd.CategoricalDtype(names))
+    if name == "size_class":
+        mapping = {float(k): v for k, v in cfg.size.classes.items()}
+        return _categories(series, mapping, pd.CategoricalDtype(list(cfg.size.labels()),
+                                                                ordered=True))
     if name == "region" and text:  # text codes without [regions]: the codes are the names
         return pd.Series(pd.Categorical(series, categories=sorted(series.dropna().unique())),
                          index=series.index)
@@ -222,5 +245,6 @@ def canonical_frame(values: pd.DataFrame, reasons: pd.DataFrame, cfg: StudyConfi
                                                               positive, rank)
     data = {name: _canonical_series(name, column, values, cfg) for name, column in spec}
     companions = {f"{name}{MISSING_SUFFIX}": reasons[column] for name, column in spec
-                  if column is not None and name not in ID_ROLES and name != "weight"}
+                  if column is not None and name not in ID_ROLES and name != "weight"
+                  and name not in DESIGN_COLUMNS.values()}
     return pd.DataFrame({**data, **companions}, index=values.index)

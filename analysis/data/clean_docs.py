@@ -14,21 +14,24 @@ from analysis.data.study_config import (
 DEFAULT_LABELS: dict[str, str] = {
     "firm_id": "Firm identifier (organisation number)",
     "interview_id": "Interview identifier",
-    "region": "City-region of the firm",
-    "nace": "NACE Rev. 2 division of the firm's main activity",
-    "sector": "Sector group (from the NACE division)",
+    "region": "{Region_unit} of the firm",
+    "nace": "{sector_classification} of the firm's main activity",
+    "sector": "Sector group (from the {sector_short})",
     "employees": "Number of employees",
+    "size_class": "Size class of the firm (from the survey)",
     "founded": "Year the firm was founded",
     "foreign_share": "Share of capital owned by foreign owners (per cent)",
     "group": "Firm belongs to a business group",
     "higher_ed_share": "Share of employees with higher education (per cent)",
     "manager_education": "Highest education of the managing director",
     "trust_general": "Generalised trust",
-    "trust_regional": "Trust in firms of the city-region",
+    "trust_regional": "Trust in firms of the {region_unit}",
+    "design_stratum": "Stratum of the survey design",
+    "design_psu": "Primary sampling unit of the survey design",
+    "design_fpc": "Finite-population correction (population PSUs of the stratum, or the "
+                  "sampling fraction)",
     "weight": "Sampling weight",
 }
-
-#: File signatures, to tell a mislabelled file from a corrupt one.
 
 
 # ----------------------------------------------------------------------------- the docs
@@ -79,12 +82,27 @@ def recode_note(column: str | None, cfg: StudyConfig) -> str:
     return f" [text recoded: {' | '.join(parts)}]" if parts else ""
 
 
+def derived_note(column: str | None, cfg: StudyConfig) -> str:
+    """`` [nov = max of a, b, c]`` for a source made by ``[derived]`` (and ``[blank = no]``
+    for a tick-box item whose blank means no)."""
+    parts = []
+    for name in (column or "").split(SOURCE_JOIN):
+        item = cfg.derived.get(name)
+        if item is not None:
+            parts.append(f"{name} = {item.combine} of {', '.join(item.columns)}")
+    c = cfg.collaboration
+    blank = c is not None and any(n in c.blank_means_no for n in (column or "").split(
+        SOURCE_JOIN))
+    return (f" [{' | '.join(parts)}]" if parts else "") + (" [blank = no]" if blank else "")
+
+
 def variable_docs(cfg: StudyConfig, meta: RawMeta) -> dict[str, VariableDoc]:
     """Label, source item and valid values of every canonical variable."""
     docs: dict[str, VariableDoc] = {}
     reverse = cfg.open_mindedness.reverse if cfg.open_mindedness else ()
     for name, column in canonical_columns(cfg):
-        label = meta.column_labels.get(column or "", "") or DEFAULT_LABELS.get(name, name)
+        label = meta.column_labels.get(column or "", "") or cfg.wording.fill(
+            DEFAULT_LABELS.get(name, name))
         source = column or ""
         values = _item_values(column, cfg, meta) if column else ""
         if column and SOURCE_JOIN in column:
@@ -99,10 +117,15 @@ def variable_docs(cfg: StudyConfig, meta: RawMeta) -> dict[str, VariableDoc]:
                      f"{list(c.never)}"
             values = f"{BINARY_NEVER} = no collaboration; {BINARY_YES} = collaboration"
         elif name == "sector":
-            label = DEFAULT_LABELS["sector"]
+            label = cfg.wording.fill(DEFAULT_LABELS["sector"])
             source = f"{cfg.columns['nace']} grouped by the [sectors] ranges"
-            values = "; ".join(f"{s} = NACE " + ", ".join(f"{lo}-{hi}" for lo, hi in rs)
+            classification = cfg.wording.sector_classification
+            prefix = "NACE" if classification.startswith("NACE") else classification
+            values = "; ".join(f"{s} = {prefix} " + ", ".join(f"{lo}-{hi}" for lo, hi in rs)
                                for s, rs in cfg.sectors.items())
+        elif name == "size_class":
+            source = f"{column} (the survey's size class)"
+            values = "; ".join(f"{k} = {v}" for k, v in cfg.size.classes.items())
         elif name == "region" and cfg.regions:
             source = f"{column} (codes mapped to names)"
             values = "; ".join(f"{v} ({k})" for k, v in cfg.regions.items())
@@ -120,7 +143,7 @@ def variable_docs(cfg: StudyConfig, meta: RawMeta) -> dict[str, VariableDoc]:
             om = cfg.open_mindedness
             source = f"{column}, reverse-coded ({om.scale_min + om.scale_max} - x)"
             values = _item_values(column, cfg, meta, reverse=True)
-        source += recode_note(column, cfg)
+        source += recode_note(column, cfg) + derived_note(column, cfg)
         binary = name == "group" or name in cfg.outcomes
         docs[name] = VariableDoc(label=label, source=source, values=values,
                                  type="binary (0/1)" if binary else "",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from analysis.data.clean_derived import derive_columns
 from analysis.data.study_config import (
     StudyConfig,
 )
@@ -196,7 +197,8 @@ def _unmapped_problem(frame: pd.DataFrame, column: str, unmapped: pd.Series,
 
 
 def prepare_raw(frame: pd.DataFrame, cfg: StudyConfig, source: str) -> pd.DataFrame:
-    """A copy of the raw frame with ``[recode]`` applied and text ids / regions trimmed.
+    """A copy of the raw frame with ``[recode]`` applied, text ids / regions trimmed and the
+    ``[derived]`` variables added.
 
     Raises :class:`RecodeError` listing every column with text that has no code. Columns
     absent from the frame are left to :func:`validate_raw`.
@@ -216,7 +218,7 @@ def prepare_raw(frame: pd.DataFrame, cfg: StudyConfig, source: str) -> pd.DataFr
     for column in cfg.text_columns():
         if column in out.columns and not is_number_dtype(out[column]):
             out[column] = _trimmed_text(out[column]).astype("str")
-    return out
+    return derive_columns(out, cfg.derived, cfg.kinds)
 
 
 def value_text(value: object) -> str:

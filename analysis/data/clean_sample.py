@@ -41,6 +41,16 @@ def screen_outs(frame: pd.DataFrame, cfg: StudyConfig) -> pd.Series:
     return (frame["employees"] < cfg.sample.min_employees).fillna(False).astype(bool)
 
 
+def no_employees(frame: pd.DataFrame, cfg: StudyConfig) -> pd.Series:
+    """Firms reporting 0 employees (``sample.zero_employees = "exclude"``)."""
+    return (frame["employees"] <= 0).fillna(False).astype(bool)
+
+
+def employees_unknown(frame: pd.DataFrame, cfg: StudyConfig) -> pd.Series:
+    """Firms without an employee count (``sample.missing_employees = "exclude"``)."""
+    return frame["employees"].isna()
+
+
 def break_offs(frame: pd.DataFrame, cfg: StudyConfig) -> pd.Series:
     """Interviews with no innovation outcome answered (every outcome missing, of any kind)."""
     return frame[list(cfg.outcomes)].isna().all(axis=1)
@@ -61,6 +71,14 @@ def sample_rules(cfg: StudyConfig) -> list[tuple[str, str, Callable]]:
         least = value_text(cfg.sample.min_employees)
         rules.append(("screen_out", f"Screen-outs: fewer than {least} employees "
                       f"({cfg.columns['employees']})", screen_outs))
+    if cfg.sample.zero_employees == "exclude":
+        rules.append(("no_employees", f"Firms reporting 0 employees "
+                      f"({cfg.columns['employees']}; sample.zero_employees = exclude)",
+                      no_employees))
+    if cfg.sample.missing_employees == "exclude":
+        rules.append(("employees_unknown", f"Firms without an employee count "
+                      f"({cfg.columns['employees']}; sample.missing_employees = exclude)",
+                      employees_unknown))
     outcome_cols = ", ".join(c for o in cfg.outcomes.values() for c in o.columns)
     rules.append(("break_off", f"Break-offs: no innovation outcome answered ({outcome_cols})",
                   break_offs))
@@ -100,3 +118,20 @@ def sample_flow(result: SampleResult) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["stage", "description", "records", "remaining",
                                         "adds_up"])
     return frame.astype({"records": "int64", "remaining": "int64", "adds_up": "bool"})
+
+
+def check_zero_employees(kept: pd.DataFrame, cfg: StudyConfig, source: str) -> None:
+    """DataError with advice when firms of the sample report 0 employees and the policy is
+    "error": log employees (a control of every model) has no value for them."""
+    if cfg.sample.zero_employees != "error" or "employees" not in kept.columns:
+        return
+    zero = (kept["employees"] <= 0).fillna(False)
+    if not zero.any():
+        return
+    raise DataError(
+        f"raw data file {source}: {int(zero.sum()):,} firm(s) of the sample report 0 "
+        f"employees in column {cfg.columns['employees']!r}, and log employees (a control) "
+        "has no value for them; state a policy in [sample]: zero_employees = \"exclude\" "
+        "(drop them, counted in the sample flow), zero_employees = \"log_plus_one\" "
+        "(log(1 + employees) for every firm), or min_employees = 1 (treat them as "
+        "screen-outs)")

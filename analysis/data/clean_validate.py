@@ -17,7 +17,8 @@ from analysis.data.study_config import (
     Kind,
     StudyConfig,
 )
-from analysis.errors import RawValidationError
+from analysis.data.study_schema import num_text
+from analysis.errors import ConfigError, RawValidationError
 
 
 def valid_mask(values: pd.Series, kind: Kind) -> pd.Series:
@@ -64,17 +65,21 @@ def routing_rules(cfg: StudyConfig) -> dict[str, tuple[str | tuple[str, ...], tu
 
     Novelty questions are asked of innovators only (of an outcome made of several columns:
     of firms with a yes in any of them); partner types in ``collaboration.routed_by_group``
-    only of firms in a business group.
+    only of firms in a business group; the whole battery, with ``collaboration.filter``,
+    only of firms whose filter answer is in ``filter_asked``.
     """
     rules: dict[str, tuple[str | tuple[str, ...], tuple[int, ...]]] = {}
     for outcome in cfg.outcomes.values():
         if outcome.novelty_column:
             filters = outcome.column if not outcome.extra_columns else outcome.columns
             rules[outcome.novelty_column] = (filters, outcome.yes)
-    if cfg.collaboration is not None:
+    c = cfg.collaboration
+    if c is not None:
         for partner, _, column in cfg.collaboration_items():
-            if partner in cfg.collaboration.routed_by_group:
+            if partner in c.routed_by_group:
                 rules[column] = (cfg.columns["group"], cfg.binary_yes)
+            elif c.filter is not None:
+                rules[column] = (c.filter, c.filter_asked)
     return rules
 
 
@@ -232,3 +237,69 @@ def sector_codes(nace: pd.Series, cfg: StudyConfig) -> pd.Series:
         for lo, hi in ranges:
             out[nace.between(lo, hi)] = sector
     return out
+
+
+def blank_means_no(frame: pd.DataFrame, cfg: StudyConfig
+                   ) -> tuple[frozenset[str], float, np.ndarray]:
+    """(item columns whose blank means no, the code it becomes, rows where it applies).
+
+    With ``blank_scope = "filter_answered"`` a blank is no only where the filter question
+    holds a valid answer; elsewhere it stays unanswered (no_answer).
+    """
+    c = cfg.collaboration
+    everywhere = np.ones(len(frame), dtype=bool)
+    if c is None or not c.blank_means_no:
+        return frozenset(), np.nan, everywhere
+    if c.blank_scope == "filter_answered" and c.filter is not None:
+        kind = cfg.column_kinds()[c.filter]
+        answer = pd.to_numeric(frame[c.filter], errors="coerce")
+        valid = answer.notna() & ~answer.isin(list(kind.missing_codes))
+        everywhere = valid.to_numpy()
+    return frozenset(c.blank_means_no), float(c.never[0]), everywhere
+
+
+def check_batteries(cfg: StudyConfig, raw: pd.DataFrame) -> None:
+    """Raise ConfigError when a scale of the collaboration battery never says "no".
+
+    Every answered item at the scale is collaboration (prevalence 100%): almost always a
+    tick-box grid whose "no" is a blank (read as no answer, so breadth would be defined
+    only for the few firms that gave an explicit no), or wrong codes. Blanks that
+    ``collaboration.blank_means_no`` turns into no count as no.
+    """
+    c = cfg.collaboration
+    if c is None or not cfg.collaboration_items():
+        return
+    covered, _, blank_ok = blank_means_no(raw, cfg)
+    routing = routing_rules(cfg)
+    yes, no = [float(v) for v in c.yes], [float(v) for v in c.never]
+    for scale in c.scales:
+        columns = [col for p in c.partners for col in c.columns(p, scale)]
+        n_yes = n_no = n_blank = 0
+        for column in columns:
+            values = pd.to_numeric(raw[column], errors="coerce")
+            blank = values.isna()
+            if column in routing:
+                blank &= ~routed_out(raw, *routing[column])
+            n_yes += int(values.isin(yes).sum())
+            n_no += int(values.isin(no).sum())
+            if column in covered:
+                n_no += int((blank & blank_ok).sum())
+            else:
+                n_blank += int(blank.sum())
+        if n_yes == 0 or n_no > 0:
+            continue
+        shown = ", ".join(columns[:4]) + (f", ... ({len(columns)} columns)"
+                                          if len(columns) > 4 else "")
+        codes = ", ".join(num_text(v) for v in c.never)
+        if n_blank:
+            advice = (f"{n_blank:,} cells are blank: a tick-box grid records no as a blank; set "
+                      "collaboration.blank_means_no = true (or list these columns), with "
+                      'blank_scope = "filter_answered" to count blanks as no only where the '
+                      "filter question (collaboration.filter) was answered")
+        else:
+            advice = "check the collaboration codes (yes / no or never) against the codebook"
+        raise ConfigError(
+            f"study config {cfg.source}: [collaboration] the battery at scale {scale!r} "
+            f"({shown}) never takes its no code {codes} in {cfg.data_file.name}: every "
+            f"answered item is collaboration (prevalence 100%), so breadth and the other "
+            f"measures would rest on blanks read as missing; {advice}")

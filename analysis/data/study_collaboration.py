@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from analysis import config
 from analysis.data.study_checker import Checker, check_disjoint, column_list, dig
-from analysis.data.study_schema import ALLOWED_SCALES, COLLABORATION_TYPES, Collaboration, Kind
+from analysis.data.study_keys import allowed
+from analysis.data.study_schema import (
+    ALLOWED_SCALES,
+    BLANK_SCOPES,
+    COLLABORATION_TYPES,
+    Collaboration,
+    Kind,
+)
 
 
 def parse_collaboration(check: Checker, data: Mapping[str, Any],
@@ -16,9 +24,7 @@ def parse_collaboration(check: Checker, data: Mapping[str, Any],
     if not table:
         return None
     path = "collaboration"
-    check.unknown_keys(table, path, ("type", "column_template", "never", "yes", "no",
-                                     "intensity", "routed_by_group", "partners", "scales",
-                                     "items"))
+    check.unknown_keys(table, path, allowed("collaboration"))
     ctype = check.value(table, "type", path, (str,), required=False, default="frequency")
     if ctype not in COLLABORATION_TYPES:
         raise check.fail(f"{path}.type", f"unknown type {ctype!r} (use frequency or binary)")
@@ -40,8 +46,48 @@ def parse_collaboration(check: Checker, data: Mapping[str, Any],
         if partner not in partners:
             raise check.fail(f"{path}.routed_by_group", f"partner type {partner!r} is not in "
                                                         f"the collaboration battery")
-    return Collaboration(template, partners, scales, never, intensity, routed, kname, ctype,
-                         yes, sources)
+    draft = Collaboration(template, partners, scales, never, intensity, routed, kname, ctype,
+                          yes, sources)
+    return replace(draft, **_grid_settings(check, table, draft))
+
+
+def _grid_settings(check: Checker, table: Mapping[str, Any], draft: Collaboration
+                   ) -> dict[str, Any]:
+    """Tick-box grids and routing by a filter question: ``blank_means_no``,
+    ``blank_scope``, ``filter`` and ``filter_asked``."""
+    path = "collaboration"
+    items = [col for p in draft.partners for s in draft.scales for col in draft.columns(p, s)]
+    raw = table.get("blank_means_no", False)
+    if isinstance(raw, bool):
+        blank = tuple(items) if raw else ()
+    elif isinstance(raw, list) and raw and all(isinstance(c, str) for c in raw):
+        unknown = [c for c in raw if c not in items]
+        if unknown:
+            raise check.fail(f"{path}.blank_means_no", f"{unknown} are not items of the "
+                                                       f"battery (its columns: "
+                                                       f"{', '.join(items[:6])}, ...)")
+        blank = tuple(dict.fromkeys(raw))
+    else:
+        raise check.fail(f"{path}.blank_means_no", f"must be true, false or a list of item "
+                                                   f"columns, got {raw!r}")
+    scope = check.value(table, "blank_scope", path, (str,), required=False, default="all")
+    if scope not in BLANK_SCOPES:
+        raise check.fail(f"{path}.blank_scope", f"unknown scope {scope!r} (use "
+                                                f"{', '.join(BLANK_SCOPES)})")
+    column = check.value(table, "filter", path, (str,), required=False)
+    asked = check.codes(table, "filter_asked", path, required=column is not None)
+    if asked and column is None:
+        raise check.fail(f"{path}.filter_asked", "needs collaboration.filter (the column of "
+                                                 "the filter question)")
+    if scope == "filter_answered" and column is None:
+        raise check.fail(f"{path}.blank_scope", '"filter_answered" needs collaboration.filter')
+    if "blank_scope" in table and not blank:
+        raise check.fail(f"{path}.blank_scope", "applies only with blank_means_no")
+    if column is not None and draft.routed_by_group:
+        raise check.fail(f"{path}.filter", "give either a filter question or routed_by_group, "
+                                           "not both")
+    return {"blank_means_no": blank, "blank_scope": scope, "filter": column,
+            "filter_asked": asked}
 
 
 def _frequency_collaboration(check: Checker, data: Mapping[str, Any],

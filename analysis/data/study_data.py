@@ -124,3 +124,4 @@ def check_codes_in_data(cfg: StudyConfig, raw: pd.DataFrame) -> None:
         f"{first!r} holds {_values_text(pd.to_numeric(raw[first], errors='coerce'))}); "
         "with nobody collaborating the breadth of collaboration cannot be analysed: check "
         "the collaboration codes against the file's codebook")
+

@@ -17,15 +17,16 @@ from analysis.data.study_checker import (
     is_valid,
 )
 from analysis.data.study_collaboration import parse_collaboration
+from analysis.data.study_keys import allowed, sections
 from analysis.data.study_schema import (
     DUPLICATE_RULES,
     FORMATS,
-    MISSING_KIND_KEYS,
+    MISSING_EMPLOYEES_RULES,
     OUTCOME_NAMES,
     REQUIRED_ROLES,
     ROLES,
-    SECTIONS,
     TEXT_ROLES,
+    ZERO_EMPLOYEES_RULES,
     Disclosure,
     Kind,
     OpenMindedness,
@@ -33,6 +34,14 @@ from analysis.data.study_schema import (
     SampleRules,
     StudyConfig,
     num_text,
+)
+from analysis.data.study_sections import (
+    check_sections,
+    parse_derived,
+    parse_design,
+    parse_size,
+    parse_sparse,
+    parse_wording,
 )
 from analysis.errors import ConfigError
 from analysis.io import read_toml_text
@@ -66,11 +75,10 @@ def parse_study_config(data: Mapping[str, Any], source: Path, root: Path,
                        check: Checker | None = None) -> StudyConfig:
     """Build a checked :class:`StudyConfig` from parsed TOML ``data``."""
     check = check or Checker(source)
-    check.unknown_keys(data, "top level", SECTIONS)
+    check.unknown_keys(data, "top level", sections())
 
     study = check.table(data, "study")
-    check.unknown_keys(study, "study", ("name", "title", "country", "synthetic", "data_note",
-                                        "data_file", "format", "survey_year"))
+    check.unknown_keys(study, "study", allowed("study"))
     name = check.value(study, "name", "study", (str,))
     data_file_text = check.value(study, "data_file", "study", (str,))
     data_file = Path(data_file_text)
@@ -85,10 +93,11 @@ def parse_study_config(data: Mapping[str, Any], source: Path, root: Path,
     kinds = _parse_kinds(check, data)
     columns = _parse_columns(check, data)
     validate = _parse_validate(check, data, kinds)
+    derived = parse_derived(check, data, kinds, validate)
     sample = _parse_sample(check, data, columns)
     outcomes = _parse_outcomes(check, data, validate, kinds)
     binary = check.table(data, "binary_codes", required="group" in columns)
-    check.unknown_keys(binary, "binary_codes", ("yes", "no"))
+    check.unknown_keys(binary, "binary_codes", allowed("binary_codes"))
     binary_yes = check.codes(binary, "yes", "binary_codes", required=bool(binary))
     binary_no = check.codes(binary, "no", "binary_codes", required=bool(binary))
     check_disjoint(check, "binary_codes", binary_yes, binary_no)
@@ -111,7 +120,9 @@ def parse_study_config(data: Mapping[str, Any], source: Path, root: Path,
         validate=validate,
         country=check.value(study, "country", "study", (str,), required=False, default=""),
         survey_year=check.value(study, "survey_year", "study", (int,), required=False),
-        disclosure=disclosure, recode=recode,
+        disclosure=disclosure, recode=recode, wording=parse_wording(check, study),
+        derived=derived, size=parse_size(check, data, columns),
+        sparse=parse_sparse(check, data), design=parse_design(check, data),
     )
     _cross_check(check, cfg)
     return cfg
@@ -123,7 +134,7 @@ def _parse_kinds(check: Checker, data: Mapping[str, Any]) -> dict[str, Kind]:
         path = f"kinds.{kname}"
         if not isinstance(spec, dict):
             raise check.fail(path, f"must be a table, got {spec!r}")
-        check.unknown_keys(spec, path, ("codes", "range", *MISSING_KIND_KEYS))
+        check.unknown_keys(spec, path, allowed("kinds.*"))
         if ("codes" in spec) == ("range" in spec):
             raise check.fail(path, "give exactly one of `codes` (valid answers) or `range`")
         codes = check.codes(spec, "codes", path) if "codes" in spec else None
@@ -173,14 +184,24 @@ def _parse_validate(check: Checker, data: Mapping[str, Any],
 def _parse_sample(check: Checker, data: Mapping[str, Any],
                   columns: dict[str, str]) -> SampleRules:
     table = check.table(data, "sample", required=False)
-    check.unknown_keys(table, "sample", ("min_employees", "duplicates"))
+    check.unknown_keys(table, "sample", allowed("sample"))
     min_emp = check.value(table, "min_employees", "sample", (int, float), required=False)
     if min_emp is not None and "employees" not in columns:
         raise check.fail("sample.min_employees", "needs columns.employees")
     dup = check.value(table, "duplicates", "sample", (str,), required=False, default="first")
     if dup not in DUPLICATE_RULES:
         raise check.fail("sample.duplicates", f"unknown rule {dup!r} (use first or last)")
-    return SampleRules(min_emp, dup)
+    rules = {}
+    for key, choices, default in (("zero_employees", ZERO_EMPLOYEES_RULES, "error"),
+                                  ("missing_employees", MISSING_EMPLOYEES_RULES, "keep")):
+        value = check.value(table, key, "sample", (str,), required=False, default=default)
+        if value not in choices:
+            raise check.fail(f"sample.{key}", f"unknown rule {value!r} (use "
+                                              f"{', '.join(choices)})")
+        if key in table and "employees" not in columns:
+            raise check.fail(f"sample.{key}", "needs columns.employees")
+        rules[key] = value
+    return SampleRules(min_emp, dup, **rules)
 
 
 def _parse_outcomes(check: Checker, data: Mapping[str, Any], validate: dict[str, str],
@@ -198,8 +219,7 @@ def _parse_outcomes(check: Checker, data: Mapping[str, Any], validate: dict[str,
                                    f"{', '.join(OUTCOME_NAMES)})")
         if not isinstance(spec, dict):
             raise check.fail(path, f"must be a table, got {spec!r}")
-        check.unknown_keys(spec, path, ("column", "yes", "no", "novelty_column", "new_to_firm",
-                                        "new_to_market"))
+        check.unknown_keys(spec, path, allowed("outcomes.*"))
         columns = column_list(check, spec, "column", path)
         yes, no = check.codes(spec, "yes", path), check.codes(spec, "no", path)
         check_disjoint(check, path, yes, no)
@@ -224,7 +244,7 @@ def _parse_open_mindedness(check: Checker, data: Mapping[str, Any]) -> OpenMinde
     if not table:
         return None
     path = "open_mindedness"
-    check.unknown_keys(table, path, ("items", "reverse", "scale_min", "scale_max"))
+    check.unknown_keys(table, path, allowed("open_mindedness"))
     items = tuple(check.value(table, "items", path, (list,)))
     reverse = tuple(check.value(table, "reverse", path, (list,), required=False, default=[]))
     if not items or not all(isinstance(i, str) for i in items):
@@ -263,9 +283,7 @@ def _parse_regions(check: Checker, data: Mapping[str, Any]) -> dict[int | str, s
             raise check.fail(f"regions.{key}", f"region code {code!r} is listed twice")
         if not isinstance(name, str) or not name:
             raise check.fail(f"regions.{key}", f"name must be a non-empty string, got {name!r}")
-        out[code] = name
-    if len(set(out.values())) != len(out):
-        raise check.fail("regions", "two codes share one name")
+        out[code] = name  # several codes may share a name: those regions are pooled
     return out
 
 
@@ -325,7 +343,7 @@ def _parse_sectors(check: Checker, data: Mapping[str, Any]) -> dict[str, tuple]:
 
 def _parse_disclosure(check: Checker, data: Mapping[str, Any]) -> Disclosure:
     table = check.table(data, "disclosure", required=False)
-    check.unknown_keys(table, "disclosure", ("min_cell_count", "suppress"))
+    check.unknown_keys(table, "disclosure", allowed("disclosure"))
     count = check.value(table, "min_cell_count", "disclosure", (int,), required=False,
                         default=Disclosure.min_cell_count)
     if count < 1:
@@ -337,6 +355,7 @@ def _parse_disclosure(check: Checker, data: Mapping[str, Any]) -> Disclosure:
 
 def _cross_check(check: Checker, cfg: StudyConfig) -> None:
     """Checks that need several sections at once."""
+    check_sections(check, cfg)
     for role, col in cfg.columns.items():
         if role != "weight" and role not in TEXT_ROLES and col not in cfg.validate:
             raise check.fail(f"validate.{col}", f"column {col!r} (columns.{role}) has no kind")

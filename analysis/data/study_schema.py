@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import config
+from analysis.data.variables_common import band_labels
+from analysis.data.wording import Wording
 
 #: Canonical role names of ``[columns]``; only the two ids are required.
 REQUIRED_ROLES: tuple[str, ...] = ("firm_id", "interview_id")
 OPTIONAL_ROLES: tuple[str, ...] = (
-    "region", "nace", "employees", "founded", "foreign_share", "group", "higher_ed_share",
-    "manager_education", "trust_general", "trust_regional", "weight",
+    "region", "nace", "employees", "size_class", "founded", "foreign_share", "group",
+    "higher_ed_share", "manager_education", "trust_general", "trust_regional", "weight",
 )
 ROLES: tuple[str, ...] = REQUIRED_ROLES + OPTIONAL_ROLES
 
@@ -28,9 +30,19 @@ FORMATS: dict[str, str] = {".sav": "sav", ".zsav": "sav", ".dta": "dta", ".csv":
 DUPLICATE_RULES: tuple[str, ...] = ("first", "last")
 MISSING_KIND_KEYS: tuple[str, ...] = ("dont_know", "refused")
 
-SECTIONS = ("study", "sample", "columns", "outcomes", "binary_codes", "collaboration",
-             "open_mindedness", "regions", "sectors", "kinds", "validate", "disclosure",
-             "recode")
+#: Policies for firms with zero / missing employment (``[sample]``).
+ZERO_EMPLOYEES_RULES: tuple[str, ...] = ("error", "exclude", "log_plus_one")
+MISSING_EMPLOYEES_RULES: tuple[str, ...] = ("keep", "exclude")
+#: How a ``[derived]`` variable combines its columns.
+COMBINE_RULES: tuple[str, ...] = ("max", "min", "sum", "any")
+#: Where a blank tick-box item counts as no (``collaboration.blank_scope``).
+BLANK_SCOPES: tuple[str, ...] = ("all", "filter_answered")
+#: Default employee size bands (lower bounds): the Norwegian survey's 10+ classes.
+DEFAULT_SIZE_BANDS: tuple[int, ...] = (10, 20, 50, 100, 250)
+#: What to do with a stratum of one PSU (the rules of analysis.models.estimation.survey).
+SINGLETON_RULES: tuple[str, ...] = ("fail", "certainty", "scaled", "centered")
+#: Categorical variables whose sparse categories may be pooled.
+POOLABLE: tuple[str, ...] = ("region", "sector")
 #: Roles whose column may hold text when [validate] gives it no kind.
 TEXT_ROLES: tuple[str, ...] = ("firm_id", "interview_id", "region")
 #: Outcomes a survey may describe (both are needed by the analysis data).
@@ -81,6 +93,10 @@ class SampleRules:
 
     min_employees: float | None = None
     duplicates: str = "first"
+    #: firms reporting 0 employees: "error" (default), "exclude" or "log_plus_one"
+    zero_employees: str = "error"
+    #: firms without an employee count: "keep" (default) or "exclude"
+    missing_employees: str = "keep"
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,14 @@ class Collaboration:
     type: str = "frequency"
     yes: tuple[int, ...] = ()
     sources: dict[tuple[str, str], tuple[str, ...]] | None = None
+    #: item columns whose blank (system-missing) cell means no: tick-box grids
+    blank_means_no: tuple[str, ...] = ()
+    #: "all": every blank of those items is no; "filter_answered": only where the filter
+    #: question was answered
+    blank_scope: str = "all"
+    #: the filter question: the battery is asked only if its answer is in filter_asked
+    filter: str | None = None
+    filter_asked: tuple[int, ...] = ()
 
     def columns(self, partner: str, scale: str) -> tuple[str, ...]:
         """The file column(s) of one (partner type, scale) item."""
@@ -171,6 +195,54 @@ class OpenMindedness:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """A variable made of several file columns (``[derived.<name>]``), usable as a column."""
+
+    name: str
+    columns: tuple[str, ...]
+    combine: str
+    kind: str
+    yes: tuple[int, ...] = ()
+    no: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class SizeClasses:
+    """Employee size bands (lower bounds), or names of the survey's own size-class codes."""
+
+    bands: tuple[int, ...] = DEFAULT_SIZE_BANDS
+    classes: dict[int, str] = field(default_factory=dict)
+
+    def labels(self) -> tuple[str, ...]:
+        """Names of the size classes, smallest first ("10-19", ..., "250+")."""
+        if self.classes:
+            return tuple(dict.fromkeys(self.classes.values()))
+        return band_labels(self.bands)
+
+
+@dataclass(frozen=True)
+class SparseCategories:
+    """Categories with fewer than ``min_firms`` firms are pooled into ``label``."""
+
+    min_firms: int = 0
+    variables: tuple[str, ...] = POOLABLE
+    label: str = "Other"
+
+
+@dataclass(frozen=True)
+class DesignSpec:
+    """The survey design (``[design]``): strata, PSU and fpc columns, singleton rule."""
+
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    singleton: str = "fail"
+
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c for c in (self.strata, self.psu, self.fpc) if c is not None)
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     """One survey file described for the pipeline (see ``config/norway_twin.toml``)."""
 
@@ -197,11 +269,23 @@ class StudyConfig:
     disclosure: Disclosure = Disclosure()
     #: File column -> {text value: numeric code} (``[recode.<column>]``).
     recode: dict[str, dict[str, int | float]] = field(default_factory=dict)
+    wording: Wording = Wording()
+    #: ``[derived.<name>]`` variables, computed from their columns before validation
+    derived: dict[str, Derived] = field(default_factory=dict)
+    size: SizeClasses = SizeClasses()
+    sparse: SparseCategories = SparseCategories()
+    design: DesignSpec | None = None
+
+    def design_columns(self) -> tuple[str, ...]:
+        """File columns of the survey design (strata, PSU, fpc)."""
+        return self.design.columns() if self.design is not None else ()
 
     def text_role_columns(self) -> tuple[str, ...]:
-        """File columns of the roles that may hold text (ids and region)."""
-        return tuple(dict.fromkeys(self.columns[role] for role in TEXT_ROLES
-                                   if role in self.columns))
+        """File columns of the roles that may hold text (ids, region, design strata / PSU)."""
+        design = (self.design.strata, self.design.psu) if self.design is not None else ()
+        return tuple(dict.fromkeys([*(self.columns[role] for role in TEXT_ROLES
+                                      if role in self.columns),
+                                    *(c for c in design if c is not None)]))
 
     def text_columns(self) -> tuple[str, ...]:
         """File columns that may hold text: id and region columns without a kind or recode."""
@@ -245,9 +329,20 @@ class StudyConfig:
         if self.open_mindedness is not None:
             for col in self.open_mindedness.items:
                 keys.setdefault(col, "open_mindedness.items")
+        if self.collaboration is not None and self.collaboration.filter:
+            keys.setdefault(self.collaboration.filter, "collaboration.filter")
+        for derived in self.derived.values():
+            for col in derived.columns:
+                keys.setdefault(col, f"derived.{derived.name}.columns")
+        if self.design is not None:
+            for key in ("strata", "psu", "fpc"):
+                col = getattr(self.design, key)
+                if col is not None:
+                    keys.setdefault(col, f"design.{key}")
         for col in self.validate:
             keys.setdefault(col, f"validate.{col}")
-        return keys
+        # derived variables are made by the package, not read from the file
+        return {col: key for col, key in keys.items() if col not in self.derived}
 
     def column_kinds(self) -> dict[str, Kind]:
         """Kind of every file column the configuration names (collaboration items included)."""
@@ -272,6 +367,10 @@ class StudyConfig:
         cols += [col for _, _, col in self.collaboration_items()]
         if self.open_mindedness is not None:
             cols += list(self.open_mindedness.items)
+        if self.collaboration is not None and self.collaboration.filter:
+            cols.append(self.collaboration.filter)
+        cols += list(self.design_columns())
+        cols += [c for d in self.derived.values() for c in d.columns]
         cols += [c for c in self.validate if c not in cols]
         return list(dict.fromkeys(cols))
 

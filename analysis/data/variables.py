@@ -63,8 +63,10 @@ from analysis.data.variables_common import (
     NOVELTY_LEVELS,
     OPEN_PATTERN,
     PASS_THROUGH,
+    SIZE_BANDS,
     SIZE_BINS,
     SIZE_LABELS,
+    band_labels,
     collab_name,
     collaboration_layout,
     dummies,
@@ -85,6 +87,7 @@ from analysis.data.variables_controls import (
     manager_higher_ed,
     min_answered,
     open_mindedness,
+    pool_sparse,
     region_sector,
     size_class,
 )
@@ -132,12 +135,14 @@ __all__ = [
     "REGIONAL_SCALES",
     "SCALES",
     "SCALE_LABELS",
+    "SIZE_BANDS",
     "SIZE_BINS",
     "SIZE_LABELS",
     "VARIABLES",
     "VariableDoc",
     "any_collaboration",
     "any_innovation",
+    "band_labels",
     "binary_outcome",
     "breadth",
     "build_analysis_data",
@@ -169,6 +174,7 @@ __all__ = [
     "open_mindedness",
     "partner_count",
     "policy_counts",
+    "pool_sparse",
     "process_new_to_industry",
     "region_sector",
     "require_columns",
@@ -196,10 +202,14 @@ def build_analysis_data(
     intensity_weights: Mapping[object, float] = DEFAULT_INTENSITY,
     groups: Mapping[str, Sequence[str]] = PARTNER_GROUPS,
     regional_scales: Sequence[str] = REGIONAL_SCALES,
+    size_bands: Sequence[int] = SIZE_BANDS,
+    log_plus_one: bool = False,
 ) -> pd.DataFrame:
     """The analysis data set: pass-through columns, outcomes, collaboration and controls.
 
-    ``partners`` and ``scales`` default to those present in ``clean``.
+    ``partners`` and ``scales`` default to those present in ``clean``. The size class is
+    the survey's own (a ``size_class`` column of the clean data) or made from employees
+    with ``size_bands``; ``log_plus_one``: log(1 + employees) instead of log(employees).
     """
     if partners is None or scales is None:
         found_partners, found_scales = collaboration_layout(clean)
@@ -231,8 +241,11 @@ def build_analysis_data(
     parts += [glocal.to_frame(), dummies(glocal, "glocal_type")]
     controls = {}
     if "employees" in clean.columns:
-        controls["log_employees"] = log_employees(clean)
-        controls["size_class"] = size_class(clean)
+        controls["log_employees"] = log_employees(clean, plus_one=log_plus_one)
+    if "size_class" in clean.columns:  # the survey's own size class
+        controls["size_class"] = clean["size_class"]
+    elif "employees" in clean.columns:
+        controls["size_class"] = size_class(clean, size_bands)
     if "foreign_share" in clean.columns:
         controls["foreign_owned"] = foreign_owned(clean)
     if "founded" in clean.columns:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,8 +36,18 @@ MIN_ANSWERED_SHARE = 0.75
 #: Partner groups that are internal to the firm's business group (not "external" partners).
 INTERNAL_PARTNERS: tuple[str, ...] = PARTNER_GROUPS["internal"]
 
-SIZE_BINS = (10, 20, 50, 100, 250, math.inf)
-SIZE_LABELS = ("10-19", "20-49", "50-99", "100-249", "250+")
+#: Default employee size bands (lower bounds; the Norwegian survey's 10+ classes).
+SIZE_BANDS: tuple[int, ...] = (10, 20, 50, 100, 250)
+SIZE_BINS = (*SIZE_BANDS, math.inf)
+
+
+def band_labels(bands: Sequence[int]) -> tuple[str, ...]:
+    """``lo-hi`` for each band and ``last+`` for the top one ("10-19", ..., "250+")."""
+    inner = [f"{lo}-{hi - 1}" for lo, hi in zip(bands, bands[1:], strict=False)]
+    return (*inner, f"{bands[-1]}+")
+
+
+SIZE_LABELS = band_labels(SIZE_BANDS)
 GLOCAL_TYPES = ("No external partners", "Local only", "Non-local only", "Local and non-local")
 NOVELTY_LEVELS = ("none", "new to firm", "new to market")
 #: Manager education codes at or above this level are higher education (1-2 school, 3+ degree).
@@ -48,7 +58,7 @@ FOREIGN_OWNED_THRESHOLD = 50.0
 PASS_THROUGH = (
     "firm_id", "interview_id", "region", "nace", "sector", "employees", "founded",
     "foreign_share", "group", "higher_ed_share", "manager_education", "trust_general",
-    "trust_regional", "weight",
+    "trust_regional", "design_stratum", "design_psu", "design_fpc", "weight",
 )
 
 # Words joined by single underscores, so "collab__p__s__missing" companions do not match.

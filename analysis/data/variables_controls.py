@@ -12,8 +12,8 @@ from analysis.data.variables_common import (
     FOREIGN_OWNED_THRESHOLD,
     HIGHER_ED_LEVEL,
     MIN_ANSWERED_SHARE,
-    SIZE_BINS,
-    SIZE_LABELS,
+    SIZE_BANDS,
+    band_labels,
     numeric_column,
     open_items,
     require_columns,
@@ -25,25 +25,33 @@ from analysis.errors import DataError
 # Controls
 # --------------------------------------------------------------------------------------------
 
-def log_employees(frame: pd.DataFrame) -> pd.Series:
-    """Natural log of employees; NA if missing; non-positive values raise DataError."""
+def log_employees(frame: pd.DataFrame, plus_one: bool = False) -> pd.Series:
+    """Natural log of employees (of 1 + employees with ``plus_one``); NA if missing.
+
+    Without ``plus_one`` a firm with 0 (or fewer) employees raises DataError saying how
+    many firms and which policy of ``[sample]`` to state.
+    """
     require_columns(frame, ["employees"], "log employees")
     employees = numeric_column(frame, "employees")
-    bad = employees.notna() & (employees <= 0)
+    bad = employees.notna() & ((employees < 0) if plus_one else (employees <= 0))
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"column employees, {row_label(frame, pos)}: "
-                            f"{employees.iloc[pos]:g} employees has no logarithm")
-    return np.log(employees).rename("log_employees")
+        raise DataError(f"column employees, {row_label(frame, pos)}: {employees.iloc[pos]:g} "
+                        f"employees has no logarithm ({int(bad.sum())} firm(s)); state a "
+                        "policy in [sample]: zero_employees = \"exclude\" or "
+                        "\"log_plus_one\", or min_employees = 1")
+    values = np.log1p(employees) if plus_one else np.log(employees)
+    return values.rename("log_employees")
 
 
-def size_class(frame: pd.DataFrame) -> pd.Series:
-    """Ordered size class 10-19 / 20-49 / 50-99 / 100-249 / 250+ (NA if missing or < 10)."""
+def size_class(frame: pd.DataFrame, bands: Sequence[int] = SIZE_BANDS) -> pd.Series:
+    """Ordered size class of the employee ``bands`` (lower bounds; default 10-19, 20-49,
+    50-99, 100-249, 250+); NA if missing or below the first band."""
     require_columns(frame, ["employees"], "size class")
-    classes = pd.cut(numeric_column(frame, "employees"), bins=list(SIZE_BINS), right=False,
-                     labels=list(SIZE_LABELS))
-    return classes.astype(pd.CategoricalDtype(list(SIZE_LABELS), ordered=True)).rename(
-        "size_class")
+    labels = list(band_labels(bands))
+    classes = pd.cut(numeric_column(frame, "employees"), bins=[*bands, math.inf],
+                     right=False, labels=labels)
+    return classes.astype(pd.CategoricalDtype(labels, ordered=True)).rename("size_class")
 
 
 def region_sector(frame: pd.DataFrame) -> pd.Series:
@@ -125,3 +133,33 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     if total_variance == 0:
         raise DataError("Cronbach's alpha: the item sum has zero variance")
     return float(k / (k - 1) * (1 - complete.var(ddof=1).sum() / total_variance))
+
+
+def pool_sparse(series: pd.Series, min_firms: int, label: str = "Other"
+                ) -> tuple[pd.Series, list[str]]:
+    """``series`` (categorical) with its sparse categories pooled, and the pooled names.
+
+    Rule: the categories with fewer than ``min_firms`` firms are pooled into ``label``; if
+    the pool itself has fewer than ``min_firms`` firms, the smallest remaining categories
+    join it until it has enough (or no other category is left). Categories keep their
+    order, the pool comes last; a ``label`` that is already a category name gets
+    " (pooled)" appended. ``min_firms`` 0 changes nothing.
+    """
+    if min_firms <= 0 or series.dropna().empty:
+        return series, []
+    values = series.astype("category")
+    counts = values.value_counts(sort=False)
+    order = list(values.cat.categories)
+    pooled = [c for c in order if counts[c] < min_firms]
+    if not pooled:
+        return series, []
+    rest = sorted((c for c in order if c not in pooled), key=lambda c: (counts[c],
+                                                                          order.index(c)))
+    while sum(counts[c] for c in pooled) < min_firms and rest:
+        pooled.append(rest.pop(0))
+    name = label if label not in order else f"{label} (pooled)"
+    kept = [c for c in order if c not in pooled]
+    text = values.astype(object).where(~values.isin(pooled), name)
+    out = pd.Series(pd.Categorical(text, categories=[*kept, name]), index=series.index,
+                    name=series.name)
+    return out, [c for c in order if c in pooled]

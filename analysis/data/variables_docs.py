@@ -26,6 +26,7 @@ from analysis.data.variables_common import (
     slug,
 )
 from analysis.data.variables_controls import min_answered
+from analysis.data.wording import Wording
 
 # --------------------------------------------------------------------------------------------
 # Documentation of every constructed variable
@@ -40,13 +41,11 @@ class VariableDoc:
     source: str
 
 
-def _scale_label(scale: str) -> str:
-    return SCALE_LABELS.get(scale, scale.replace("_", " ").capitalize())
-
-
-def scale_phrase(scale: str) -> str:
-    """The scale's label inside a sentence ("elsewhere in Norway", "same city-region")."""
-    label = _scale_label(scale)
+def scale_phrase(scale: str, wording: Wording | None = None) -> str:
+    """The scale's label inside a sentence in the study's ``wording`` ("elsewhere in
+    Norway", "same city-region"; without a wording the labels of analysis.config)."""
+    label = (wording.scale_label(scale) if wording is not None
+             else SCALE_LABELS.get(scale, scale.replace("_", " ").capitalize()))
     return label[:1].lower() + label[1:]
 
 
@@ -60,24 +59,27 @@ def _items(partners: Sequence[str], scales: Sequence[str]) -> str:
     return ", ".join(item_column(p, s) for p in partners for s in scales)
 
 
-def _collaboration_docs(partners, scales, groups, regional_scales, intensity_weights):
+def _collaboration_docs(partners, scales, groups, regional_scales, intensity_weights,
+                        wording: Wording):
     docs: dict[str, VariableDoc] = {}
+
     battery = "defined when at most half of the partner items at the scale are unknown"
     for p in partners:
         for s in scales:
             docs[collab_name(p, s)] = VariableDoc(
-                f"Collaborates with {PARTNER_LABELS[p].lower()}: {scale_phrase(s)}",
+                f"Collaborates with {PARTNER_LABELS[p].lower()}: {scale_phrase(s, wording)}",
                 "1 if the frequency code is not 'never', 0 if never or routed out; NA if "
                 "unknown", item_column(p, s))
     for s in scales:
         docs[f"breadth_{s}"] = VariableDoc(
-            f"Breadth of collaboration: {scale_phrase(s)}",
+            f"Breadth of collaboration: {scale_phrase(s, wording)}",
             f"Number of partner types (0-{len(partners)}) collaborated with at this scale; "
             f"{battery}", _items(partners, [s]))
     regional, extra = split_scales(scales, regional_scales)
-    sides = [("regional", regional, "in the own city-region"),
-             ("extra", extra, "outside the own city-region")] if regional else [
-        (s, [s], scale_phrase(s)) for s in scales]  # no regional scale: one count per scale
+    # no regional scale: one count per scale
+    sides = [("regional", regional, "in the own {region_unit}"),
+             ("extra", extra, "outside the own {region_unit}")] if regional else [
+        (s, [s], scale_phrase(s, wording)) for s in scales]
     for g, members in groups.items():
         present = [p for p in members if p in partners]
         for suffix, side, where in sides:
@@ -90,18 +92,18 @@ def _collaboration_docs(partners, scales, groups, regional_scales, intensity_wei
                     _items(present, side))
     for s in scales:
         docs[f"any_collab_{s}"] = VariableDoc(
-            f"Any collaboration: {scale_phrase(s)}", f"1 if breadth_{s} > 0",
+            f"Any collaboration: {scale_phrase(s, wording)}", f"1 if breadth_{s} > 0",
             _items(partners, [s]))
         weights = ", ".join(f"code {k:g} = {v:g}"
                             for k, v in weight_map(intensity_weights).items())
         docs[f"intensity_{s}"] = VariableDoc(
-            f"Collaboration intensity: {scale_phrase(s)}",
+            f"Collaboration intensity: {scale_phrase(s, wording)}",
             f"Sum over partner types of the weight of the frequency code ({weights}); "
             f"unknown and routed-out items 0; {battery}", _items(partners, [s]))
     near, _ = near_far_scales(scales, regional_scales)
-    where = ("in the own city-region" if near == regional
+    where = ("in the own {region_unit}" if near == regional
              else f"at the nearest scale recorded ({', '.join(near) or 'none'}; the survey has "
-                  "no city-region scale)")
+                  "no {region_unit} scale)")
     docs["glocal_type"] = VariableDoc(
         "Glocal type (local buzz / global pipelines)",
         f"External partners (excluding firms of the own business group) {where} only, "
@@ -117,9 +119,10 @@ _FIXED_DOCS: dict[str, VariableDoc] = {
     "firm_id": VariableDoc("Firm identifier", "Organisation number", "firm_id"),
     "interview_id": VariableDoc("Interview identifier", "Survey vendor's interview number",
                                 "interview_id"),
-    "region": VariableDoc("City-region", "City-region of the firm's address", "region"),
-    "nace": VariableDoc("NACE division", "NACE Rev. 2 division of the main activity", "nace"),
-    "sector": VariableDoc("Sector group", "Sector group of the NACE division", "sector"),
+    "region": VariableDoc("{Region_unit}", "{Region_unit} of the firm's address", "region"),
+    "nace": VariableDoc("{sector_short}", "{sector_classification} of the main activity",
+                        "nace"),
+    "sector": VariableDoc("Sector group", "Sector group of the {sector_short}", "sector"),
     "employees": VariableDoc("Employees", "Number of employees incl. owners", "employees"),
     "founded": VariableDoc("Founding year", "Year the firm was founded", "founded"),
     "foreign_share": VariableDoc("Foreign ownership share (%)",
@@ -135,7 +138,7 @@ _FIXED_DOCS: dict[str, VariableDoc] = {
                                  "Most people can be trusted (10) vs can't be too careful (0)",
                                  "trust_general"),
     "trust_regional": VariableDoc("Trust in regional firms (1-5)",
-                                  "Most firms in the city-region keep their agreements",
+                                  "Most firms in the {region_unit} keep their agreements",
                                   "trust_regional"),
     "weight": VariableDoc("Sampling weight", "Survey weight; 1 when the survey has none",
                           "weight"),
@@ -164,8 +167,8 @@ _FIXED_DOCS: dict[str, VariableDoc] = {
     "foreign_owned": VariableDoc("Foreign owned",
                                  f"1 if foreign ownership share >= {FOREIGN_OWNED_THRESHOLD:g}%"
                                  " (majority foreign owned)", "foreign_share"),
-    "region_sector": VariableDoc("City-region x sector cell",
-                                 "Combination of city-region and sector group (cluster of "
+    "region_sector": VariableDoc("{Region_unit} x sector cell",
+                                 "Combination of {region_unit} and sector group (cluster of "
                                  "robust standard errors)", "region, sector"),
     "manager_higher_ed": VariableDoc("Manager has higher education",
                                      f"1 if manager education code >= {HIGHER_ED_LEVEL}",
@@ -183,11 +186,17 @@ def variable_registry(
     regional_scales: Sequence[str] = REGIONAL_SCALES,
     intensity_weights: Mapping[object, float] = DEFAULT_INTENSITY,
     categories: Mapping[str, Sequence[object]] | None = None,
+    wording: Wording | None = None,
+    size_labels: Sequence[str] = SIZE_LABELS,
+    log_plus_one: bool = False,
 ) -> dict[str, VariableDoc]:
     """Documentation (label, definition, source) of every analysis variable of a layout.
 
-    ``categories`` maps ``sector`` / ``region`` to their categories, for the dummies.
+    ``categories`` maps ``sector`` / ``region`` to their categories, for the dummies;
+    ``wording`` names the country and the regional unit (default: neutral words);
+    ``size_labels`` the size classes; ``log_plus_one`` the log-employees policy.
     """
+    wording = wording or Wording()
     docs = dict(_FIXED_DOCS)
     docs["firm_age"] = VariableDoc("Firm age (years)", f"{survey_year} (survey year) minus "
                                    "founding year", "founded")
@@ -196,15 +205,22 @@ def variable_registry(
         f"needed) if at least {min_answered(len(items))} of {len(items)} answered",
         ", ".join(items))
     docs.update(_collaboration_docs(partners, scales, groups, regional_scales,
-                                    intensity_weights))
-    for label in SIZE_LABELS:
+                                    intensity_weights, wording))
+    docs["size_class"] = VariableDoc("Size class", "Employees " + ", ".join(size_labels),
+                                     "employees")
+    if log_plus_one:
+        docs["log_employees"] = VariableDoc("Log (1 + employees)", "Natural log of 1 + "
+                                            "employees (sample.zero_employees = "
+                                            "log_plus_one)", "employees")
+    for label in size_labels:
         docs[f"size_class_{slug(label)}"] = VariableDoc(f"Size class {label}",
                                                   f"1 if size_class is {label}", "employees")
     for column, values in (categories or {}).items():
         for value in values:
             docs[f"{column}_{slug(value)}"] = VariableDoc(
                 f"{_FIXED_DOCS[column].label}: {value}", f"1 if {column} is {value}", column)
-    return docs
+    return {name: VariableDoc(wording.fill(doc.label), wording.fill(doc.definition),
+                              doc.source) for name, doc in docs.items()}
 
 
 #: Documentation of the canonical layout (7 partner types x 3 scales; dummies not included).

@@ -43,6 +43,8 @@ class ClaimContext:
     unavailable: tuple[str, ...] = ()
     #: family -> why its models were omitted on this survey (no main variable available)
     omitted_families: Mapping[str, str] = field(default_factory=dict)
+    #: what the study calls its regional unit (the claims' "local" scale)
+    region_unit: str = "city-region"
 
     def term(self, name: str) -> str:
         """The variable that plays the part of ``name`` here (its stand-in, if any)."""
@@ -202,7 +204,7 @@ def sti_dui_extra_regional(est: pd.DataFrame, c: ClaimContext) -> tuple:
 
 
 CLAIMS: list[tuple[str, str, str, Callable]] = [
-    ("1", "Local (same city-region) collaboration has no significant association with "
+    ("1", "Local (same {region_unit}) collaboration has no significant association with "
      "innovation.",
      "local breadth coefficient p >= alpha in every outcome", claim_not_significant("local")),
     ("2", "National collaboration has no significant association with innovation.",
@@ -237,5 +239,6 @@ def evaluate_claims(estimates: pd.DataFrame, context: ClaimContext | None = None
             model_list = "; ".join(dict.fromkeys(models))
         except NotTestable as reason:
             evidence, verdict, model_list = "", f"not testable: {reason}", ""
+        statement = statement.replace("{region_unit}", context.region_unit)
         out.append([claim_id, statement, rule_text, evidence, verdict, model_list])
     return pd.DataFrame(out, columns=CLAIM_COLUMNS)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError
 from analysis.io import read_toml_text
+from analysis.models.estimation.survey import SurveyDesign
 
 ESTIMATORS = ("logit", "probit", "ologit", "lpm")
 SE_TYPES = ("robust", "cluster", "nonrobust")
@@ -146,6 +147,10 @@ class ModelSpec:
     omitted_families: tuple[OmittedFamily, ...] = ()
     #: notes for every exhibit of the models (e.g. weights requested, survey has none)
     notes: tuple[str, ...] = ()
+    #: the survey design of the study (design-based SEs in the estimate step), or None
+    survey: SurveyDesign | None = None
+    #: the design in the study's own column names, for the table notes
+    survey_source: str = ""
 
     def resolve_variant(self, family: str, variant: str) -> str:
         """``variant``, or the variant that replaced it when it was omitted as a duplicate."""
@@ -233,7 +238,7 @@ def parse_model_spec(raw: dict[str, Any], path: Path) -> ModelSpec:
         if se == "cluster" and not cluster:
             raise ConfigError(f"{path}: [{where}] se = 'cluster' needs a 'cluster' variable")
         weighted = _flag(body.get("weights", defaults["weights"]), f"[{where}] weights", path)
-        _check_weighted_se(weighted, se, where, path)
+        check_weighted_se(weighted, se, where, path)
         families[name] = Family(
             name=name,
             description=body.get("description", ""),
@@ -286,30 +291,11 @@ def _flag(value: object, where: str, path: Path) -> bool:
     return value
 
 
-def _check_weighted_se(weighted: bool, se: str, where: str, path: Path) -> None:
+def check_weighted_se(weighted: bool, se: str, where: str, path: Path) -> None:
     # Stata imposes vce(robust) with pweights: the inverse information is no variance then.
     if weighted and se == "nonrobust":
         raise ConfigError(f"{path}: [{where}] weights = true needs se = 'robust' or 'cluster' "
                         "(sampling weights make the inverse-information SE invalid)")
-
-
-def with_weights(spec: ModelSpec, weighted: bool) -> ModelSpec:
-    """Every family weighted (or not): the ``--option weights=true|false`` override."""
-    families = {}
-    for name, fam in spec.families.items():
-        _check_weighted_se(weighted, fam.se, f"families.{name}", spec.path)
-        families[name] = replace(fam, weighted=weighted)
-    return replace(spec, families=families)
-
-
-def for_survey_weights(spec: ModelSpec, survey_weighted: bool) -> ModelSpec:
-    """The spec as a survey without sampling weights can estimate it: unweighted, saying so
-    when weights were asked for (C4 ``weighted`` false)."""
-    if survey_weighted or not any(f.weighted for f in spec.families.values()):
-        return spec
-    note = ("Sampling weights were requested (weights = true), but this survey has no weight "
-            "column (columns.weight): the models are unweighted.")
-    return replace(with_weights(spec, False), notes=(*spec.notes, note))
 
 
 def _family_variables(family: Family, variant: str, blocks: dict[str, Block]) -> list[str]:
@@ -462,107 +448,18 @@ def check_against_data(spec: ModelSpec, models: Sequence[ModelDef], columns: Ite
                 )
 
 
-def with_substitutes(spec: ModelSpec, substitutes: dict[str, str],
-                     unavailable: Iterable[str] = ()) -> ModelSpec:
-    """The spec with each unavailable variable replaced by its stand-in (contract C4).
+# The specification as one survey can estimate it (re-exported from spec_survey).
+from analysis.models.spec_survey import (  # noqa: E402
+    for_survey_design,
+    for_survey_weights,
+    omit_unavailable,
+    stand_in_label,
+    with_substitutes,
+    with_weights,
+    with_wording,
+)
 
-    A survey that records only "domestic" and "abroad" has no city-region scale; the build
-    step then names stand-ins (e.g. ``breadth_domestic`` for ``breadth_local``). They replace
-    the originals in the blocks, the ``[[tests]]`` and the headline, so every model, table,
-    test and claim compares what the survey can measure. Variables without a stand-in stay
-    and are dropped later as unavailable.
-    """
-    missing = set(unavailable)
-    swap = {old: new for old, new in substitutes.items() if old in missing and new}
-    if not swap:
-        return spec
-
-    def rename(name: str) -> str:
-        return swap.get(name, name)
-
-    blocks = {name: replace(block, variables=tuple(dict.fromkeys(
-        rename(v) for v in block.variables))) for name, block in spec.blocks.items()}
-    tests = tuple(replace(test, terms={rename(t): w for t, w in test.terms.items()},
-                          numerator=rename(test.numerator),
-                          denominator=rename(test.denominator)) for test in spec.tests)
-    headline = {key: rename(value) for key, value in spec.headline.items()}
-    labels = dict(spec.labels)
-    for old, new in swap.items():
-        labels.setdefault(new, f"{labels.get(old, old)} [stand-in: {new}]")
-    return replace(spec, blocks=blocks, tests=tests, headline=headline, labels=labels)
-
-
-def _available(spec: ModelSpec, blocks: Iterable[str], skip: set[str]) -> list[str]:
-    """The variables of ``blocks`` the survey provides, in order, without repeats."""
-    names: list[str] = []
-    for block in blocks:
-        names += [v for v in spec.blocks[block].variables if v not in skip and v not in names]
-    return names
-
-
-def _variant_note(spec: ModelSpec, omitted: OmittedVariant) -> str:
-    label, kept = spec.variant_label(omitted.variant), spec.variant_label(omitted.same_as)
-    if omitted.blocks:
-        what = ", ".join(spec.blocks[b].label for b in omitted.blocks)
-        return (f"{what} not available in this survey: the '{label}' columns are omitted "
-                f"(their models would repeat the '{kept}' columns).")
-    return (f"The '{label}' columns are omitted: in this survey their models have the same "
-            f"regressors as the '{kept}' columns.")
-
-
-def omit_unavailable(spec: ModelSpec, unavailable: Iterable[str] = ()) -> ModelSpec:
-    """The spec without the models this survey cannot tell apart or cannot estimate at all.
-
-    - A variant whose available regressors are those of an earlier variant of its family
-      (e.g. "manager" on a survey without manager questions) is dropped: the models
-      would be identical. The ``[headline]`` and ``[[tests]]`` naming it move to the
-      surviving variant, so every consumer finds the models it looks for.
-    - A family none of whose main-block variables is available is dropped with its tests
-      (estimating a controls-only model would answer another question).
-
-    What was dropped is kept in ``omitted_variants`` / ``omitted_families`` with a note for
-    the exhibits. Tables keep their entries; a table whose families are all dropped names
-    none (the tables step then writes a note instead of the table).
-    """
-    skip = set(unavailable)
-    families: dict[str, Family] = {}
-    gone_families: list[OmittedFamily] = []
-    gone_variants: list[OmittedVariant] = []
-    for name, fam in spec.families.items():
-        if not _available(spec, fam.main, skip):
-            wanted = ", ".join(v for b in fam.main for v in spec.blocks[b].variables)
-            labels = ", ".join(spec.blocks[b].label for b in fam.main)
-            gone_families.append(OmittedFamily(name, fam.main, (
-                f"Models of family '{name}' are omitted: none of its main variables "
-                f"({labels}: {wanted}) is available in this survey.")))
-            continue
-        seen: dict[frozenset[str], str] = {}
-        kept: dict[str, tuple[str, ...]] = {}
-        for variant, controls in fam.variants.items():
-            regressors = frozenset(_available(spec, fam.main + controls, skip))
-            if regressors in seen:
-                same_as = seen[regressors]
-                extra = tuple(b for b in controls if b not in fam.variants[same_as]
-                              and not _available(spec, [b], skip))
-                draft = OmittedVariant(name, variant, same_as, extra, "")
-                gone_variants.append(replace(draft, note=_variant_note(spec, draft)))
-                continue
-            seen[regressors] = variant
-            kept[variant] = controls
-        families[name] = replace(fam, variants=kept)
-    if not gone_families and not gone_variants:
-        return spec
-    moved = {(o.family, o.variant): o.same_as for o in gone_variants}
-    tests = tuple(replace(t, variant=moved.get((t.family, t.variant), t.variant))
-                  for t in spec.tests if t.family in families)
-    headline = dict(spec.headline)
-    if headline.get("family") in families and "variant" in headline:
-        headline["variant"] = moved.get((headline["family"], headline["variant"]),
-                                        headline["variant"])
-    tables = {name: replace(table, families=tuple(f for f in table.families if f in families),
-                            omitted_families=tuple(f for f in table.families
-                                                   if f not in families))
-              for name, table in spec.tables.items()}
-    return replace(spec, families=families, tests=tests, headline=headline, tables=tables,
-                   omitted_variants=tuple(gone_variants),
-                   omitted_families=tuple(gone_families))
+__all__ = [
+    "for_survey_design", "for_survey_weights", "omit_unavailable", "stand_in_label",
+    "with_substitutes", "with_weights", "with_wording",
+]

@@ -50,6 +50,7 @@ def claim_context(ctx: Context) -> ClaimContext:
         stand_ins=stand_ins,
         unavailable=unavailable,
         omitted_families={o.family: o.note for o in spec.omitted_families},
+        region_unit=estimate.study_wording(ctx).region_unit,
     )
 
 
@@ -58,6 +59,7 @@ def run(ctx: Context) -> None:
 
     estimates = pd.read_csv(ctx.paths.estimates / estimate.ESTIMATES_FILE)
     report = evaluate_claims(estimates, claim_context(ctx))
+    spec = estimate.model_spec(ctx)
     cfg = load_study_config(ctx.study_config_path)
     notes = [
         "Each verdict follows from the rows of output/estimates/estimates.csv named in the "
@@ -65,6 +67,12 @@ def run(ctx: Context) -> None:
         "the 5% level with the standard errors of the models.",
         "Claims as summarised in docs/study.md section 5 (Fitjar and Rodriguez-Pose 2011, 2013).",
     ]
+    if any(f.weighted for f in spec.families.values()):
+        notes.append("The models are weighted by the survey's sampling weights.")
+    if spec.survey is not None:
+        notes.append(f"Standard errors are design-based ({spec.survey_source}), with t tests "
+                     "on the design degrees of freedom.")
+    notes += spec.notes
     if cfg.synthetic and cfg.data_note:
         notes.append(cfg.data_note + " A verdict here describes the synthetic draw, not the "
                      "paper.")

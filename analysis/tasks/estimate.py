@@ -14,17 +14,21 @@ import pandas as pd
 
 from analysis import io
 from analysis.context import Context
+from analysis.data.study_config import load_study_config
+from analysis.data.wording import Wording
 from analysis.errors import ModelError
 from analysis.models.estimate import DEFAULT_PREDICTION_VALUES, EstimationRun, estimate_all
 from analysis.models.specification import (
     ModelSpec,
     check_against_data,
     expand_models,
+    for_survey_design,
     for_survey_weights,
     load_model_spec,
     omit_unavailable,
     with_substitutes,
     with_weights,
+    with_wording,
 )
 from analysis.tasks import build
 
@@ -88,8 +92,18 @@ def model_spec(ctx: Context) -> ModelSpec:
                             meta.get("substitutes", {}) or {}, unavailable)
     if "weights" in ctx.options:
         spec = with_weights(spec, weights_option(ctx.options["weights"]))
-    spec = for_survey_weights(spec, bool(meta.get("weighted", False)))
-    return omit_unavailable(spec, unavailable)
+    weighted = bool(meta.get("weighted", False))
+    spec = for_survey_design(spec, meta.get("design"), weighted)
+    spec = for_survey_weights(spec, weighted)
+    return omit_unavailable(with_wording(spec, study_wording(ctx).fill), unavailable)
+
+
+def study_wording(ctx: Context) -> Wording:
+    """The study's words for its country, regional unit and sector code (the neutral
+    defaults when the step runs without a study configuration, as in unit tests)."""
+    if not Path(ctx.study_config_path).is_file():
+        return Wording()
+    return load_study_config(ctx.study_config_path, root=ctx.paths.root).wording
 
 
 def weights_option(value: object) -> bool:

@@ -73,7 +73,8 @@ des <- svydesign(ids = ids, strata = ~stratum, fpc = fpc, weights = ~w, data = d
 emit <- function(name, b, V) {
   write.csv(data.frame(est = b, V), file.path(out, paste0(name, ".csv")), row.names = FALSE)
 }
-logit <- svyglm(y ~ x1 + x2, design = des, family = quasibinomial())
+tight <- glm.control(epsilon = 1e-14, maxit = 100)
+logit <- svyglm(y ~ x1 + x2, design = des, family = quasibinomial(), control = tight)
 emit("logit", coef(logit), vcov(logit))
 lpm <- svyglm(y ~ x1 + x2, design = des)
 emit("lpm", coef(lpm), vcov(lpm))
@@ -93,7 +94,8 @@ J <- t(sapply(1:2, function(k) sapply(1:3, function(j) {
 })))
 emit("logit_ame", ame(b), J %*% vcov(logit) %*% t(J))
 # probit with the observed-information bread (Stata), R's design variance of the scores
-probit <- svyglm(y ~ x1 + x2, design = des, family = quasibinomial(link = "probit"))
+probit <- svyglm(y ~ x1 + x2, design = des, family = quasibinomial(link = "probit"),
+                 control = tight)
 bp <- coef(probit)
 q <- 2 * d$y - 1
 z <- q * drop(X %*% bp)

@@ -142,6 +142,13 @@ _FIXED_DOCS: dict[str, VariableDoc] = {
                                   "trust_regional"),
     "weight": VariableDoc("Sampling weight", "Survey weight; 1 when the survey has none",
                           "weight"),
+    "design_stratum": VariableDoc("Design stratum", "Stratum of the survey design ([design] "
+                                  "strata)", "design_stratum"),
+    "design_psu": VariableDoc("Primary sampling unit", "PSU of the survey design ([design] "
+                              "psu)", "design_psu"),
+    "design_fpc": VariableDoc("Finite-population correction", "Population PSUs of the "
+                              "stratum, or the sampling fraction ([design] fpc)",
+                              "design_fpc"),
     "product": VariableDoc("Product innovation", "1 if new or significantly improved goods or "
                            "services in the last three years", "product"),
     "process": VariableDoc("Process innovation", "1 if new or significantly improved methods "

@@ -448,18 +448,15 @@ def check_against_data(spec: ModelSpec, models: Sequence[ModelDef], columns: Ite
                 )
 
 
-# The specification as one survey can estimate it (re-exported from spec_survey).
-from analysis.models.spec_survey import (  # noqa: E402
-    for_survey_design,
-    for_survey_weights,
-    omit_unavailable,
-    stand_in_label,
-    with_substitutes,
-    with_weights,
-    with_wording,
-)
+#: Functions that adapt a spec to one survey; they live in spec_survey (importable from
+#: here too, resolved on first use so that the two modules do not import each other).
+_SURVEY_FUNCTIONS = ("for_survey_design", "for_survey_weights", "omit_unavailable",
+                     "stand_in_label", "with_substitutes", "with_weights", "with_wording")
 
-__all__ = [
-    "for_survey_design", "for_survey_weights", "omit_unavailable", "stand_in_label",
-    "with_substitutes", "with_weights", "with_wording",
-]
+
+def __getattr__(name: str) -> Any:
+    if name in _SURVEY_FUNCTIONS:
+        from analysis.models import spec_survey
+
+        return getattr(spec_survey, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,8 @@ from latex import compile_latex
 from analysis import config
 from analysis.data.study_config import load_study_config
 from analysis.exhibits.table_specs import table_spec
-from analysis.models.specification import load_model_spec
+from analysis.models.specification import ModelSpec, load_model_spec
+from analysis.models.survey_spec import with_wording
 from analysis.runner import pipeline
 
 STEPS = ["clean", "build", "describe", "estimate", "tables", "figures"]
@@ -84,10 +85,16 @@ def test_every_exhibit_exists(root):
         assert (out / "estimates" / name).stat().st_size > 0
 
 
+
+def default_spec() -> ModelSpec:
+    """The model specification in the default study's words (as the steps read it)."""
+    wording = load_study_config(config.DEFAULT_STUDY_CONFIG).wording
+    return with_wording(load_model_spec(config.DEFAULT_MODEL_SPEC), wording.fill)
+
 @pytest.mark.parametrize("name", TABLES)
 def test_every_displayed_number_is_the_estimates_file_number(root, name):
     estimates, models = read_outputs(root)
-    spec = load_model_spec(config.DEFAULT_MODEL_SPEC)
+    spec = default_spec()
     layout = table_spec(spec, spec.tables[name], models, estimates)
     by_label = {label: term for term, label in layout.terms.items()}
     assert len(by_label) == len(layout.terms), "row labels must be unique"
@@ -134,7 +141,7 @@ def test_every_displayed_number_is_the_estimates_file_number(root, name):
 
 
 def test_tables_follow_the_specification(root):
-    spec = load_model_spec(config.DEFAULT_MODEL_SPEC)
+    spec = default_spec()
     table2 = (root / "output" / "tables" / "table2.md").read_text("utf-8")
     grid = markdown_rows(table2)
     assert len(grid[0]) == 7  # 3 outcomes x (base, manager)

@@ -62,10 +62,16 @@ def figure1_terms(spec: ModelSpec, ames: pd.DataFrame, models: list[str]) -> dic
     return {t: scale_label(spec, t) for t in wanted if all(t in h for h in have)}
 
 
-def figure_note(ctx: Context) -> str:
+def figure_note(ctx: Context, spec: ModelSpec | None = None) -> str:
     cfg = load_study_config(ctx.study_config_path, root=ctx.paths.root)
     # One short line: the note strip of analysis.exhibits.figures holds about 80 characters.
     note = "95% confidence intervals (delta method)."
+    if spec is not None and spec.survey is not None:
+        note = "Weighted; design-based 95% CIs (delta method)."
+    elif spec is not None and any(f.weighted for f in spec.families.values()):
+        note = "Weighted; 95% CIs (delta method)."
+    elif spec is not None and any("Unweighted models" in n for n in spec.notes):
+        note = "Unweighted; 95% CIs (delta method)."
     return ("Synthetic data (not the original microdata). " + note) if cfg.synthetic else note
 
 
@@ -92,7 +98,7 @@ def run(ctx: Context) -> None:
     preds = _read(ctx.paths.estimates / estimate.PREDICTIONS_FILE)
     ames = estimates[estimates["quantity"] == "ame"]
     panels = headline_models(spec, set(estimates["model"]))
-    note = figure_note(ctx)
+    note = figure_note(ctx, spec)
     terms = figure1_terms(spec, ames, list(panels))
     if not terms:
         raise ExhibitError(f"{ctx.paths.estimates / estimate.ESTIMATES_FILE}: the headline "

@@ -98,3 +98,27 @@ def read_parquet(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_parquet(path, engine="pyarrow")
+
+
+def read_toml_text(path: Path) -> str:
+    """The text of a TOML file, without the UTF-8 byte-order mark some Windows editors write
+    (TOML forbids it; reading with ``utf-8-sig`` drops it and changes nothing else)."""
+    return Path(path).read_text(encoding="utf-8-sig")
+
+
+def special_file_kind(path: Path) -> str | None:
+    """What ``path`` is when it exists but is not a regular file ("a directory", "a FIFO
+    (named pipe)", ...), else None. Uses ``stat`` only, so it never opens (or blocks on) a
+    pipe or a device."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    for test, kind in ((stat.S_ISREG, None), (stat.S_ISDIR, "a directory"),
+                       (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "not a regular file"

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from analysis import config
+from analysis.data.study_config import load_study_config
+from analysis.models.specification import ModelSpec, load_model_spec
+from analysis.models.survey_spec import with_wording
 from analysis.runner import pipeline
 
 #: Bootstrap replications in the test run (the shipped default is 999): the exhibits are
@@ -21,3 +25,9 @@ def full_run(tmp_path_factory) -> Path:
                           "--option", f"bootstrap_reps={TEST_BOOTSTRAP_REPS}"])
     assert code == 0, "the full pipeline failed in the test run"
     return base
+
+
+def default_spec() -> ModelSpec:
+    """The model specification in the default study's words (as the steps read it)."""
+    wording = load_study_config(config.DEFAULT_STUDY_CONFIG).wording
+    return with_wording(load_model_spec(config.DEFAULT_MODEL_SPEC), wording.fill)

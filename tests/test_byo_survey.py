@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -356,3 +357,14 @@ def test_text_ids_regions_and_answers_give_the_same_results(run: Path, tmp_path:
     row = appendix.set_index("variable").loc["firm_id"]
     assert row["valid values"] == "text (1,462 distinct values, not listed)"
     assert "F000" not in appendix.to_csv()  # no firm id is listed
+
+
+def test_no_exhibit_mentions_norway_or_city_regions(run: Path) -> None:
+    """A non-Norwegian study's exhibits use its own words ([study] country, region_unit)."""
+    words = re.compile(r"norw|city-region|city region", re.IGNORECASE)
+    hits = [str(p.relative_to(run)) for p in (run / "output").rglob("*")
+            if p.is_file() and p.suffix in (".csv", ".md", ".tex", ".html", ".json", ".svg")
+            and words.search(p.read_text(encoding="utf-8", errors="replace"))]
+    assert not hits, hits
+    table2 = (run / "output" / "tables" / "table2.md").read_text()
+    assert "Region dummies" in table2 and "[stand-in:" not in table2

@@ -18,7 +18,8 @@ from analysis.errors import ExhibitError
 from analysis.exhibits.crosscheck import compare, models, r_script, stata_script
 from analysis.exhibits.crosscheck.models import CheckModel, DataSchema, SurveyDesign
 from analysis.models import estimate as est
-from analysis.models.specification import parse_model_spec
+from analysis.models.specification import parse_model_spec, with_weights
+from analysis.models.survey_spec import for_survey_design
 
 RAW = {
     "blocks": {"main": {"variables": ["x", "d"]},
@@ -83,6 +84,26 @@ def test_models_are_described_as_the_estimate_step_fitted_them(checks):
     assert ordered.terms == ("x", "d", "sector[b c]", 'sector[q"t]')
 
 
+def test_weights_and_the_design_come_from_the_specification(spec, run):
+    """Each model's weight kind is its family's (pweight or fweight, not just "weighted"),
+    and a study [design] gives every model design-based SEs in the scripts."""
+    for kind in ("pweight", "fweight"):
+        weighted = with_weights(spec, kind)
+        frame = make_frame().assign(weight=lambda f: f["f"])  # whole numbers for fweights
+        ours = est.estimate_all(frame, weighted)
+        found = models.check_models(weighted, ours.model_table, ours.estimates, frame)
+        assert {(c.weight, c.weight_kind) for c in found} == {("weight", kind)}
+    design = for_survey_design(with_weights(spec, "pweight"),
+                               {"strata": "s", "psu": "g", "fpc": "f", "singleton": "scaled"},
+                               survey_weighted=True)
+    frame = make_frame().assign(s=lambda f: f["g"] % 2, f=100.0)
+    ours = est.estimate_all(frame, design)
+    found = models.check_models(design, ours.model_table, ours.estimates, frame)
+    assert {(c.se, c.design) for c in found} == {
+        ("survey", SurveyDesign(psu="g", strata="s", fpc="f", singleton="scaled"))}
+    assert found[0].variables == ("y", "x", "d", "sector", "weight", "g", "s", "f")
+
+
 def test_a_stale_models_file_is_an_error_naming_the_model(spec, run):
     table = run.model_table.copy()
     table.loc[0, "terms"] = "x;const"
@@ -136,8 +157,8 @@ def every_kind() -> list[CheckModel]:
     out = []
     for estimator, se, kind in product(models.ESTIMATORS, models.SE_TYPES,
                                        models.WEIGHT_KINDS):
-        if kind == "pweight" and se == "nonrobust":
-            continue  # Stata imposes robust SEs with pweights
+        if (kind == "pweight" and se == "nonrobust") or se == "survey":
+            continue  # Stata imposes robust SEs with pweights; designs come below
         ordered = estimator in models.ORDERED
         out.append(CheckModel(
             id=f"{estimator}_{se}_{kind or 'none'}", estimator=estimator,
@@ -146,12 +167,14 @@ def every_kind() -> list[CheckModel]:
             weight="weight" if kind else "", weight_kind=kind,
             terms=("x", "d", "sector[b c]", 'sector[q"t]') + (() if ordered else ("const",)),
             cuts=("cut0|1", "cut1|2") if ordered else ()))
-    for estimator in ("logit", "probit", "lpm", "ologit"):
+    for estimator in models.ESTIMATORS:
         ordered = estimator in models.ORDERED
+        singleton = "scaled" if estimator == "oprobit" else "fail"
         out.append(CheckModel(
             id=f"{estimator}_svy", estimator=estimator, outcome="novelty" if ordered else "y",
-            regressors=("x", "d"), se="robust", binary=("d",), weight="weight",
-            weight_kind="pweight", design=SurveyDesign(psu="g", strata="s", fpc="f"),
+            regressors=("x", "d"), se="survey", binary=("d",), weight="weight",
+            weight_kind="pweight",
+            design=SurveyDesign(psu="g", strata="s", fpc="f", singleton=singleton),
             terms=("x", "d") + (() if ordered else ("const",)),
             cuts=("cut0|1", "cut1|2") if ordered else ()))
     return out
@@ -202,7 +225,11 @@ def test_r_script_fits_every_kind_with_stata_conventions():
         "logit_svy": ["survey::svydesign(ids = ~g, strata = ~s, fpc = ~f, weights = ~weight",
                       'survey::svyglm(F, design = des, family = quasibinomial("logit")',
                       "V <- vcov(fit)"],
-        "lpm_svy": ["family = gaussian()"],
+        "lpm_svy": ["family = gaussian()", 'options(survey.lonely.psu = "fail")'],
+        "probit_svy": ['quasibinomial("probit")', "V <- design_vcov(fit, des, "
+                       "observed_bread(fit))"],
+        "oprobit_svy": ['survey::svyolr(F, design = des, method = "probit", ',
+                        'options(survey.lonely.psu = "average")'],
         "ologit_svy": ['survey::svyolr(F, design = des, method = "logistic", '
                        "control = polr_control(", "llf = NULL"],
     }
@@ -231,6 +258,8 @@ def test_do_file_has_command_weights_se_and_margins_for_every_model():
     assert 'label define sector 1 `"a"\' 2 `"b c"\' 3 `"q"t"\', replace' in text
     assert "svyset g [pw=weight], strata(s) fpc(f)" in found["logit_svy"]
     assert "svy: ologit novelty x i.d\n" in found["ologit_svy"]
+    assert "svyset g [pw=weight], strata(s) fpc(f) singleunit(scaled)" in found["oprobit_svy"]
+    assert "svy: probit y x i.d\n" in found["probit_svy"]
 
 
 def assert_complete_stata_block(model: CheckModel, block: str) -> None:
@@ -286,7 +315,7 @@ def results_file(path: Path, rows: list[tuple], fingerprint: str = "abc") -> Pat
 
 
 OURS = pd.DataFrame({
-    "model": ["m"] * 6, "estimator": ["logit"] * 6,
+    "model": ["m"] * 6, "estimator": ["logit"] * 6, "se_type": ["robust"] * 6,
     "quantity": ["coef", "coef", "ame", "odds_ratio", "fit", "fit"],
     "term": ["x", "const", "x", "x", "nobs", "aic"],
     "estimate": [0.5, 0.0, 0.1, 1.6, 100.0, 5.0], "std_error": [0.2, 0.3, 0.05, 0.3, np.nan,
@@ -323,6 +352,15 @@ def test_every_number_side_by_side_and_the_largest_difference(tmp_path):
     assert row["numbers_r"] == 4 and row["missing_r"] == 0 and row["verdict_r"] == "agrees"
     _, table = compare.comparison(OURS, MODELS, [results], tolerance=1e-7)
     assert table.iloc[0]["verdict_r"] == "differs"
+
+
+def test_the_pseudo_likelihood_of_a_design_based_fit_is_not_compared():
+    """svy: and svyglm report no log likelihood; the LPM's Gaussian one is not compared."""
+    rows = pd.DataFrame({"model": ["a", "b", "c"], "estimator": ["logit", "logit", "lpm"],
+                         "se_type": ["robust", "survey", "robust"], "quantity": ["fit"] * 3,
+                         "term": ["llf"] * 3, "estimate": [-5.0, -6.0, -7.0],
+                         "std_error": [np.nan] * 3})
+    assert compare.our_numbers(rows)["model"].tolist() == ["a"]
 
 
 def test_a_number_one_side_lacks_is_a_difference(tmp_path):

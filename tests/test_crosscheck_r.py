@@ -3,10 +3,11 @@ with ours within compare.TOLERANCE (1e-6 relative).
 
 Runs on the default replication, on examples/cis_like (the default models, then a wider
 specification: probit, LPM, nonrobust and clustered SEs, probability weights, ordered
-logit with clusters and weights), and on hand-made data for what our estimation side does
-not have yet: frequency weights (against our fit of the data with each record repeated),
-ordered probit (against statsmodels) and a survey design (against our pweighted fit with
-SEs clustered by PSU, which Stata's svy: linearisation equals with one stratum).
+logit with clusters and weights), on examples/national_survey (design-based SEs: strata,
+fpc, expansion weights), and on hand-made data: frequency weights (against our fit of the
+data with each record repeated), ordered probit (against statsmodels), survey designs
+(against our pweighted fit with SEs clustered by PSU, which Stata's svy: linearisation
+equals with one stratum, and our design-based fits of all five estimators).
 
 Without Rscript (or its packages MASS, sandwich, survey) the tests are skipped, saying so.
 """
@@ -31,6 +32,7 @@ from analysis.exhibits.crosscheck.models import CheckModel, SurveyDesign
 from analysis.models import estimate as est
 from analysis.models.regressors import regressor_frame
 from analysis.models.specification import parse_model_spec
+from analysis.models.survey_spec import for_survey_design
 from analysis.runner import pipeline
 
 STUDY = config.ROOT / "examples" / "cis_like" / "study.toml"
@@ -380,3 +382,53 @@ def test_survey_design_with_strata_and_fpc_is_stratified_linearisation(rscript, 
     coefs = theirs.loc["coef"].loc[list(fit.terms)]
     np.testing.assert_allclose(coefs["estimate"], fit.beta, rtol=1e-9)
     np.testing.assert_allclose(coefs["std_error"], se, rtol=1e-8)
+
+
+def test_every_estimator_under_a_stratified_design_agrees_in_r(rscript, tmp_path):
+    """The estimate step's design-based fits (a study [design]: strata, PSUs, fpc totals,
+    pweights) of logit, probit, LPM, ordered logit and ordered probit against the generated
+    script's svyglm / svyolr (probit: R's linearisation around the observed information,
+    as Stata's svy: probit), every coefficient, SE, AME and cut point."""
+    frame = hand_frame()
+    frame["s"] = frame["g"] % 3
+    frame["f"] = frame["s"].map({0: 40.0, 1: 60.0, 2: 90.0})
+    families = {
+        "logit": {"outcomes": ["y"]},
+        "probit": {"outcomes": ["y"], "estimator": "probit"},
+        "lpm": {"outcomes": ["y"], "estimator": "lpm"},
+        "ologit": {"outcomes": ["novelty"], "estimator": "ologit"},
+        "oprobit": {"outcomes": ["novelty"], "estimator": "oprobit"},
+    }
+    raw = {"blocks": HAND_SPEC["blocks"],
+           "families": {k: {**v, "main": ["main"], "variants": {"base": ["cat"]}}
+                        for k, v in families.items()}}
+    spec = for_survey_design(parse_model_spec(raw, tmp_path / "models.toml"),
+                             {"strata": "s", "psu": "g", "fpc": "f"}, survey_weighted=True)
+    ours = est.estimate_all(frame, spec)
+    assert set(ours.model_table["se_type"]) == {"survey"}
+    assert ours.model_table["weighted"].all()
+    checks = models.check_models(spec, ours.model_table, ours.estimates, frame)
+    assert {c.design for c in checks} == {SurveyDesign(psu="g", strata="s", fpc="f")}
+    theirs = run_hand_made(rscript, tmp_path, checks, frame)
+    numbers, table = compare.comparison(ours.estimates, ours.model_table,
+                                        [compare.Results("R", theirs, "current")])
+    assert_agrees(numbers, table)
+    assert set(table["estimator"]) == set(families)
+
+
+@pytest.fixture(scope="module")
+def national_survey(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("crosscheck_national")
+    study = config.ROOT / "examples" / "national_survey" / "study.toml"
+    assert pipeline.main(["--config", str(study), "--output-root", str(base), *STEPS]) == 0
+    return base
+
+
+def test_national_survey_example_agrees_in_r(rscript, national_survey, tmp_path):
+    """The national-survey example's design ([design]: strata and fpc, expansion weights):
+    every model of the run refitted with svyglm / svyolr by the generated script."""
+    table = check_run(rscript, national_survey, tmp_path)
+    assert set(table["se_type"]) == {"survey"}
+    script = (national_survey / "output" / "crosscheck" / "crosscheck.R").read_text("utf-8")
+    assert ("survey::svydesign(ids = ~1, strata = ~design_stratum, fpc = ~design_fpc, "
+            "weights = ~weight") in script

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import default_spec
 
 from analysis import config
 from analysis.data.study_config import load_study_config
@@ -63,7 +64,7 @@ def test_every_exhibit_exists(root):
 
 
 def test_tables_follow_the_specification(root):
-    spec = load_model_spec(config.DEFAULT_MODEL_SPEC)
+    spec = default_spec()
     table2 = (root / "output" / "tables" / "table2.md").read_text("utf-8")
     grid = markdown_rows(table2)
     assert len(grid[0]) == 7  # 3 outcomes x (base, manager)

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import default_spec
 
-from analysis import config
 from analysis.exhibits.docx import read_cells
 from analysis.exhibits.table_specs import category_estimates, table_spec
 from analysis.exhibits.tables import table_cells
 from analysis.models.regressors import base_levels
-from analysis.models.specification import load_model_spec
 
 TABLES = ("table2", "table3", "table4", "table5", "table6", "table7")
 MINUS = "\u2212"
@@ -158,7 +157,7 @@ def test_every_number_in_every_format_is_the_estimates_file_number(full_run, nam
     estimates, models = read_outputs(full_run)
     # Table 7's columns: each category of an ordered model (its "ame_category" rows)
     estimates = pd.concat([estimates, category_estimates(estimates)], ignore_index=True)
-    spec = load_model_spec(config.DEFAULT_MODEL_SPEC)
+    spec = default_spec()
     data = pd.read_parquet(full_run / "data_clean" / "analysis_data.parquet")
     layout = table_spec(spec, spec.tables[name], models, estimates,
                         bases=base_levels(data, ["sector", "region"]))

@@ -77,6 +77,8 @@ class ClaimContext:
     #: family -> why its models were omitted on this survey (no main variable available)
     omitted_families: Mapping[str, str] = field(default_factory=dict)
     variant_labels: Mapping[str, str] = field(default_factory=dict)
+    #: what the study calls its regional unit (the claims' "local" scale)
+    region_unit: str = "city-region"
 
     def term(self, name: str) -> str:
         """The variable that plays the part of ``name`` here (its stand-in, if any)."""
@@ -263,7 +265,7 @@ class Claim:
 
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("1", "Local (same city-region) collaboration has no significant association with "
+    Claim("1", "Local (same {region_unit}) collaboration has no significant association with "
           "innovation.", "In each outcome model the local breadth coefficient has p >= alpha "
           "(two-sided).", "headline", not_significant("local"), ("breadth_local",)),
     Claim("2", "National collaboration has no significant association with innovation.",
@@ -359,10 +361,11 @@ def evaluate_claims(estimates: pd.DataFrame, context: ClaimContext | None = None
         family = c.headline_family if claim.family == "headline" else c.modes_family
         variant = c.headline_variant if claim.family == "headline" else c.modes_variant
         rule = claim.rule.replace("alpha", f"{c.alpha:g}")
+        statement = claim.statement.replace("{region_unit}", c.region_unit)
         main = main_spec(estimates, family, variant)
         if family in c.omitted_families or main is None:
             reason = c.omitted_families.get(family, f"no estimates of the {family} models")
-            report.append([claim.id, claim.statement, NOT_TESTABLE, sensitivity_line([]),
+            report.append([claim.id, statement, NOT_TESTABLE, sensitivity_line([]),
                            f"not testable: {reason}", "", rule, ""])
             continue
         verdicts = []
@@ -371,7 +374,7 @@ def evaluate_claims(estimates: pd.DataFrame, context: ClaimContext | None = None
             verdicts.append(verdict)
             detail.append([claim.id, spec.label(c), verdict, evidence])
         verdict, evidence, models = evaluate_one(claim, estimates, main, c)
-        report.append([claim.id, claim.statement, verdict, sensitivity_line(verdicts),
+        report.append([claim.id, statement, verdict, sensitivity_line(verdicts),
                        evidence, main.label(c), rule, "; ".join(models)])
     return (pd.DataFrame(report, columns=CLAIM_COLUMNS),
             pd.DataFrame(detail, columns=SPECIFICATION_COLUMNS))

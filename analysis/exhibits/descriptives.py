@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.config import PARTNER_GROUPS, PARTNER_LABELS, REGIONAL_SCALES, SCALE_LABELS
 from analysis.data.variables import scale_phrase
+from analysis.data.wording import Wording
 from analysis.errors import ExhibitError
 from analysis.exhibits.disclosure import COUNT_BASIS, cells_frame, share_cells
 from analysis.exhibits.summary import (
@@ -58,7 +59,9 @@ OUTCOMES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _scale_label(scale: str) -> str:
+def _scale_label(scale: str, wording: Wording | None = None) -> str:
+    if wording is not None:
+        return wording.scale_label(scale)
     return SCALE_LABELS.get(scale, scale.replace("_", " ").capitalize())
 
 
@@ -107,6 +110,8 @@ def collaboration_prevalence(
     partners: Sequence[str],
     scales: Sequence[str],
     weight: str | None = None,
+    *,
+    wording: Wording | None = None,
 ) -> pd.DataFrame:
     """Share of firms collaborating with each partner type (rows) at each scale (columns).
 
@@ -121,19 +126,20 @@ def collaboration_prevalence(
             column = f"collab_{partner}_{scale}"
             if column not in frame.columns:
                 raise ExhibitError(f"prevalence: {column} is not in the analysis data")
-            row[_scale_label(scale)] = weighted_share(frame[column], w)
+            row[_scale_label(scale, wording)] = weighted_share(frame[column], w)
         rows.append(row)
     any_row: dict[str, object] = {"Partner type": "Any partner type"}
     for scale in scales:
         column = f"any_collab_{scale}"
         if column not in frame.columns:
             raise ExhibitError(f"prevalence: {column} is not in the analysis data")
-        any_row[_scale_label(scale)] = weighted_share(frame[column], w)
+        any_row[_scale_label(scale, wording)] = weighted_share(frame[column], w)
     rows.append(any_row)
-    return pd.DataFrame(rows, columns=["Partner type", *(_scale_label(s) for s in scales)])
+    return pd.DataFrame(rows, columns=["Partner type", *(_scale_label(s, wording) for s in scales)])
 
 
-def breadth_correlations(frame: pd.DataFrame, scales: Sequence[str]) -> pd.DataFrame:
+def breadth_correlations(frame: pd.DataFrame, scales: Sequence[str], *,
+                         wording: Wording | None = None) -> pd.DataFrame:
     """Pearson correlations of ``breadth_{scale}`` (pairwise complete, unweighted)."""
     columns = [f"breadth_{s}" for s in scales]
     absent = [c for c in columns if c not in frame.columns]
@@ -141,7 +147,7 @@ def breadth_correlations(frame: pd.DataFrame, scales: Sequence[str]) -> pd.DataF
         raise ExhibitError(f"breadth correlations: {', '.join(absent)} not in the data")
     values = pd.DataFrame({c: as_float(frame[c]) for c in columns})
     corr = values.corr(method="pearson")
-    names = [f"Breadth, {scale_phrase(s)}" for s in scales]
+    names = [f"Breadth, {scale_phrase(s, wording)}" for s in scales]
     corr.index, corr.columns = names, names
     return corr.reset_index(names="Variable")
 
@@ -182,21 +188,24 @@ def innovation_rates_by(
 
 
 def prevalence_cells(frame: pd.DataFrame, partners: Sequence[str], scales: Sequence[str],
-                     weight: str | None = None) -> pd.DataFrame:
+                     weight: str | None = None, *,
+                     wording: Wording | None = None) -> pd.DataFrame:
     """Counts behind each share of :func:`collaboration_prevalence`."""
     records: list[tuple] = []
     rows = [(PARTNER_LABELS.get(p, p), p) for p in partners] + [("Any partner type", None)]
     for label, partner in rows:
         for scale in scales:
             column = f"collab_{partner}_{scale}" if partner else f"any_collab_{scale}"
-            records += share_cells(label, _scale_label(scale), known_values(frame, column, weight))
+            records += share_cells(label, _scale_label(scale, wording),
+                                   known_values(frame, column, weight))
     return cells_frame(records)
 
 
-def correlation_cells(frame: pd.DataFrame, scales: Sequence[str]) -> pd.DataFrame:
+def correlation_cells(frame: pd.DataFrame, scales: Sequence[str], *,
+                      wording: Wording | None = None) -> pd.DataFrame:
     """Pairwise-complete N behind each correlation of :func:`breadth_correlations`."""
     records = []
-    names = [f"Breadth, {scale_phrase(s)}" for s in scales]
+    names = [f"Breadth, {scale_phrase(s, wording)}" for s in scales]
     for row_scale, row_name in zip(scales, names, strict=True):
         for col_scale, col_name in zip(scales, names, strict=True):
             both = as_float(frame[f"breadth_{row_scale}"]).notna() & as_float(
@@ -237,6 +246,7 @@ def descriptive_exhibits(
     weight: str | None = "weight",
     data_note: str | None = None,
     regional_scales: Sequence[str] = REGIONAL_SCALES,
+    wording: Wording | None = None,
     sample: pd.Series | None = None,
     sample_note: str = "",
     groups: Mapping[str, str] | None = None,
@@ -254,7 +264,9 @@ def descriptive_exhibits(
     w = weight if weighted else None
     variables = (expand_model_variables(frame, model_variables) if model_variables is not None
                  else default_model_variables(frame, scales))
-    regional = " or ".join(scale_phrase(s) for s in scales if s in regional_scales) or "none"
+    regional = " or ".join(scale_phrase(s, wording) for s in scales
+                           if s in regional_scales) or "none"
+    unit = (wording or Wording(country="Norway", region_unit="city-region")).placeholders()
 
     def notes(*own: str) -> tuple[str, ...]:
         return exhibit_notes(own, data_note, weighted)
@@ -276,18 +288,19 @@ def descriptive_exhibits(
                 notes(*table1_notes), "Variable", summary_cells(frame, variables, w, sample),
                 display=lambda checked: summary_display(checked, frame, groups),
                 panel_column="group"),
-        Exhibit(collaboration_prevalence(frame, partners, scales, w), "collaboration_prevalence",
+        Exhibit(collaboration_prevalence(frame, partners, scales, w, wording=wording),
+                "collaboration_prevalence",
                 "Collaboration on innovation by partner type and location (share of firms)",
                 notes("Share of firms that collaborated with the partner type at the location "
                       "at least rarely, among firms answering the item; group-firm items of "
                       "firms outside a business group count as no collaboration.",
                       "Any partner type: collaborated with at least one partner type there."),
-                "Partner type", prevalence_cells(frame, partners, scales, w)),
-        Exhibit(breadth_correlations(frame, scales), "breadth_correlations",
+                "Partner type", prevalence_cells(frame, partners, scales, w, wording=wording)),
+        Exhibit(breadth_correlations(frame, scales, wording=wording), "breadth_correlations",
                 "Correlations of the breadth of collaboration at each scale",
                 notes("Pearson correlations (unweighted, pairwise complete) of the number of "
                       "partner types collaborated with at each scale."),
-                "Variable", correlation_cells(frame, scales)),
+                "Variable", correlation_cells(frame, scales, wording=wording)),
         Exhibit(innovation_rates_by(frame, "glocal_type", weight=w, by_label="Glocal type"),
                 "innovation_by_glocal_type",
                 "Innovation rates by type of collaboration geography",
@@ -296,9 +309,9 @@ def descriptive_exhibits(
                       "any external partner at another scale. N: firms in the row; each rate "
                       "uses the firms whose outcome is known."),
                 "Glocal type", rates_cells(frame, "glocal_type", weight=w)),
-        Exhibit(innovation_rates_by(frame, "region", weight=w, by_label="City-region"),
-                "innovation_by_region", "Innovation rates by city-region",
-                notes("N: firms in the city-region; each rate uses the firms whose outcome "
-                      "is known."),
-                "City-region", rates_cells(frame, "region", weight=w)),
+        Exhibit(innovation_rates_by(frame, "region", weight=w, by_label=unit["Region_unit"]),
+                "innovation_by_region", f"Innovation rates by {unit['region_unit']}",
+                notes(f"N: firms in the {unit['region_unit']}; each rate uses the firms whose "
+                      "outcome is known."),
+                unit["Region_unit"], rates_cells(frame, "region", weight=w)),
     ]

@@ -166,6 +166,8 @@ def se_note(models: pd.DataFrame, spec: ModelSpec) -> str:
         if se_type == "robust":
             sentences.append("Heteroskedasticity-robust standard errors in parentheses "
                              "(Stata vce(robust) convention).")
+        elif se_type == "survey":
+            sentences.append(survey_note(models[models["se_type"] == "survey"], spec))
         elif se_type == "cluster":
             sentences.append(f"Standard errors clustered by {spec.labels.get(cluster, cluster)}"
                              f" in parentheses (Stata vce(cluster {cluster}) convention).")
@@ -173,6 +175,28 @@ def se_note(models: pd.DataFrame, spec: ModelSpec) -> str:
             sentences.append("Conventional standard errors (inverse of the observed "
                              "information) in parentheses.")
     return " ".join(sentences)
+
+
+def survey_note(models: pd.DataFrame, spec: ModelSpec) -> str:
+    """The design-based standard errors of a table, naming the design."""
+    design = spec.survey
+    parts = [spec.survey_source or (design.describe() if design is not None else "")]
+    if "design_df" in models and models["design_df"].notna().any():
+        df = sorted({int(v) for v in models["design_df"].dropna()})
+        strata = sorted({int(v) for v in models["n_strata"].dropna()})
+        psus = sorted({int(v) for v in models["n_psus"].dropna()})
+        parts.append(f"{_span(strata)} strata, {_span(psus)} PSUs, design df {_span(df)}")
+    singleton = design.singleton if design is not None else "fail"
+    lonely = ("" if singleton == "fail" else
+              f"; strata with one PSU: {singleton} (Stata singleunit({singleton}))")
+    return (f"Linearised (Taylor) standard errors for the survey design ({'; '.join(parts)}) "
+            "in parentheses: with-replacement variance of the PSU totals of the weighted "
+            "scores within strata, with the finite-population correction, as Stata svy: and "
+            f"R survey{lonely}; t and F tests with the design degrees of freedom.")
+
+
+def _span(values: Sequence[int]) -> str:
+    return f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}-{values[-1]:,}"
 
 
 def quantity_note(quantity: str, estimators: Sequence[str]) -> str:

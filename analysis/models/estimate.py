@@ -120,6 +120,9 @@ def model_data(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     if model.weights:
         weights = frame[config.WEIGHT_COLUMN]
         data[config.WEIGHT_COLUMN] = weights.to_numpy(dtype="float64", na_value=np.nan)
+    if spec.survey is not None:  # the design columns of design-based SEs
+        for column in spec.survey.columns:
+            data[column] = frame[column].to_numpy()
     categorical = [v for v in kept if design.columns_of[v] != [v]]
     groups = tuple(tuple(design.columns_of[v]) for v in categorical)
     return data, list(design.frame.columns), groups, design.binary_terms, dropped
@@ -144,11 +147,12 @@ def estimate_model(frame: pd.DataFrame, spec: ModelSpec, model: ModelDef,
     """Fit one model with its AMEs and tests; also return the tests skipped (unavailable)."""
     unavailable = tuple(unavailable)
     data, regressors, groups, binary, dropped = model_data(frame, spec, model, unavailable)
+    se = "survey" if spec.survey is not None else model.se
     fit = fit_model(data, model.outcome, regressors, estimator=model.estimator,
-                    se_type=model.se, cluster=model.cluster if model.se == "cluster" else None,
+                    se_type=se, cluster=model.cluster if se == "cluster" else None,
                     model_id=model.id, weights=config.WEIGHT_COLUMN if model.weights else None,
                     weight_type=model.weights or "pweight",
-                    perfect_prediction=model.perfect_prediction)
+                    perfect_prediction=model.perfect_prediction, survey=spec.survey)
     groups = in_fit(fit, groups)
     margins = average_marginal_effects(
         fit, binary=sorted(b for b in binary if b in fit.terms), factor_groups=groups)
@@ -200,9 +204,9 @@ def category_rows(fit: FitResult, outcome: pd.Series, binary: Iterable[str],
 
 
 def model_row(estimate: ModelEstimate) -> dict[str, object]:
-    """One row of models.csv."""
+    """One row of models.csv (a design-based fit adds its strata, PSUs and design df)."""
     model, fit = estimate.model, estimate.fit
-    return {
+    row: dict[str, object] = {
         "model": model.id, "family": model.family, "outcome": model.outcome,
         "variant": model.variant, "estimator": model.estimator, "se_type": fit.se_type,
         "cluster": fit.cluster or "", "weighted": model.weighted, "nobs": fit.nobs,
@@ -217,6 +221,10 @@ def model_row(estimate: ModelEstimate) -> dict[str, object]:
         "dropped_nobs": fit.n_perfectly_predicted,
         "dropped_notes": "; ".join(d.note for d in fit.perfect_prediction),
     }
+    if fit.survey is not None:
+        row.update({"n_strata": fit.survey.n_strata, "n_psus": fit.survey.n_psus,
+                    "design_df": fit.survey.df, "population": fit.survey.population})
+    return row
 
 
 def headline_predictions(estimates: Sequence[ModelEstimate], spec: ModelSpec,
@@ -259,7 +267,9 @@ def estimate_all(frame: pd.DataFrame, spec: ModelSpec, unavailable: Iterable[str
     if not done:
         raise SpecificationError("(all)", "no model could be estimated: "
                                  + "; ".join(skipped_models))
-    table = pd.DataFrame([model_row(e) for e in done], columns=MODEL_COLUMNS)
+    rows = [model_row(e) for e in done]
+    table = pd.DataFrame(rows, columns=[*MODEL_COLUMNS, *(c for c in rows[0]
+                                                          if c not in MODEL_COLUMNS)])
     for column in ("nobs", "n_incomplete", "dropped_nobs"):
         table[column] = table[column].astype(np.int64)
     return EstimationRun(

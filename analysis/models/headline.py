@@ -7,7 +7,7 @@ analysis data into the numeric arrays one fit needs."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -50,6 +50,9 @@ class Headline:
     unavailable: tuple[str, ...] = ()
     weights: str | None = None  # the weight column when the family is weighted
     weight_type: str = "pweight"  # its kind: "pweight" or "fweight"
+    #: how a subsample variable is named in the exhibits ("City-region", "Province", ...)
+    subsample_labels: Mapping[str, str] = field(default_factory=lambda: {
+        "region": "City-region", "sector": "Sector group"})
 
     def variables(self, blocks: Sequence[str]) -> list[str]:
         """The main variables followed by the variables of ``blocks`` (no repeats)."""

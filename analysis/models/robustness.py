@@ -56,7 +56,6 @@ from analysis.models.specification_curve import specification_curve
 from analysis.parallel import run_forked
 
 SE_LABELS = {"robust": "Robust", "cluster": "Clustered", "nonrobust": "Conventional"}
-SUBSAMPLE_LABELS = {"region": "City-region", "sector": "Sector group"}
 
 
 # --------------------------------------------------------------------------- exhibits
@@ -245,7 +244,7 @@ def subsample_frame(data: pd.DataFrame, headline: Headline, by: str) -> pd.DataF
             if v in subset.columns and isinstance(subset[v].dtype, pd.CategoricalDtype)})
         built = regressor_columns(subset, variables)
         for outcome in headline.outcomes:
-            record: dict[str, Any] = {SUBSAMPLE_LABELS.get(by, by): str(level),
+            record: dict[str, Any] = {headline.subsample_labels.get(by, by): str(level),
                                       "Outcome": headline.outcome_label(outcome)}
             md = model_data(subset, outcome, variables, weights=headline.weights,
                             weight_type=headline.weight_type,
@@ -277,7 +276,7 @@ def subsample_frame(data: pd.DataFrame, headline: Headline, by: str) -> pd.DataF
 def subsample_exhibit(data: pd.DataFrame, headline: Headline, by: str) -> FrameExhibit:
     frame = subsample_frame(data, headline, by)
     failed = int((frame["Problem"] != "").sum())
-    label = SUBSAMPLE_LABELS.get(by, by)
+    label = headline.subsample_labels.get(by, by)
     notes = [f"Average marginal effects (delta-method {SE_LABELS[headline.se].lower()} SEs) "
              f"of the headline {headline.estimator} model estimated separately in each "
              f"{label.lower()}, without the {by} dummies; N is the estimation sample.",

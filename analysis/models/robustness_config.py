@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import RobustnessError
+from analysis.io import read_toml_text
 from analysis.models.headline import BINARY_ESTIMATORS
 
 # --------------------------------------------------------------------------- configuration
@@ -46,6 +47,10 @@ OPTION_KEYS = ("bootstrap_reps", "n_jobs")
 def _checked(value: Any, kind: type, where: str) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if kind is int and isinstance(value, float):  # 999.0 is 999; 99.5 is an error
+        if not value.is_integer():
+            raise RobustnessError(f"{where} must be a whole number, got {value!r}")
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, kind):
         raise RobustnessError(f"{where} must be a {kind.__name__}, got {value!r}")
     if kind is list:
@@ -95,7 +100,7 @@ def load_robustness_config(path: Path | None,
     if path is None or not Path(path).is_file():
         return parse_robustness_config({}, "built-in defaults", overrides)
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
+        raw = tomllib.loads(read_toml_text(path))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise RobustnessError(f"{path}: not valid TOML: {err}") from err
     return parse_robustness_config(raw, str(path), overrides)

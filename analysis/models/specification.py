@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError
+from analysis.io import read_toml_text, special_file_kind
+from analysis.models.estimation.survey import SurveyDesign
 from analysis.models.spec_checks import check_keys, choice, require, suggestion
 from analysis.models.spec_tests import TestDef as TestDef  # re-exported: part of a spec
 from analysis.models.spec_tests import parse_tests
@@ -161,6 +163,10 @@ class ModelSpec:
     optional: tuple[str, ...] = ()
     #: ``[claims] estimators``: the claims report evaluates each claim with each of them
     claims_estimators: tuple[str, ...] = ()
+    #: the survey design of the study (design-based SEs in the estimate step), or None
+    survey: SurveyDesign | None = None
+    #: the design in the study's own column names, for the table notes
+    survey_source: str = ""
 
     def resolve_variant(self, family: str, variant: str) -> str:
         """``variant``, or the variant that replaced it when it was omitted as a duplicate."""
@@ -374,12 +380,12 @@ def load_model_spec(path: Path) -> ModelSpec:
     """Read and check the specification file at ``path`` (a byte-order mark is allowed)."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-        raw = tomllib.loads(text)
+        kind = special_file_kind(path)
+        if kind is not None:  # never open a FIFO or a device: reading one could block
+            raise ConfigError(f"{path}: is {kind}, not a model specification file")
+        raw = tomllib.loads(read_toml_text(path))
     except FileNotFoundError as err:
         raise ConfigError(f"{path}: model specification file not found") from err
-    except IsADirectoryError as err:
-        raise ConfigError(f"{path}: is a directory, not a model specification file") from err
     except UnicodeDecodeError as err:
         raise ConfigError(f"{path}: not UTF-8 text: {err}") from err
     except tomllib.TOMLDecodeError as err:

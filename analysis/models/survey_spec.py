@@ -8,17 +8,21 @@ it against the survey's analysis data (contract C4).
   typo: ConfigError naming the file, the key and the nearest valid names, before any model
   is estimated.
 * :func:`unlabelled`: the variables the tables show without a label of their own.
-* :func:`with_substitutes`, :func:`omit_unavailable`, :func:`for_survey_weights`: the
-  specification with the stand-ins swapped in, without the models this survey cannot tell
-  apart or estimate, unweighted when the survey has no weights.
+* :func:`with_substitutes`, :func:`omit_unavailable`, :func:`for_survey_weights`,
+  :func:`for_survey_design`, :func:`with_wording`: the specification with the stand-ins
+  swapped in, without the models this survey cannot tell apart or estimate, unweighted
+  when the survey has no weights, with the survey design (design-based SEs) and with the
+  study's own words in the labels. Each takes a ModelSpec and returns a new one;
+  ``analysis.tasks.estimate.model_spec`` chains them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from analysis.errors import ConfigError
+from analysis.models.estimation.survey import SurveyDesign
 from analysis.models.spec_checks import suggestion
 from analysis.models.specification import (
     Family,
@@ -92,13 +96,69 @@ def unlabelled_note(spec: ModelSpec, shown: Iterable[str]) -> list[str]:
 
 def for_survey_weights(spec: ModelSpec, survey_weighted: bool) -> ModelSpec:
     """The spec as a survey without sampling weights can estimate it: unweighted, saying so
-    when weights were asked for (C4 ``weighted`` false)."""
+    when weights were asked for (C4 ``weighted`` false). A survey with weights whose models
+    are all unweighted says so too (its descriptive exhibits are weighted)."""
+    if survey_weighted and not any(f.weighted for f in spec.families.values()):
+        note = ("Unweighted models: each firm counts once (the survey's sampling weights, "
+                "used by the descriptive exhibits, are not used here; set weights = true to "
+                "use them).")
+        return replace(spec, notes=(*spec.notes, note))
     if survey_weighted or not any(f.weighted for f in spec.families.values()):
         return spec
     note = ("Weights were requested (weights = \"pweight\", \"fweight\" or true), but this "
             "survey has no weight column (columns.weight): the models are unweighted.")
     return replace(with_weights(spec, False), notes=(*spec.notes, note))
 
+
+def for_survey_design(spec: ModelSpec, design: Mapping[str, str] | None,
+                      survey_weighted: bool) -> ModelSpec:
+    """The spec of a study with a ``[design]``: design-based SEs in the estimate step
+    (``spec.survey``), every family weighted by the survey weights when it has them, as
+    probability weights (Stata's svy: always uses the svyset weights, and svyset takes
+    pweights only: frequency weights with a design are refused, naming the keys)."""
+    if not design:
+        return spec
+    fweighted = [name for name, fam in spec.families.items() if fam.weights == "fweight"]
+    if fweighted:
+        raise ConfigError(
+            f"{spec.path}: weights = \"fweight\" ([families.{fweighted[0]}] weights, "
+            "[defaults] weights or --option weights) cannot be combined with the study's "
+            "[design] (strata / psu / fpc): a survey design takes sampling weights only, as "
+            "Stata's svyset takes pweights only; use weights = \"pweight\" (or true), or "
+            "remove [design] for frequency-weighted models without design-based SEs")
+    survey = SurveyDesign(strata=design.get("strata"), psu=design.get("psu"),
+                          fpc=design.get("fpc"), singleton=design.get("singleton", "fail"))
+    families = {name: replace(fam, weights="pweight" if survey_weighted else fam.weights)
+                for name, fam in spec.families.items()}
+    return replace(spec, families=families, survey=survey,
+                   survey_source=str(design.get("source", "")))
+
+
+#: How a variable name's scale suffix reads in a label (placeholders: see with_wording).
+_SUFFIX_PHRASES = {"local": "same {region_unit}", "national": "elsewhere in {country}",
+                   "domestic": "domestic", "international": "abroad"}
+
+
+def stand_in_label(old_label: str, new: str) -> str:
+    """The label of a stand-in: the original's with the scale after its last comma replaced
+    by the stand-in's own ("STI partners, regional" -> "STI partners, domestic" for
+    sti_domestic), so a row says what it measures; the notes say what it stands in for."""
+    scale = next((s for s in _SUFFIX_PHRASES if new.endswith(f"_{s}")), None)
+    if scale is None or ", " not in old_label:
+        return new
+    return f"{old_label.rsplit(', ', 1)[0]}, {_SUFFIX_PHRASES[scale]}"
+
+
+def with_wording(spec: ModelSpec, fill: Callable[[str], str]) -> ModelSpec:
+    """Every label, block label, outcome label, variant label and table title with the
+    study's words put in for ``{country}``, ``{region_unit}``, ... (``fill``)."""
+    return replace(
+        spec,
+        labels={k: fill(v) for k, v in spec.labels.items()},
+        outcome_labels={k: fill(v) for k, v in spec.outcome_labels.items()},
+        variant_labels={k: fill(v) for k, v in spec.variant_labels.items()},
+        blocks={k: replace(b, label=fill(b.label)) for k, b in spec.blocks.items()},
+        tables={k: replace(tb, title=fill(tb.title)) for k, tb in spec.tables.items()})
 
 
 def check_against_data(spec: ModelSpec, models: Sequence[ModelDef], columns: Iterable[str],
@@ -149,7 +209,7 @@ def with_substitutes(spec: ModelSpec, substitutes: dict[str, str],
     headline = {key: rename(value) for key, value in spec.headline.items()}
     labels = dict(spec.labels)
     for old, new in swap.items():
-        labels.setdefault(new, f"{labels.get(old, old)} [stand-in: {new}]")
+        labels.setdefault(new, stand_in_label(labels.get(old, old), new))
     return replace(spec, blocks=blocks, tests=tests, headline=headline, labels=labels)
 
 

@@ -1001,6 +1001,17 @@ def study_paths(config_path: Path, output_root: Path | None) -> Paths:
     return Paths.under(config.OUTPUT / "studies" / config_path.stem)
 
 
+def inside_project_warning(config_path: Path, output_root: Path | None) -> str | None:
+    """A warning when another study's outputs (cleaned microdata included) would be written
+    inside the project folder: confidential data belong outside the repository."""
+    if output_root is not None or config_path.resolve() == config.DEFAULT_STUDY_CONFIG.resolve():
+        return None
+    where = display(study_paths(config_path, None).output.parent)
+    return (f"the outputs of this study, including its cleaned microdata (data_clean/), go to "
+            f"{where} inside the project folder; for confidential data use --output-root DIR "
+            "outside the repository (docs/using_your_own_survey.md)")
+
+
 def select_steps(registry: Sequence[Step], only: Sequence[str], start: str | None) -> list[Step]:
     """The steps to run, in registry order."""
     if only:
@@ -1061,6 +1072,9 @@ def main(
             print(f"{PROG}: {label} not found: {path}", file=sys.stderr)
             return EXIT_USAGE
 
+    warning = inside_project_warning(args.config, args.output_root)
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     ctx = Context(
         paths=study_paths(args.config, args.output_root),
         study_config_path=args.config.resolve(),

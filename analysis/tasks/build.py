@@ -22,7 +22,10 @@ import pandas as pd
 from analysis import io
 from analysis.context import Context
 from analysis.data import variables
+from analysis.data.clean import DESIGN_COLUMNS
 from analysis.data.study_config import StudyConfig, load_study_config
+from analysis.data.study_schema import SparseCategories
+from analysis.data.wording import Wording
 from analysis.errors import ConfigError, DataError
 from analysis.exhibits.frames import TABLE_FORMATS, to_markdown, write_frame_exhibit
 
@@ -48,6 +51,13 @@ class BuildSettings:
     study: str = ""
     weighted: bool = False
     collaboration_type: str = "frequency"
+    wording: Wording = Wording()
+    size_bands: tuple[int, ...] = variables.SIZE_BANDS
+    size_labels: tuple[str, ...] = variables.SIZE_LABELS
+    log_plus_one: bool = False
+    sparse: SparseCategories = SparseCategories()
+    #: the ``[design]`` columns (canonical names) and singleton rule, or None
+    design: dict[str, str] | None = None
 
 
 def _survey_year(data: Mapping[str, Any], source: Path) -> int:
@@ -62,6 +72,8 @@ def _survey_year(data: Mapping[str, Any], source: Path) -> int:
         kind = data.get("validate", {}).get(founded) if founded else None
         valid = data.get("kinds", {}).get(kind, {}).get("range") if kind else None
         year = valid[1] if valid else None
+    if isinstance(year, float) and year.is_integer():  # 2010.0 is 2010
+        year = int(year)
     if not isinstance(year, int) or isinstance(year, bool):
         raise DataError(f"study config {source}: no survey year (set [study].survey_year; "
                          f"firm age = survey year - founding year)")
@@ -71,8 +83,8 @@ def _survey_year(data: Mapping[str, Any], source: Path) -> int:
 def read_settings(path: Path) -> BuildSettings:
     """The survey year, never codes, intensity weights, scale order and data note."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
+        data = tomllib.loads(io.read_toml_text(path))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise DataError(f"study config {path}: cannot read: {err}") from err
     study = data.get("study", {})
     collaboration = data.get("collaboration", {})
@@ -111,7 +123,25 @@ def settings_from_config(cfg: StudyConfig) -> BuildSettings:
         study=cfg.name,
         weighted=cfg.weight_column is not None,
         collaboration_type=c.type if c is not None else "frequency",
+        wording=cfg.wording,
+        size_bands=cfg.size.bands,
+        size_labels=cfg.size.labels(),
+        log_plus_one=cfg.sample.zero_employees == "log_plus_one",
+        sparse=cfg.sparse,
+        design=design_meta(cfg),
     )
+
+
+def design_meta(cfg: StudyConfig) -> dict[str, str] | None:
+    """The survey design as the analysis meta records it (canonical column names)."""
+    if cfg.design is None:
+        return None
+    out = {key: DESIGN_COLUMNS[key] for key in DESIGN_COLUMNS
+           if getattr(cfg.design, key) is not None}
+    out["singleton"] = cfg.design.singleton
+    out["source"] = "; ".join(f"{key}: {getattr(cfg.design, key)}" for key in DESIGN_COLUMNS
+                              if getattr(cfg.design, key) is not None)
+    return out
 
 
 def study_settings(path: Path, root: Path | None = None) -> BuildSettings:
@@ -140,8 +170,8 @@ def spec_variables(spec_path: Path | None) -> list[str]:
     if spec_path is None or not Path(spec_path).is_file():
         return []
     try:
-        spec = tomllib.loads(Path(spec_path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
+        spec = tomllib.loads(io.read_toml_text(spec_path))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise DataError(f"model specification {spec_path}: cannot read: {err}") from err
     names = [str(o) for o in spec.get("outcomes", {})]
     for block in spec.get("blocks", {}).values():
@@ -189,15 +219,18 @@ def analysis_meta(analysis: pd.DataFrame, settings: BuildSettings, partners: Seq
     if missing_partners:
         notes.append(f"The survey lacks the partner type(s) {', '.join(missing_partners)}.")
     if stand_ins:
-        notes.append("No city-region scale: " + "; ".join(
+        notes.append(settings.wording.fill("No {region_unit} scale: ") + "; ".join(
             f"{new} stands in for {old}" for old, new in stand_ins.items()) + ".")
     dropped = [name for name in unavailable if name not in stand_ins]
     if dropped:
         notes.append(f"Not available in this survey: {', '.join(dropped)}.")
-    return {"study": settings.study, "partners": list(partners), "scales": list(scales),
+    meta = {"study": settings.study, "partners": list(partners), "scales": list(scales),
             "unavailable": unavailable, "weighted": settings.weighted,
             "substitutes": stand_ins, "collaboration_type": settings.collaboration_type,
             "notes": notes}
+    if settings.design is not None:  # only for a study with a [design] section
+        meta["design"] = settings.design
+    return meta
 
 
 def read_meta(data_clean: Path) -> dict[str, Any]:
@@ -244,7 +277,39 @@ def registry(analysis: pd.DataFrame, clean: pd.DataFrame, partners: tuple[str, .
     return variables.variable_registry(
         partners, scales, survey_year=settings.survey_year,
         items=variables.open_items(clean) or ("open_1",), intensity_weights=settings.intensity,
-        categories=categories)
+        categories=categories, wording=settings.wording, size_labels=size_labels(analysis),
+        log_plus_one=settings.log_plus_one)
+
+
+def size_labels(analysis: pd.DataFrame) -> tuple[str, ...]:
+    """The size classes of the analysis data (the bands, or the survey's own classes)."""
+    if "size_class" in analysis.columns and isinstance(analysis["size_class"].dtype,
+                                                       pd.CategoricalDtype):
+        return tuple(str(c) for c in analysis["size_class"].cat.categories)
+    return variables.SIZE_LABELS
+
+
+def pool_sparse_categories(clean: pd.DataFrame, settings: BuildSettings
+                           ) -> tuple[pd.DataFrame, list[str]]:
+    """The clean data with the sparse categories of ``[sparse_categories]`` pooled, and a
+    note per variable naming what was pooled."""
+    rule = settings.sparse
+    if rule.min_firms <= 0:
+        return clean, []
+    out, notes = clean, []
+    for column in rule.variables:
+        if column not in clean.columns:
+            continue
+        pooled_series, pooled = variables.pool_sparse(clean[column], rule.min_firms, rule.label)
+        if pooled:
+            out = out if out is not clean else clean.copy()
+            out[column] = pooled_series
+            name = pooled_series.cat.categories[-1]
+            what = settings.wording.fill("{region_unit}") if column == "region" else column
+            notes.append(f"Sparse categories pooled (fewer than {rule.min_firms} firms, "
+                         f"[sparse_categories]): {what} {', '.join(map(str, pooled))} -> "
+                         f"'{name}'.")
+    return out, notes
 
 
 def appendix_frame(analysis: pd.DataFrame, docs: Mapping[str, variables.VariableDoc]
@@ -312,16 +377,19 @@ def run(ctx: Context) -> None:
     clean = io.read_parquet(clean_path)
     settings = study_settings(ctx.study_config_path, root=ctx.paths.root)
     partners, scales = layout(clean, settings.scale_order)
+    clean, pooled = pool_sparse_categories(clean, settings)
     try:
         analysis = variables.build_analysis_data(
             clean, survey_year=settings.survey_year, partners=partners, scales=scales,
-            never=settings.never, intensity_weights=settings.intensity)
+            never=settings.never, intensity_weights=settings.intensity,
+            size_bands=settings.size_bands, log_plus_one=settings.log_plus_one)
         counts = variables.policy_counts(clean, partners, scales)
     except DataError as err:
         raise DataError(f"{clean_path}: {err}") from err
     io.write_parquet(ctx.paths.data_clean / ANALYSIS_FILE, analysis)
     meta = analysis_meta(analysis, settings, partners, scales,
                          spec_variables(ctx.model_spec_path))
+    meta["notes"] += pooled
     io.write_text(ctx.paths.data_clean / META_FILE, json.dumps(meta, indent=2) + "\n")
 
     docs = registry(analysis, clean, partners, scales, settings)

@@ -20,6 +20,7 @@ from analysis.data.study_config import load_study_config
 from analysis.exhibits.claims import VERDICTS, WEIGHT_WORDS, ClaimContext, evaluate_claims
 from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
 from analysis.models.sensitivity import specification_estimates
+from analysis.models.specification import ModelSpec
 from analysis.tasks import build, estimate
 
 DESCRIPTION = "Claims report: each headline claim of the papers tested in every specification"
@@ -69,17 +70,29 @@ def claim_context(ctx: Context) -> ClaimContext:
         unavailable=unavailable,
         omitted_families={o.family: o.note for o in spec.omitted_families},
         variant_labels=dict(spec.variant_labels),
+        region_unit=estimate.study_wording(ctx).region_unit,
     )
 
 
-def report_notes(report, context: ClaimContext, weighting: str, data_note: str) -> list[str]:
-    """Rules, verdict words, evidence and the weighting, as notes under the narrow table."""
+def design_text(spec: ModelSpec) -> str:
+    """The survey design behind the standard errors, in words ("" without a [design])."""
+    if spec.survey is None:
+        return ""
+    return (f" (design-based: {spec.survey_source or spec.survey.describe()}, with t and F "
+            "tests on the design degrees of freedom)")
+
+
+def report_notes(report, context: ClaimContext, weighting: str, data_note: str,
+                 design: str = "") -> list[str]:
+    """Rules, verdict words, evidence, the weighting and the survey design, as notes under
+    the narrow table."""
     notes = [f"Rule {r.claim}: {r.rule}" for r in report.itertuples()]
     notes += [f"Verdict '{word}': {meaning}." for word, meaning in VERDICTS.items()]
     notes += [f"Evidence for claim {r.claim} ({r.specification}): {r.evidence}"
               for r in report.itertuples()]
     notes += [
-        f"Significance at the {context.alpha:g} level with the models' standard errors. "
+        f"Significance at the {context.alpha:g} level with the models' standard errors"
+        + design + ". "
         "'Across specifications': the claim's verdict in each variant of the family, fitted "
         "by each estimator of [claims] in config/models.toml" + weighting + "; every "
         "specification's verdict and evidence are in claims_specifications.csv, the numbers "
@@ -114,7 +127,8 @@ def run(ctx: Context) -> None:
     report, detail = evaluate_claims(rows, context)
     cfg = load_study_config(ctx.study_config_path)
     data_note = cfg.data_note if cfg.synthetic and cfg.data_note else ""
-    notes = report_notes(report, context, weighting_text(rows, survey_weighted), data_note)
+    notes = report_notes(report, context, weighting_text(rows, survey_weighted), data_note,
+                         design_text(spec))
     title = "Claims report: do this run's estimates support the papers' claims?"
     printed = report[list(PRINTED)].rename(columns=PRINTED)
     folder = ctx.paths.tables

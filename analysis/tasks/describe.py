@@ -17,6 +17,7 @@ import pandas as pd
 from analysis import io
 from analysis.context import Context
 from analysis.data import variables
+from analysis.data.study_config import load_study_config
 from analysis.errors import ExhibitError
 from analysis.exhibits import descriptives, disclosure
 from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
@@ -42,8 +43,8 @@ def model_variables(spec_path: Path) -> tuple[list[str] | None, dict[str, str]]:
     if not Path(spec_path).is_file():
         return None, {}
     try:
-        spec = tomllib.loads(Path(spec_path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
+        spec = tomllib.loads(io.read_toml_text(spec_path))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ExhibitError(f"model specification {spec_path}: not valid TOML: {err}") from err
     names = list(spec.get("outcomes", {}))
     for block in spec.get("blocks", {}).values():
@@ -106,14 +107,17 @@ def run(ctx: Context) -> None:
                      if any(c.startswith(f"collab_{p}_") for c in analysis.columns))
     scales = tuple(c.removeprefix("breadth_") for c in analysis.columns
                    if c.startswith("breadth_"))
+    wording = load_study_config(ctx.study_config_path, root=ctx.paths.root).wording
     names, spec_labels = model_variables(ctx.model_spec_path)
+    spec_labels = {k: wording.fill(v) for k, v in spec_labels.items()}
     meta = build.read_meta(ctx.paths.data_clean)  # C4: what this survey cannot provide
     if names is not None:
         names = build.resolve_variables(names, meta)
     categories = {c: list(analysis[c].cat.categories) for c in ("sector", "region")
                   if c in analysis.columns and isinstance(analysis[c].dtype, pd.CategoricalDtype)}
     labels = {name: doc.label for name, doc in variables.variable_registry(
-        partners, scales, survey_year=settings.survey_year, categories=categories).items()}
+        partners, scales, survey_year=settings.survey_year, categories=categories,
+        wording=wording).items()}
     labels.update(spec_labels)
     sample, sample_note, spec = headline_sample(ctx, analysis,
                                                 [str(v) for v in meta.get("unavailable", [])])
@@ -121,7 +125,8 @@ def run(ctx: Context) -> None:
         exhibits = descriptives.descriptive_exhibits(
             analysis, partners, scales, labels=labels, model_variables=names,
             data_note=" ".join([*meta.get("notes", []), settings.data_note]).strip() or None,
-            sample=sample, sample_note=sample_note, groups=variable_groups(spec))
+            sample=sample, sample_note=sample_note, groups=variable_groups(spec),
+            wording=wording)
     except ExhibitError as err:
         raise ExhibitError(f"{path}: {err}") from err
     # Disclosure control before anything is written: flag (or suppress) small cells.

@@ -8,12 +8,15 @@ any model stops the step with the error's message, which names the model.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import io
 from analysis.context import Context
+from analysis.data.study_config import StudyConfig, load_study_config
+from analysis.data.wording import Wording
 from analysis.errors import ExhibitError, ModelError
 from analysis.models.estimate import DEFAULT_PREDICTION_VALUES, EstimationRun, estimate_all
 from analysis.models.specification import (
@@ -26,9 +29,11 @@ from analysis.models.specification import (
 from analysis.models.survey_spec import (
     check_against_data,
     check_variables,
+    for_survey_design,
     for_survey_weights,
     omit_unavailable,
     with_substitutes,
+    with_wording,
 )
 from analysis.tasks import build
 
@@ -127,8 +132,33 @@ def model_spec(ctx: Context) -> ModelSpec:
     spec = with_substitutes(spec, substitutes, unavailable)
     if "weights" in ctx.options:
         spec = with_weights(spec, weights_option(ctx.options["weights"]))
-    spec = for_survey_weights(spec, bool(meta.get("weighted", False)))
+    weighted = bool(meta.get("weighted", False))
+    spec = for_survey_design(spec, meta.get("design"), weighted)
+    spec = for_survey_weights(spec, weighted)
+    spec = with_wording(spec, study_wording(ctx).fill)
+    if log_plus_one(ctx):  # say what the control is: log(1 + employees)
+        spec = replace(spec, labels={**spec.labels, "log_employees": "Log (1 + employees)"})
     return omit_unavailable(spec, unavailable)
+
+
+def _study(ctx: Context) -> StudyConfig | None:
+    """The study configuration (None when the step runs without one, as in unit tests)."""
+    if not Path(ctx.study_config_path).is_file():
+        return None
+    return load_study_config(ctx.study_config_path, root=ctx.paths.root)
+
+
+def study_wording(ctx: Context) -> Wording:
+    """The study's words for its country, regional unit and sector code (the neutral
+    defaults without a study configuration)."""
+    cfg = _study(ctx)
+    return Wording() if cfg is None else cfg.wording
+
+
+def log_plus_one(ctx: Context) -> bool:
+    """Whether log employees is log(1 + employees) (``sample.zero_employees``)."""
+    cfg = _study(ctx)
+    return cfg is not None and cfg.sample.zero_employees == "log_plus_one"
 
 
 def weights_option(value: object) -> bool | str:

@@ -87,8 +87,17 @@ def models_phrase(spec: ModelSpec, chosen: list[ModelDef], models: pd.DataFrame,
     rows = models[models["model"].isin([m.id for m in chosen])]
     weighted = ("weight_type" in rows and (rows["weight_type"].astype(str)
                                            .isin(["pweight", "fweight"])).any())
-    return (f"the {estimator} models ({inside})"
-            + (", averaged with the sampling weights" if weighted else ""))
+    if weighted or spec.survey is not None:
+        return f"the {estimator} models ({inside}), averaged with the sampling weights"
+    if any("Unweighted models" in n for n in spec.notes):
+        return f"the {estimator} models ({inside}), unweighted"
+    return f"the {estimator} models ({inside})"
+
+
+def intervals(spec: ModelSpec) -> str:
+    """The confidence intervals in words: design-based when the survey design is set."""
+    kind = "design-based 95%" if spec.survey is not None else "95%"
+    return f"Bars: {kind} confidence intervals (delta method)."
 
 
 def synthetic_prefix(ctx: Context) -> str:
@@ -96,20 +105,21 @@ def synthetic_prefix(ctx: Context) -> str:
     return "Synthetic data (not the original microdata). " if cfg.synthetic else ""
 
 
-def figure1_note(ctx: Context, phrase: str) -> str:
+def figure1_note(ctx: Context, phrase: str, bars: str) -> str:
     return (f"{synthetic_prefix(ctx)}Average marginal effects from {phrase}: the derivative "
             "of the probability of innovation with respect to the number of partner types, "
             "averaged over the firms of each model's estimation sample (Stata: margins, "
-            "dydx()). Bars: 95% confidence intervals (delta method).")
+            f"dydx()). {bars}")
 
 
-def figure2_note(ctx: Context, phrase: str, label: str, top: float, n: int) -> str:
+def figure2_note(ctx: Context, phrase: str, bars: str, label: str, top: float,
+                 n: int) -> str:
     return (f"{synthetic_prefix(ctx)}Average adjusted predictions from {phrase}: every firm "
             f"of a model's estimation sample is set to each value on the axis ({label}), its "
             "other covariates as observed, and the predicted probabilities are averaged "
-            "(Stata: margins, at()). Bars: 95% confidence intervals (delta method). Lower "
-            f"panel: the {n:,} firms of the estimation samples at each value; the "
-            f"predictions stop at the largest observed value ({top:g}).")
+            f"(Stata: margins, at()). {bars} Lower panel: the {n:,} firms of the estimation "
+            f"samples at each value; the predictions stop at the largest observed value "
+            f"({top:g}).")
 
 
 def headline_defs(spec: ModelSpec, panels: dict[str, str]) -> list[ModelDef]:
@@ -146,8 +156,10 @@ def run(ctx: Context) -> None:
     if not terms:
         raise ExhibitError(f"{ctx.paths.estimates / estimate.ESTIMATES_FILE}: the headline "
                            f"models {list(panels)} have no AMEs of the breadth variables")
+    bars = intervals(spec)
     figure1 = plot_marginal_effects(
-        ames, panels, terms, note=figure1_note(ctx, models_phrase(spec, chosen, models, "ame")))
+        ames, panels, terms,
+        note=figure1_note(ctx, models_phrase(spec, chosen, models, "ame"), bars))
 
     variable = spec.headline.get("international", "breadth_international")
     lines = {m: label for m, label in panels.items() if (preds["model"] == m).any()}
@@ -161,7 +173,7 @@ def run(ctx: Context) -> None:
                         [str(v) for v in meta.get("unavailable", [])])
     observed = data.loc[sample, variable]
     label = spec.labels.get(variable, variable)
-    note = figure2_note(ctx, models_phrase(spec, chosen, models, "coef"), label.lower(),
+    note = figure2_note(ctx, models_phrase(spec, chosen, models, "coef"), bars, label.lower(),
                         float(observed.max()), int(sample.sum()))
     figure2 = plot_predicted_probabilities(preds, lines, variable, observed, note=note,
                                            xlabel=label)

@@ -104,6 +104,16 @@ def _settings(ctx: Context) -> RobustnessConfig:
         raise ModelError(str(err)) from err
 
 
+def design_note(spec) -> list[str]:
+    """Under a survey design: the robustness analyses use sandwich SEs, not the design's."""
+    if spec.survey is None:
+        return []
+    return ["The robustness analyses use the sampling weights with the standard errors "
+            "named in each exhibit (heteroskedasticity-robust or clustered), not the "
+            "design-based standard errors of Tables 2-5; the bootstrap resamples firms, "
+            "not PSUs within strata."]
+
+
 def inputs(ctx: Context) -> list[Path]:
     return [ctx.paths.data_clean / ANALYSIS_FILE, ctx.paths.data_clean / META_FILE,
             ctx.study_config_path, ctx.model_spec_path, config_path(ctx)]
@@ -215,8 +225,11 @@ def run(ctx: Context) -> None:
     if headline is None or not headline.main:
         raise ModelError(f"{ctx.model_spec_path}: the headline family has no "
                                   "variable available in the analysis data")
+    unit = estimate.study_wording(ctx).placeholders()["Region_unit"]
+    headline = replace(headline, subsample_labels={**headline.subsample_labels,
+                                                   "region": unit})
     notes = (unavailable_note(unavailable) + weights_note(headline) + list(spec.notes)
-             + data_notes(ctx.study_config_path))
+             + design_note(spec) + data_notes(ctx.study_config_path))
     tables = ctx.paths.tables
     # The curve's figure is rendered in the curve's worker, beside the bootstrap.
     preload_savefig_modules()

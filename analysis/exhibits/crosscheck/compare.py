@@ -4,8 +4,8 @@ difference per model.
 A results file (``crosscheck_r.csv``, ``crosscheck_stata.csv``) has one row per number:
 ``model, quantity, term, estimate, std_error, fingerprint``. Compared are every
 coefficient, AME and cut point (estimate and SE) and the fit statistics both sides report
-(N, log likelihood, R-squared). The relative difference of two numbers is
-``|theirs - ours| / |ours|`` (the absolute difference where ours is 0).
+(N, the log likelihood except under a survey design, R-squared). The relative difference
+of two numbers is ``|theirs - ours| / |ours|`` (the absolute difference where ours is 0).
 """
 
 from __future__ import annotations
@@ -79,8 +79,10 @@ def read_results(path: Path, software: str, fingerprint: str) -> Results:
 def our_numbers(estimates: pd.DataFrame) -> pd.DataFrame:
     """The rows of estimates.csv a cross-check reproduces."""
     rows = estimates[estimates["quantity"].isin(QUANTITIES)]
-    # The LPM's log likelihood is Gaussian, and ours normalises the weights: not compared.
-    fit = rows["term"].isin(FIT_TERMS) & ~((rows["estimator"] == "lpm")
+    # The LPM's log likelihood is Gaussian, and ours normalises the weights; a design-based
+    # fit has a pseudo-likelihood that neither svy: nor svyglm reports: not compared.
+    fit = rows["term"].isin(FIT_TERMS) & ~(((rows["estimator"] == "lpm")
+                                            | (rows["se_type"] == "survey"))
                                            & (rows["term"] == "llf"))
     rows = rows[(rows["quantity"] != "fit") | fit]
     out = rows[[*KEY, "estimate", "std_error"]].copy()

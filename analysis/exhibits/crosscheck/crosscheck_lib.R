@@ -89,6 +89,25 @@ observed_bread <- function(fit) {
   (B + t(B)) / 2
 }
 
+# Design-based covariance around a given bread: R's own linearisation (survey::svyrecvar)
+# of the weighted scores of a binary svyglm. Stata's svy: probit takes the observed
+# information as the bread, where svyglm's vcov takes the expected one.
+design_vcov <- function(fit, des, bread) {
+  X <- stats::model.matrix(fit)
+  q <- fit$linear.predictors
+  w <- stats::weights(fit, "prior")
+  if (fit$family$link == "logit") {
+    r <- fit$y - stats::plogis(q)
+  } else {
+    s <- 2 * fit$y - 1
+    r <- s * exp(stats::dnorm(s * q, log = TRUE) - stats::pnorm(s * q, log.p = TRUE))
+  }
+  V <- survey::svyrecvar((X * (w * r)) %*% bread, des$cluster, des$strata, des$fpc)
+  V <- unname(as.matrix(V))
+  dimnames(V) <- dimnames(bread)
+  (V + t(V)) / 2
+}
+
 # The package's term names of a model matrix: "(Intercept)" -> "const", the dummies of a
 # factor v at level l -> "v[l]", other columns keep the variable's name.
 package_names <- function(X, formula, data) {

@@ -31,7 +31,12 @@ from analysis.models.specification import ModelDef, ModelSpec, expand_models
 #: Estimators the scripts know: binary, linear probability and ordered models.
 ESTIMATORS = ("logit", "probit", "lpm", "ologit", "oprobit")
 ORDERED = ("ologit", "oprobit")
-SE_TYPES = ("nonrobust", "robust", "cluster")
+#: "survey": design-based (linearised) SEs of a study with a ``[design]`` (Stata svy:)
+SE_TYPES = ("nonrobust", "robust", "cluster", "survey")
+#: singleton-stratum rules (the estimation layer's, survey.py) -> R survey.lonely.psu and
+#: Stata svyset singleunit(); "fail" is both programs' default.
+SINGLETON_R = {"fail": "fail", "certainty": "certainty", "scaled": "average",
+               "centered": "adjust"}
 #: "" unweighted; "pweight" sampling weights (Stata [pw=]); "fweight" frequency weights
 #: (Stata [fw=]: each record counts as that many identical firms).
 WEIGHT_KINDS = ("", "pweight", "fweight")
@@ -48,6 +53,8 @@ class SurveyDesign:
     psu: str = ""
     strata: str = ""
     fpc: str = ""
+    #: a stratum with a single PSU: "fail" (default), "certainty", "scaled", "centered"
+    singleton: str = "fail"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -89,6 +96,11 @@ class CheckModel:
                                f"{self.weight!r} / {self.weight_kind!r}")
         if (self.se == "cluster") != bool(self.cluster):
             raise ExhibitError(f"model '{self.id}': clustered SEs need a cluster variable")
+        if self.se == "survey" and self.design is None:
+            raise ExhibitError(f"model '{self.id}': design-based SEs need a survey design")
+        if self.design is not None and self.design.singleton not in SINGLETON_R:
+            raise ExhibitError(f"model '{self.id}': unknown singleton rule "
+                               f"'{self.design.singleton}'")
 
     @property
     def ordered(self) -> bool:
@@ -128,19 +140,21 @@ class DataSchema:
 
 
 def weight_kind(model: ModelDef) -> str:
-    """The kind of weights of ``model``: "" (none) or "pweight"; a string kind such as
-    "fweight" passes through (for a specification whose ``weights`` names the kind)."""
-    weighted = model.weighted
-    if isinstance(weighted, str):
-        if weighted not in WEIGHT_KINDS:
-            raise ExhibitError(f"model '{model.id}': unknown weights '{weighted}'")
-        return weighted
-    return "pweight" if weighted else ""
+    """The kind of weights of ``model`` (its ``weights``): "" (none), "pweight" or
+    "fweight"."""
+    if model.weights not in WEIGHT_KINDS:
+        raise ExhibitError(f"model '{model.id}': unknown weights '{model.weights}'")
+    return model.weights
 
 
 def survey_design(spec: ModelSpec, model: ModelDef) -> SurveyDesign | None:
-    """The survey design of ``model``: none yet (the specification has no ``[design]``)."""
-    return None
+    """The survey design of ``model``: the study's ``[design]`` (``spec.survey``, which the
+    estimate step applies to every model), or None."""
+    survey = spec.survey
+    if survey is None:
+        return None
+    return SurveyDesign(psu=survey.psu or "", strata=survey.strata or "",
+                        fpc=survey.fpc or "", singleton=survey.singleton)
 
 
 # ------------------------------------------------------------------------- the models
@@ -170,10 +184,10 @@ def check_model(spec: ModelSpec, model: ModelDef, frame: pd.DataFrame,
                            f"but the specification and the analysis data give {list(terms)}; "
                            "rerun the estimate step")
     kind = weight_kind(model)
+    se = str(row.get("se_type") or model.se)  # "survey" under a [design], whatever the family's
     return CheckModel(
         id=model.id, estimator=model.estimator, outcome=model.outcome, regressors=tuple(kept),
-        se=str(row.get("se_type") or model.se), factors=factors, binary=binary,
-        cluster=model.cluster if model.se == "cluster" else "",
+        se=se, factors=factors, binary=binary, cluster=model.cluster if se == "cluster" else "",
         weight=config.WEIGHT_COLUMN if kind else "", weight_kind=kind,
         design=survey_design(spec, model), terms=terms, cuts=tuple(cuts))
 

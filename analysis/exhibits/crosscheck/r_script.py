@@ -19,7 +19,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis.exhibits.crosscheck.models import CheckModel, DataSchema
+from analysis.exhibits.crosscheck.models import SINGLETON_R, CheckModel, DataSchema
 
 LIBRARY = Path(__file__).with_name("crosscheck_lib.R")
 RESULTS_FILE = "crosscheck_r.csv"
@@ -32,7 +32,8 @@ LINKS = {"logit": "logit", "probit": "probit", "lpm": "identity", "ologit": "log
 POLR_METHODS = {"ologit": "logistic", "oprobit": "probit"}
 SE_WORDS = {"nonrobust": "model-based SEs (inverse information; Stata's default)",
             "robust": "robust SEs (Stata vce(robust))",
-            "cluster": "clustered SEs (Stata vce(cluster {cluster}))"}
+            "cluster": "clustered SEs (Stata vce(cluster {cluster}))",
+            "survey": "survey design SEs (linearisation, Stata svy:)"}
 WEIGHT_WORDS = {"": "unweighted", "pweight": "probability weights {weight} (Stata [pw=])",
                 "fweight": "frequency weights {weight} (Stata [fw=])"}
 
@@ -90,7 +91,9 @@ def _design_lines(model: CheckModel) -> list[str]:
     strata = f"~{design.strata}" if design.strata else "NULL"
     fpc = f"~{design.fpc}" if design.fpc else "NULL"
     weights = f"~{model.weight}" if model.weight else "NULL"
-    return [f"des <- survey::svydesign(ids = {ids}, strata = {strata}, fpc = {fpc}, "
+    lonely = SINGLETON_R[design.singleton]
+    return [f'options(survey.lonely.psu = "{lonely}")  # strata with a single PSU',
+            f"des <- survey::svydesign(ids = {ids}, strata = {strata}, fpc = {fpc}, "
             f"weights = {weights}, data = d, nest = TRUE)"]
 
 
@@ -131,6 +134,9 @@ def fit_lines(model: CheckModel) -> list[str]:
 def vcov_lines(model: CheckModel) -> list[str]:
     """``V <- ...``: the covariance of the model's SE type, with Stata's scale factors."""
     kind = fit_function(model)
+    if model.design is not None and model.estimator == "probit":
+        return ["V <- design_vcov(fit, des, observed_bread(fit))  # svy: probit (observed "
+                "information, as Stata; svyglm's vcov uses the expected one)"]
     if model.design is not None:
         return ["V <- vcov(fit)  # linearisation (Taylor series), as Stata's svy:"]
     if model.weight_kind == "fweight":

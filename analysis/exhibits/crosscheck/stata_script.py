@@ -77,6 +77,7 @@ def survey_lines(model: CheckModel) -> list[str]:
     psu = design.psu or "_n"
     options = [f"strata({design.strata})"] if design.strata else []
     options += [f"fpc({design.fpc})"] if design.fpc else []
+    options += [f"singleunit({design.singleton})"] if design.singleton != "fail" else []
     weight = f" [pw={model.weight}]" if model.weight else ""
     return [f"svyset {psu}{weight}" + (f", {' '.join(options)}" if options else "")]
 
@@ -127,7 +128,8 @@ def ame_lines(model: CheckModel, schema: DataSchema) -> list[str]:
 
 def describe(model: CheckModel) -> str:
     se = {"nonrobust": "OIM SEs", "robust": "robust SEs",
-          "cluster": f"SEs clustered by {model.cluster}"}[model.se]
+          "cluster": f"SEs clustered by {model.cluster}",
+          "survey": "survey design (linearised) SEs"}[model.se]
     weights = {"": "unweighted", "pweight": f"pweights {model.weight}",
                "fweight": f"fweights {model.weight}"}[model.weight_kind]
     if model.design is not None:

@@ -20,6 +20,7 @@ from analysis.errors import (
     PerfectSeparationError,
     SpecificationError,
 )
+from analysis.models.estimation import survey as survey_design
 
 CONSTANT = "const"
 #: Kinds of weights: sampling weights (Stata [pw=]) and frequency weights (Stata [fw=]).
@@ -57,6 +58,8 @@ class Design:
     is_binary: np.ndarray  # bool per column: all values 0 or 1 (False for the constant)
     weights: np.ndarray | None = None
     weight_type: str | None = None
+    #: the survey design of the rows (strata, PSUs, fpc), for design-based SEs, or None
+    survey: survey_design.SurveyArrays | None = None
 
     @property
     def nobs(self) -> int:
@@ -81,7 +84,7 @@ class Design:
                       index=self.index[rows], col_min=X.min(axis=0), col_max=X.max(axis=0),
                       col_std=X.std(axis=0), is_binary=self.is_binary,
                       weights=None if self.weights is None else self.weights[rows],
-                      weight_type=self.weight_type)
+                      weight_type=self.weight_type, survey=self._survey_of(rows))
 
     def drop(self, keep: np.ndarray, terms: Sequence[str]) -> Design:
         """The design without the rows where ``keep`` is False and without ``terms``
@@ -93,7 +96,11 @@ class Design:
                       index=self.index[keep], col_min=X.min(axis=0), col_max=X.max(axis=0),
                       col_std=X.std(axis=0), is_binary=self.is_binary[columns],
                       weights=None if self.weights is None else self.weights[keep],
-                      weight_type=self.weight_type)
+                      weight_type=self.weight_type, survey=self._survey_of(keep))
+
+    def _survey_of(self, rows: np.ndarray) -> survey_design.SurveyArrays | None:
+        """The survey design of the observations `rows` (positions or a boolean mask)."""
+        return None if self.survey is None else survey_design.take(self.survey, rows)
 
     def mean(self, values: np.ndarray) -> float:
         """Mean of per-observation `values` (weighted by the sampling weights, if any)."""
@@ -175,12 +182,16 @@ def build_design(
     model_id: str,
     weights: str | None = None,
     weight_type: str = "pweight",
+    survey: survey_design.SurveyDesign | None = None,
 ) -> Design:
-    """Listwise-delete on outcome, regressors, cluster and weight column; build X and y.
+    """Listwise-delete on outcome, regressors, cluster, weight and design columns; build X
+    and y.
 
     `weights` names a weight column of kind `weight_type`: "pweight" (sampling weights) or
     "fweight" (frequency weights, which must be whole numbers, as Stata requires): values
-    must be finite and >= 0; rows with weight 0 are left out, like Stata does.
+    must be finite and >= 0; rows with weight 0 are left out, like Stata does. `survey`
+    names the strata, PSU and fpc columns of a survey design (design-based SEs, see
+    survey.py).
     """
     if weight_type not in WEIGHT_TYPES:
         raise SpecificationError(model_id, f"unknown weight type {weight_type!r}; use "
@@ -194,7 +205,8 @@ def build_design(
             model_id, f"regressor name {CONSTANT!r} is reserved for the added constant",
             [CONSTANT])
     used = ([outcome, *regressors] + ([cluster] if cluster is not None else [])
-            + ([weights] if weights is not None else []))
+            + ([weights] if weights is not None else [])
+            + (survey.columns if survey is not None else []))
     missing = [c for c in dict.fromkeys(used) if c not in data.columns]
     if missing:
         raise SpecificationError(model_id, f"columns not in the data: {missing}", missing)
@@ -236,9 +248,12 @@ def build_design(
     if weights is not None:
         w = _numeric(data[weights], weights, model_id)
         w = w if all_rows else w[mask]
+    arrays = None if survey is None else survey_design.survey_arrays(data, mask, survey,
+                                                                     model_id)
     return Design(X=X, y=y, terms=terms, groups=groups, index=data.index[mask],
                   col_min=col_min, col_max=col_max, col_std=col_std, is_binary=is_binary,
-                  weights=w, weight_type=None if weights is None else weight_type)
+                  weights=w, weight_type=None if weights is None else weight_type,
+                  survey=arrays)
 
 
 def _weight_values(series: pd.Series, name: str, model_id: str,

@@ -15,11 +15,16 @@ Standard-error conventions (`se_type`), matching Stata:
   (Stata `vce(robust)`); LPM: HC1, i.e. HC0 times N/(N-k).
 * "cluster": scores summed within clusters; ML models scaled by G/(G-1)
   (Stata `vce(cluster g)`); LPM scaled by G/(G-1) * (N-1)/(N-k) (Stata `regress`).
+* "survey": Taylor-linearised variance for a stratified, clustered sample with a
+  finite-population correction (Stata `svy:`, R `survey::svyglm`), from the same weighted
+  scores and bread (survey.py); inference then uses t with the design degrees of freedom
+  (PSUs - strata) for every estimator.
 
 Weights (`weights`, `weight_type`): "pweight" (sampling weights, Stata `[pw=]`: needs
-"robust" or "cluster") or "fweight" (frequency weights, Stata `[fw=]`: any `se_type`;
-N is the sum of the weights, and every number equals the fit on the data with each row
-repeated that many times). See ml.py for how each kind enters the covariance.
+"robust", "cluster" or "survey") or "fweight" (frequency weights, Stata `[fw=]`: any
+`se_type` but "survey"; N is the sum of the weights, and every number equals the fit on
+the data with each row repeated that many times). See ml.py for how each kind enters the
+covariance. A survey design takes sampling weights only, as Stata's `svyset` does.
 
 Perfect prediction (`perfect_prediction`, logit / probit): "drop" (default) drops a 0/1
 regressor that predicts the outcome perfectly and the observations it determines, as
@@ -27,8 +32,9 @@ Stata does (perfect.py, recorded in FitResult.perfect_prediction); "error" refus
 model (PerfectSeparationError). Complete separation by a continuous regressor is always
 an error naming it. Ordered models always refuse (Stata's ologit has no such rule).
 
-ML inference uses the normal distribution (z); LPM inference uses t with N-k degrees of
-freedom, or G-1 with clustering (as Stata's `regress`), recorded in FitResult.df_resid.
+Otherwise ML inference uses the normal distribution (z); LPM inference uses t with N-k
+degrees of freedom, or G-1 with clustering (as Stata's `regress`), recorded in
+FitResult.df_resid.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import pandas as pd
 from scipy import special
 
 from analysis.errors import ConvergenceError, SpecificationError
+from analysis.models.estimation import survey as survey_design
 from analysis.models.estimation.checks import check_huge
 from analysis.models.estimation.design import (
     WEIGHT_TYPES,
@@ -60,6 +67,7 @@ from analysis.models.estimation.ml import (
     ml_covariance,
     newton_step,
     separation_error,
+    survey_covariance,
     weighted_meat,
 )
 from analysis.models.estimation.ordered import ORDERED_LINKS, fit_ordered
@@ -68,7 +76,7 @@ from analysis.models.estimation.result import FitResult
 
 ESTIMATORS = ("logit", "probit", "lpm", "ologit", "oprobit")
 ORDERED_ESTIMATORS = tuple(ORDERED_LINKS)
-SE_TYPES = ("nonrobust", "robust", "cluster")
+SE_TYPES = ("nonrobust", "robust", "cluster", "survey")
 #: "numpy": the chunked NumPy core of this module (default, used by the pipeline);
 #: "statsmodels": statsmodels / linearmodels fits with the same conventions (sm_engine.py).
 ENGINES = ("numpy", "statsmodels")
@@ -76,7 +84,7 @@ _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
 
 def _check_options(model_id, estimator, se_type, engine, cluster, weights, weight_type,
-                   perfect_prediction) -> None:
+                   perfect_prediction, survey) -> None:
     """Named errors for option values fit_model does not know or cannot combine."""
     for value, allowed, what in ((estimator, ESTIMATORS, "estimator"),
                                  (se_type, SE_TYPES, "se_type"), (engine, ENGINES, "engine"),
@@ -89,6 +97,18 @@ def _check_options(model_id, estimator, se_type, engine, cluster, weights, weigh
         raise SpecificationError(
             model_id, "se_type='cluster' needs a cluster column, and a cluster column needs "
             f"se_type='cluster' (got se_type={se_type!r}, cluster={cluster!r})")
+    if (se_type == "survey") != (survey is not None):
+        raise SpecificationError(
+            model_id, "se_type='survey' needs a survey design, and a survey design needs "
+            f"se_type='survey' (got se_type={se_type!r}, survey={survey!r})")
+    if survey is not None and engine != "numpy":
+        raise SpecificationError(
+            model_id, f"survey designs are supported by the numpy engine only, not {engine!r}")
+    if survey is not None and weights is not None and weight_type != "pweight":
+        # Stata: svyset takes pweights only (fweights are not a sampling design)
+        raise SpecificationError(
+            model_id, f"a survey design takes sampling weights (pweights) only, not "
+            f"{weight_type}s ({weights!r}), as Stata's svyset", [weights])
     if weights is not None and weight_type == "pweight" and se_type == "nonrobust":
         raise SpecificationError(
             model_id, f"sampling weights ({weights!r}) need se_type 'robust' or 'cluster': "
@@ -114,6 +134,7 @@ def fit_model(
     weights: str | None = None,
     weight_type: str = "pweight",
     perfect_prediction: str = "drop",
+    survey: survey_design.SurveyDesign | None = None,
 ) -> FitResult:
     """Fit one model of `outcome` on `regressors` (numeric columns, dummies already built).
 
@@ -122,22 +143,25 @@ def fit_model(
     cut-point parametrisation). A constant "const" is appended to the regressors except
     for the ordered models. Rows with a missing outcome, regressor, cluster or weight are
     dropped (listwise).
-    se_type: "nonrobust", "robust" (default) or "cluster" (needs `cluster`, a column name);
-    see the module docstring for the exact small-sample scalings.
+    se_type: "nonrobust", "robust" (default), "cluster" (needs `cluster`, a column name) or
+    "survey" (needs `survey`); see the module docstring for the exact small-sample scalings.
     engine: "numpy" (default) or "statsmodels" (statsmodels Logit/Probit/OrderedModel and
     linearmodels OLS, same design checks, same FitResult and SE conventions; sm_engine.py).
     weights: a weight column of kind `weight_type` ("pweight" or "fweight", see the module
     docstring); numpy engine only.
     perfect_prediction: "drop" (Stata's rule) or "error", see the module docstring.
+    survey: the strata / PSU / fpc columns of a survey design, with se_type="survey"
+    (design-based SEs as Stata `svy:`; `weights` are the design's sampling weights, which
+    must be pweights).
     Raises SpecificationError, EmptyCellError, CollinearityError, PerfectSeparationError or
     ConvergenceError (all EstimationError), each naming `model_id` and the offending terms.
     """
     _check_options(model_id, estimator, se_type, engine, cluster, weights, weight_type,
-                   perfect_prediction)
+                   perfect_prediction, survey)
     ordered = estimator in ORDERED_ESTIMATORS
     design = build_design(
         data, outcome, regressors, add_constant=not ordered, cluster=cluster,
-        model_id=model_id, weights=weights, weight_type=weight_type)
+        model_id=model_id, weights=weights, weight_type=weight_type, survey=survey)
     check_outcome(design, outcome, estimator, model_id)
     dropped = ()
     if estimator in ("logit", "probit") and perfect_prediction == "drop":
@@ -164,7 +188,18 @@ def fit_model(
         fit = fit_ordered(estimator=estimator, max_iter=max_iter, **common)
     else:
         fit = _fit_binary(link=estimator, gram=gram, max_iter=max_iter, **common)
-    return replace(fit, perfect_prediction=dropped) if dropped else fit
+    fit = replace(fit, perfect_prediction=dropped) if dropped else fit
+    return _with_survey(fit, survey)
+
+
+def _with_survey(fit: FitResult, survey: survey_design.SurveyDesign | None) -> FitResult:
+    """A design-based fit: t inference with the design degrees of freedom, and the design
+    facts for the table notes (Stata svy: reports t with PSUs - strata df for every model)."""
+    arrays = fit.design.survey
+    if survey is None or arrays is None:
+        return fit
+    return replace(fit, df_resid=float(arrays.df),
+                   survey=survey_design.summary(survey, arrays, fit.design.weights, fit.nobs))
 
 
 def refit_coefficients(fit: FitResult, rows: np.ndarray, *, max_iter: int = 100
@@ -322,7 +357,8 @@ def _fit_binary(*, link, design, gram, max_iter, outcome, model_id, se_type, clu
                                                  start=(xb0, llnull))
     r, _ = _binary_score_weights(link, xb, y)  # unweighted: ml_covariance weighs by kind
     bread = inverse_psd(hess)
-    cov = ml_covariance(bread, lambda sl: X[sl] * r[sl, None], design, se_type, n_clusters)
+    cov = ml_covariance(bread, lambda sl: X[sl] * r[sl, None], design, se_type, n_clusters,
+                        model_id)
     check_huge(model_id, link, design, b, cov)
     n_eff = design.n_effective
     return FitResult(
@@ -357,6 +393,9 @@ def _fit_lpm(*, design, gram, outcome, model_id, se_type, cluster, n_clusters) -
     if se_type == "nonrobust":
         cov = bread * ssr / (n - k)
         df_resid = float(n - k)
+    elif se_type == "survey":
+        cov = survey_covariance(bread, lambda sl: X[sl] * resid[sl, None], design, model_id)
+        df_resid = float(design.survey.df)
     else:
         meat = weighted_meat(lambda sl: X[sl] * resid[sl, None], design, k)
         if se_type == "robust":

@@ -26,8 +26,10 @@ class TestResult:
 
     Wald: after an ML model `statistic` is chi2 with `df` degrees of freedom (Stata `test`
     after logit); after the LPM (`df_denom` = its residual degrees of freedom, N-k or G-1)
-    it is F(df, df_denom), as Stata's `test` after `regress`. For a single restriction
-    `estimate`/`std_error` are R b - r and its SE, with a z (ML) or t (LPM) interval.
+    it is F(df, df_denom), as Stata's `test` after `regress`; after a design-based fit it is
+    the adjusted F with df_denom = d - df + 1 (d the design df, Stata's svy `test`), whatever
+    the estimator. For a single restriction `estimate`/`std_error` are R b - r and its SE,
+    with a z (ML) or t (LPM, design-based) interval.
     Ratio a/b: `estimate` = a/b and `ci_lower`/`ci_upper` the Fieller confidence set, whose
     kind is `interval` ("bounded": [ci_lower, ci_upper]; "two rays": (-inf, ci_lower] U
     [ci_upper, inf); "whole line": bounds NaN); a Fieller set has no standard error, so
@@ -56,6 +58,13 @@ class TestResult:
         if self.kind != "wald":
             return float("nan")
         return self.statistic if self.df_denom is not None else self.statistic / self.df
+
+
+def design_df(obj: FitResult | Margins) -> float | None:
+    """Design degrees of freedom of a design-based fit or of its AMEs (None otherwise)."""
+    if isinstance(obj, Margins):
+        return obj.design_df
+    return None if obj.survey is None else float(obj.survey.df)
 
 
 def _source(obj: FitResult | Margins) -> tuple[str, list[str], np.ndarray, np.ndarray]:
@@ -93,7 +102,9 @@ def wald_test(
     Works on a FitResult (coefficients, with its robust/cluster covariance) or on Margins
     (AMEs). W = (R t - r)' (R V R')^-1 (R t - r) with q = number of restrictions: chi2(q)
     after ML models; F = W/q with F(q, df_resid) after the LPM (Stata `test` after
-    `regress`: N-k, or G-1 with clusters).
+    `regress`: N-k, or G-1 with clusters). After a design-based fit (design df d) it is
+    Stata's adjusted F, ((d - q + 1) / (d q)) W ~ F(q, d - q + 1) (svy `test`), for every
+    estimator; a single restriction's interval then uses t(d).
     """
     model_id, names, est, cov = _source(source)
     R = np.zeros((len(restrictions), len(names)))
@@ -112,7 +123,15 @@ def wald_test(
     wald = float(diff @ np.linalg.solve(rvr, diff))
     df = len(restrictions)
     df_denom = source.df_resid
-    if df_denom is None:
+    d = design_df(source)
+    if d is not None:  # svy: the adjusted Wald F with the design degrees of freedom
+        if d - df + 1 <= 0:
+            raise SpecificationError(model_id, f"test {test_id!r}: {df} restrictions need "
+                                     f"more than {d:g} design degrees of freedom")
+        df_denom = d - df + 1
+        statistic = wald * df_denom / (d * df)
+        p = float(stats.f.sf(statistic, df, df_denom))
+    elif df_denom is None:
         statistic, p = wald, float(stats.chi2.sf(wald, df))
     else:
         statistic = wald / df
@@ -182,7 +201,8 @@ def ratio(
 ) -> TestResult:
     """a/b of two coefficients (FitResult) or two AMEs (Margins): the Fieller confidence
     set (fieller_set), with the delta-method result of Stata `nlcom _b[a]/_b[b]` (gradient
-    (1/b, -a/b^2), z or, after the LPM, t against 0) in `delta`.
+    (1/b, -a/b^2), z or, after the LPM, t against 0) in `delta`. After a design-based fit
+    both use t with the design df (the fit's df_resid), as after `svy:`.
 
     The Fieller set holds its level whatever the precision of b; the delta-method interval
     undercovers when b is not far from 0 (see the coverage study, analysis/models/coverage.py).

@@ -50,6 +50,8 @@ class Margins:
     category: float | None
     nobs: int
     df_resid: float | None
+    #: design degrees of freedom of a design-based fit (Wald tests use the adjusted F)
+    design_df: float | None = None
 
     @property
     def params(self) -> pd.Series:
@@ -243,7 +245,8 @@ def _margins(fit, terms, estimates, jac, flagged, category) -> Margins:
         model_id=fit.model_id, estimator=fit.estimator, outcome=fit.outcome,
         terms=tuple(terms), estimates=np.asarray(estimates, dtype=float),
         cov=(cov + cov.T) / 2.0, jacobian=jac, discrete=tuple(t in flagged for t in terms),
-        category=category, nobs=fit.nobs, df_resid=fit.df_resid)
+        category=category, nobs=fit.nobs, df_resid=fit.df_resid,
+        design_df=None if fit.survey is None else float(fit.survey.df))
 
 
 def _category_index(fit: FitResult, category: float | None) -> int:

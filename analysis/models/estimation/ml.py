@@ -1,5 +1,5 @@
 """Shared machinery of the maximum-likelihood fits: Newton steps with step halving,
-separation diagnostics and Stata's OIM / vce(robust) / vce(cluster) covariances.
+separation diagnostics and Stata's OIM / vce(robust) / vce(cluster) / svy covariances.
 
 Weights enter the covariance by their kind (``Design.weight_type``):
 
@@ -8,6 +8,9 @@ Weights enter the covariance by their kind (``Design.weight_type``):
 * frequency weights (Stata ``[fw=]``): each row stands for w_i identical observations, so
   the meat is sum_i w_i s_i s_i' (clusters: the sums of w_i s_i) and N is the sum of the
   weights: every number equals that of the data with each row repeated w_i times.
+
+A survey design (se_type "survey") sums the pweighted scores w_i s_i within PSUs and
+strata (the Taylor-linearised variance of survey.py, Stata ``svy:``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from analysis.errors import CollinearityError, PerfectSeparationError
+from analysis.models.estimation import survey as survey_design
 from analysis.models.estimation.checks import term_scales
 from analysis.models.estimation.design import CONSTANT, Design, row_blocks, solve_psd
 
@@ -78,14 +82,17 @@ def separation_error(model_id, design, b, xb, why) -> PerfectSeparationError:
 
 
 def ml_covariance(bread: np.ndarray, score_block: Callable[[slice], np.ndarray],
-                  design: Design, se_type: str, n_clusters: int | None) -> np.ndarray:
-    """Stata's OIM / vce(robust) / vce(cluster) covariance for an ML model.
+                  design: Design, se_type: str, n_clusters: int | None,
+                  model_id: str = "model") -> np.ndarray:
+    """Stata's OIM / vce(robust) / vce(cluster) / svy covariance for an ML model.
 
     ``score_block(rows)`` gives the per-observation scores s_i of a block of rows, not
     multiplied by any weight (the weights enter here, by their kind).
     """
     if se_type == "nonrobust":
         return bread
+    if se_type == "survey":
+        return survey_covariance(bread, score_block, design, model_id)
     n = design.n_effective
     meat = weighted_meat(score_block, design, bread.shape[0])
     scale = n / (n - 1.0) if se_type == "robust" else n_clusters / (n_clusters - 1.0)
@@ -118,3 +125,14 @@ def weighted_meat(score_block: Callable[[slice], np.ndarray], design: Design,
         for j in range(p):
             sums[:, j] += np.bincount(g, weights=s[:, j], minlength=n_groups)
     return sums.T @ sums
+
+
+def survey_covariance(bread: np.ndarray, score_block: Callable[[slice], np.ndarray],
+                      design: Design, model_id: str = "model") -> np.ndarray:
+    """The design-based (linearised) covariance B M B of any of the fits: the unweighted
+    scores ``score_block(rows)`` times the sampling weights, summed within PSUs and strata
+    by survey.design_covariance (pweights only: fit_model refuses fweights with a design)."""
+    w = design.weights
+    weighted = score_block if w is None else (lambda sl: score_block(sl) * w[sl, None])
+    return survey_design.design_covariance(bread, weighted, design.nobs, design.survey,
+                                           model_id)

@@ -171,7 +171,7 @@ def fit_ordered(*, estimator, design, max_iter, outcome, model_id, se_type, clus
     beta, cuts = theta[:k], theta[k:]
     cov = ml.ml_covariance(
         bread, lambda sl: ordered_block(link, design.X[sl], cat[sl], beta, cuts, "scores")[1],
-        design, se_type, n_clusters)
+        design, se_type, n_clusters, model_id)
     check_huge(model_id, estimator, design, beta, cov)
     names = list(design.terms + cut_terms)
     p = theta.size

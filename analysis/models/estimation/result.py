@@ -10,6 +10,7 @@ from scipy import stats
 
 from analysis.models.estimation.design import Design
 from analysis.models.estimation.perfect import DroppedTerm
+from analysis.models.estimation.survey import SurveySummary
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,7 +21,8 @@ class FitResult:
     ordered logit has no constant). `params`/`cov` cover `terms` followed by `cut_terms`
     (ordered-logit thresholds, Stata's /cut parametrisation, named "cut1|2", ...).
     `df_resid` is None for ML models (normal inference, like Stata's z) and the t degrees
-    of freedom for the LPM (N-k, or G-1 with clustering, like Stata's `regress`).
+    of freedom for the LPM (N-k, or G-1 with clustering, like Stata's `regress`); with a
+    survey design it is the design df (PSUs - strata) for every estimator (Stata `svy:`).
     `design` keeps the float64 data actually used (no copy is made after the fit), which the
     marginal effects and predictions need. `nobs` is Stata's e(N): the observations used,
     or with frequency weights the sum of the weights. `weight_type` is None, "pweight" or
@@ -52,6 +54,8 @@ class FitResult:
     df_resid: float | None = None
     weight_type: str | None = None
     perfect_prediction: tuple[DroppedTerm, ...] = ()
+    #: the survey design of a design-based fit (se_type "survey"), else None
+    survey: SurveySummary | None = None
 
     @property
     def n_perfectly_predicted(self) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from analysis import config
+from analysis.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,51 @@ class Context:
     model_spec_path: Path
     seed: int = config.SEED
     options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A ``run_all.py --option KEY=VALUE`` that steps read from ``Context.options``."""
+
+    kind: type  # bool, int or Path (a file that must exist)
+    help: str
+    minimum: int | None = None
+    forbidden: tuple[Any, ...] = ()
+
+
+#: Every option a step reads; run_all.py checks keys and values against it before any step.
+OPTIONS: dict[str, Option] = {
+    "weights": Option(bool, "weight every model by the survey's sampling weights"),
+    "bootstrap_reps": Option(int, "bootstrap replications of the robustness step", minimum=2),
+    "n_jobs": Option(int, "workers of the robustness step (-1 = all cores)", minimum=-1,
+                     forbidden=(0,)),
+    "robustness_config": Option(Path, "settings of the robustness analyses (TOML file)"),
+}
+
+
+def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` checked against :data:`OPTIONS` (ConfigError naming the key, the close
+    matches or the valid values); paths are returned as :class:`Path`."""
+    checked: dict[str, Any] = {}
+    for key, value in options.items():
+        where = f"--option {key}={value if not isinstance(value, bool) else str(value).lower()}"
+        option = OPTIONS.get(key)
+        if option is None:
+            close = difflib.get_close_matches(key, OPTIONS, n=3, cutoff=0.6)
+            maybe = f"; did you mean {' or '.join(close)}?" if close else ""
+            raise ConfigError(f"{where}: unknown option '{key}'{maybe} (options: "
+                              f"{', '.join(sorted(OPTIONS))})")
+        if option.kind is bool and not isinstance(value, bool):
+            raise ConfigError(f"{where}: '{key}' must be true or false")
+        if option.kind is int and (isinstance(value, bool) or not isinstance(value, int)
+                                   or value < (option.minimum or value)
+                                   or value in option.forbidden):
+            rule = f"an integer >= {option.minimum}" + "".join(
+                f", not {v}" for v in option.forbidden)
+            raise ConfigError(f"{where}: '{key}' must be {rule} ({option.help})")
+        if option.kind is Path:
+            value = Path(str(value))
+            if not value.is_file():
+                raise ConfigError(f"{where}: '{key}' names no file ({option.help})")
+        checked[key] = value
+    return checked

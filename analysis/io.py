@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,42 @@ def temp_file_owner(path: Path) -> int | None:
     if len(parts) == 3 and parts[1].isdigit():
         return int(parts[1])
     return None
+
+
+#: A temporary file without its writer's pid in its name is stale after this many seconds.
+STALE_TEMP_AGE_S = 600
+
+
+def temp_file_is_stale(path: Path, now: float) -> bool:
+    """True if a temporary file's writer is gone (dead pid, or old enough when unknown)."""
+    pid = temp_file_owner(path)
+    if pid is not None and pid != os.getpid():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except (OSError, OverflowError):
+            return False  # alive but not ours (PermissionError), or not a pid at all
+        return False
+    try:
+        return now - path.stat().st_mtime > STALE_TEMP_AGE_S
+    except OSError:
+        return False
+
+
+def remove_stale_temp_files(folders: Iterable[Path], skip: Iterable[Path] = ()) -> list[Path]:
+    """Delete the temporary files that killed writers left below ``folders`` (not below
+    ``skip``, e.g. other studies' outputs); they are hidden, so never in a manifest."""
+    removed, now, skipped = [], time.time(), {Path(p) for p in skip}
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if Path(dirpath, d) not in skipped]
+            for name in filenames:
+                path = Path(dirpath, name)
+                if is_temp_file(path) and temp_file_is_stale(path, now):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return sorted(removed)
 
 
 @contextlib.contextmanager

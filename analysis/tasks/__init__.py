@@ -24,8 +24,3 @@ STEPS: list[tuple[str, str]] = [
     ("disclosure", "analysis.tasks.disclosure"),
 ]
 
-#: Step -> the earlier step after which it may already start, in a forked process beside
-#: the steps in between (analysis.runner.background): they neither read nor write its inputs and
-#: outputs (checked by tests/test_pipeline.py). The robustness exhibits need only the
-#: analysis data, so they are computed while describe ... figures run.
-AHEAD: dict[str, str] = {"robustness": "build"}

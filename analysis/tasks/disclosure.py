@@ -55,14 +55,10 @@ def _registry() -> list[tuple[str, str]]:
 
 
 def inputs(ctx: Context) -> list[Path]:
-    """The flag files, the study configuration and the firm-level data.
-
-    The exhibits themselves are not listed (that would mean importing every step module):
-    they change only when the code, the configuration, the model specification (all part
-    of every stamp) or the data change, and each of those reruns this step too.
-    """
+    """The output folder (it checks every exhibit there, so it runs after every step that
+    writes into it), the study configuration and the firm-level data."""
     data = [ctx.paths.data_clean / name for name in FIRM_DATA]
-    return [ctx.paths.output / FLAGS_DIR, ctx.study_config_path, *data]
+    return [ctx.paths.output, ctx.study_config_path, *data]
 
 
 def outputs(ctx: Context) -> list[Path]:

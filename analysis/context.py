@@ -40,6 +40,48 @@ class Paths:
     def logs(self) -> Path:
         return self.output / "logs"
 
+    @property
+    def data_appendix(self) -> Path:
+        return self.output / "data_appendix"
+
+    # The files the steps hand to each other (contracts C3-C6), named here only.
+    @property
+    def clean_data(self) -> Path:
+        """The clean survey (C3), written by the clean step."""
+        return self.data_clean / "survey_clean.parquet"
+
+    @property
+    def analysis_data(self) -> Path:
+        """The analysis data set, written by the build step."""
+        return self.data_clean / "analysis_data.parquet"
+
+    @property
+    def analysis_meta(self) -> Path:
+        """What the survey provides and lacks (C4), written by the build step."""
+        return self.data_clean / "analysis_meta.json"
+
+    @property
+    def estimates_file(self) -> Path:
+        """Every estimated quantity of every model (C1/C5), written by the estimate step."""
+        return self.estimates / "estimates.csv"
+
+    @property
+    def predictions_file(self) -> Path:
+        return self.estimates / "predictions.csv"
+
+    @property
+    def models_file(self) -> Path:
+        """One row per estimated model."""
+        return self.estimates / "models.csv"
+
+    @property
+    def disclosure_flags(self) -> Path:
+        """The folder of the small-cell flags each step writes (C6)."""
+        return self.output / "disclosure"
+
+    def flags_file(self, step: str) -> Path:
+        return self.disclosure_flags / f"{step}.csv"
+
     @classmethod
     def default(cls) -> Paths:
         return cls(root=config.ROOT, data_clean=config.DATA_CLEAN, output=config.OUTPUT)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analysis.errors import OutputError
+from analysis.errors import DataError, OutputError
 
 if TYPE_CHECKING:  # pandas is imported lazily: the pipeline runner must start fast
     import pandas as pd
@@ -131,7 +131,9 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
-    """Read a Parquet file written by :func:`write_parquet`."""
+    """Read a Parquet file written by :func:`write_parquet` (DataError when it is absent)."""
     import pandas as pd
 
+    if not Path(path).is_file():
+        raise DataError(f"{path}: not found (run the step that writes it first)")
     return pd.read_parquet(path, engine="pyarrow")

@@ -18,10 +18,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from analysis import config
-from analysis.context import Paths
-from analysis.runner import pipeline
 from analysis.runner.manifest import (
     build_manifest,
     compare_manifests,
@@ -29,6 +25,10 @@ from analysis.runner.manifest import (
     manifest_entries,
     read_manifest,
 )
+
+from analysis import config
+from analysis.context import Paths
+from analysis.runner import pipeline
 
 #: The real function, saved before the fixture replaces it.
 REAL_CODE_FILES = pipeline.code_files

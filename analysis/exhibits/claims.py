@@ -16,8 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from analysis.models.specification import ModelSpec
 
 SUPPORTED, NOT_SUPPORTED, MIXED = "supported", "not supported", "mixed"
 CLAIM_COLUMNS = ["claim", "statement", "rule", "evidence", "verdict", "models"]
@@ -54,6 +58,46 @@ class ClaimContext:
         pairs = [f"{name} for {originals[name]}" for name in dict.fromkeys(used)
                  if name in originals]
         return f"Stand-in{'s' if len(pairs) > 1 else ''}: {'; '.join(pairs)}. " if pairs else ""
+
+
+def claim_context(spec: ModelSpec, meta: Mapping[str, Any]) -> ClaimContext:
+    """Where the claims look on this survey.
+
+    The headline family, variant and terms of ``[headline]`` of the survey's specification
+    (stand-ins already swapped in, the variant moved to the surviving one if it repeated
+    another); the modes variant likewise; the stand-ins and unavailable variables of the
+    analysis meta (C4), so the 2013 terms of claims 5-6 resolve to their stand-ins and a
+    claim without its numbers says why.
+    """
+    unavailable = tuple(str(v) for v in meta.get("unavailable", []))
+    stand_ins = {str(old): str(new) for old, new in (meta.get("substitutes") or {}).items()
+                 if old in unavailable and new}
+    headline = spec.headline
+    defaults = ClaimContext()
+    return ClaimContext(
+        headline_family=headline.get("family", defaults.headline_family),
+        headline_variant=headline.get("variant", defaults.headline_variant),
+        modes_variant=spec.resolve_variant(defaults.modes_family, defaults.modes_variant),
+        local=headline.get("local", defaults.local),
+        international=headline.get("international", defaults.international),
+        stand_ins=stand_ins,
+        unavailable=unavailable,
+        omitted_families={o.family: o.note for o in spec.omitted_families},
+    )
+
+
+def claims_notes(data_note: str = "") -> list[str]:
+    """The notes under the claims report."""
+    notes = [
+        "Each verdict follows from the rows of output/estimates/estimates.csv named in the "
+        "models column (coefficients and [[tests]] of config/models.toml); significance at "
+        "the 5% level with the standard errors of the models.",
+        "Claims as summarised in docs/study.md section 5 (Fitjar and Rodriguez-Pose 2011, 2013).",
+    ]
+    if data_note:
+        notes.append(data_note + " A verdict here describes the synthetic draw, not the "
+                     "paper.")
+    return notes
 
 
 class NotTestable(Exception):

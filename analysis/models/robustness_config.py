@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import RobustnessError
-from analysis.models.headline import BINARY_ESTIMATORS
+
+#: Estimators whose AMEs are comparable (probability scale).
+BINARY_ESTIMATORS = ("logit", "probit", "lpm")
 
 # --------------------------------------------------------------------------- configuration
 

@@ -195,7 +195,8 @@ def write_run_log(ctx: Context, result: dict[str, Any], argv: list[str]) -> Path
           in (("Study configuration", "study_config"), ("Model specification", "model_spec"))),
         f"- Options: {json.dumps(log['options'], sort_keys=True, default=str)}",
         f"- Clean data: `{log['paths']['data_clean']}`; outputs: `{log['paths']['output']}`",
-        "", "## Steps", "", "| step | status | seconds | why it ran / error |", "|---|---|---:|---|"]
+        "", "## Steps", "", "| step | status | seconds | why it ran / error |",
+        "|---|---|---:|---|"]
     for step in log["steps"]:
         note = step.get("error") if step["status"] == "failed" else step.get("reason")
         note = (note or "").replace("|", "\\|").replace("\n", " ")

@@ -7,118 +7,31 @@ any model stops the step with the error's message, which names the model.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pandas as pd
-
-from analysis import io
 from analysis.context import Context
-from analysis.errors import ModelError
-from analysis.models.estimate import DEFAULT_PREDICTION_VALUES, EstimationRun, estimate_all
-from analysis.models.specification import (
-    ModelSpec,
-    check_against_data,
-    expand_models,
-    for_survey_weights,
-    load_model_spec,
-    omit_unavailable,
-    with_substitutes,
-    with_weights,
-)
-from analysis.tasks import build
 
 DESCRIPTION = ("Estimate every model of the specification (logit, ordered logit, ...): "
                "coefficients, marginal effects, odds ratios, tests and predictions")
 
-ESTIMATES_FILE = "estimates.csv"
-PREDICTIONS_FILE = "predictions.csv"
-MODELS_FILE = "models.csv"
-META_FILE = "analysis_meta.json"
-#: 12 significant digits: far beyond any displayed precision, and rounding noise in the
-#: last bits of a float cannot change the bytes of a rerun.
-FLOAT_FORMAT = "%.12g"
-
-
-def meta_path(ctx: Context) -> Path:
-    return ctx.paths.data_clean / META_FILE
-
-
-def read_meta(path: Path) -> dict:
-    """The analysis meta of the build step (contract C4); {} when the file is absent."""
-    if not path.is_file():
-        return {}
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ModelError(f"{path}: cannot read the analysis meta: {err}") from err
-    if not isinstance(meta, dict) or not isinstance(meta.get("unavailable", []), list):
-        raise ModelError(f"{path}: 'unavailable' must be a list of variable names")
-    return meta
-
-
-def prediction_values(meta: dict) -> tuple[float, ...]:
-    """0..number of partner types (the range of a breadth count)."""
-    partners = meta.get("partners")
-    if isinstance(partners, list) and partners:
-        return tuple(float(v) for v in range(len(partners) + 1))
-    return DEFAULT_PREDICTION_VALUES
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT)
-
 
 def inputs(ctx: Context) -> list[Path]:
-    return [ctx.paths.data_clean / build.ANALYSIS_FILE, meta_path(ctx), ctx.model_spec_path]
+    return [ctx.paths.analysis_data, ctx.paths.analysis_meta, ctx.model_spec_path]
 
 
 def outputs(ctx: Context) -> list[Path]:
-    folder = ctx.paths.estimates
-    return [folder / ESTIMATES_FILE, folder / PREDICTIONS_FILE, folder / MODELS_FILE]
-
-
-def model_spec(ctx: Context) -> ModelSpec:
-    """The model specification as this survey can estimate it: stand-ins (C4) swapped in,
-    variants that would repeat an earlier variant's model and families without any
-    available main variable left out (each consumer step reads the spec through here)."""
-    meta = read_meta(meta_path(ctx))
-    unavailable = [str(v) for v in meta.get("unavailable", [])]
-    spec = with_substitutes(load_model_spec(ctx.model_spec_path),
-                            meta.get("substitutes", {}) or {}, unavailable)
-    if "weights" in ctx.options:
-        spec = with_weights(spec, weights_option(ctx.options["weights"]))
-    spec = for_survey_weights(spec, bool(meta.get("weighted", False)))
-    return omit_unavailable(spec, unavailable)
-
-
-def weights_option(value: object) -> bool:
-    """``--option weights=true|false``: weight every model by the survey's sampling weights."""
-    if not isinstance(value, bool):
-        raise ModelError(f"--option weights={value!r}: expected true or false")
-    return value
-
-
-def estimate(ctx: Context) -> EstimationRun:
-    """Read the analysis data, the specification and the meta; estimate every model."""
-    path = ctx.paths.data_clean / build.ANALYSIS_FILE
-    if not path.is_file():
-        raise ModelError(f"{path}: analysis data not found (run the build step first)")
-    frame = io.read_parquet(path)
-    spec = model_spec(ctx)
-    meta = read_meta(meta_path(ctx))
-    unavailable = [str(v) for v in meta.get("unavailable", [])]
-    if not spec.families:
-        raise ModelError(f"{ctx.model_spec_path}: no model can be estimated on this "
-                            "survey: " + " ".join(spec.omission_notes(
-                                o.family for o in spec.omitted_families)))
-    check_against_data(spec, expand_models(spec), frame.columns, unavailable)
-    return estimate_all(frame, spec, unavailable, prediction_values=prediction_values(meta))
+    return [ctx.paths.estimates_file, ctx.paths.predictions_file, ctx.paths.models_file]
 
 
 def run(ctx: Context) -> None:
-    result = estimate(ctx)
-    folder = ctx.paths.estimates
-    io.write_text(folder / ESTIMATES_FILE, csv_text(result.estimates))
-    io.write_text(folder / PREDICTIONS_FILE, csv_text(result.predictions))
-    io.write_text(folder / MODELS_FILE, csv_text(result.model_table))
+    from analysis import io
+    from analysis.data.meta import read_meta
+    from analysis.models.results import results_csv
+    from analysis.models.survey import estimate_survey, survey_model_spec
+
+    meta = read_meta(ctx.paths.analysis_meta)
+    spec = survey_model_spec(ctx.model_spec_path, meta, ctx.options)
+    result = estimate_survey(io.read_parquet(ctx.paths.analysis_data), spec, meta)
+    io.write_text(ctx.paths.estimates_file, results_csv(result.estimates))
+    io.write_text(ctx.paths.predictions_file, results_csv(result.predictions))
+    io.write_text(ctx.paths.models_file, results_csv(result.model_table))

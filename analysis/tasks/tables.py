@@ -9,17 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from analysis import io
 from analysis.context import Context
-from analysis.data.study_config import load_study_config
-from analysis.errors import ExhibitError
-from analysis.exhibits.frames import to_html, to_latex, to_markdown
-from analysis.exhibits.table_specs import table_spec
-from analysis.exhibits.tables import render_regression_table, write_regression_table
 from analysis.models.specification import load_model_spec
-from analysis.tasks import estimate
 
 DESCRIPTION = ("Regression tables (Tables 2-5: logit and ordered logit coefficients, "
                "marginal effects) in LaTeX, HTML and Markdown")
@@ -27,29 +18,9 @@ DESCRIPTION = ("Regression tables (Tables 2-5: logit and ordered logit coefficie
 FORMATS = ("tex", "html", "md")
 
 
-def read_estimates(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """estimates.csv and models.csv of the estimate step (model ids and terms as text)."""
-    frames = []
-    for name in (estimate.ESTIMATES_FILE, estimate.MODELS_FILE):
-        path = ctx.paths.estimates / name
-        if not path.is_file():
-            raise ExhibitError(f"{path}: not found (run the estimate step first)")
-        frames.append(pd.read_csv(path, dtype={"model": str, "term": str, "terms": str,
-                                               "cluster": str, "unavailable": str},
-                                  keep_default_na=False, na_values=[""]))
-    return frames[0], frames[1]
-
-
-def data_note(ctx: Context) -> str:
-    """The study's data note when its data are synthetic, else ""."""
-    cfg = load_study_config(ctx.study_config_path, root=ctx.paths.root)
-    return cfg.data_note if cfg.synthetic and cfg.data_note else ""
-
-
 def inputs(ctx: Context) -> list[Path]:
-    folder = ctx.paths.estimates
-    return [folder / estimate.ESTIMATES_FILE, folder / estimate.MODELS_FILE,
-            estimate.meta_path(ctx), ctx.model_spec_path, ctx.study_config_path]
+    return [ctx.paths.estimates_file, ctx.paths.models_file, ctx.paths.analysis_meta,
+            ctx.model_spec_path, ctx.study_config_path]
 
 
 def outputs(ctx: Context) -> list[Path]:
@@ -58,28 +29,16 @@ def outputs(ctx: Context) -> list[Path]:
 
 
 def run(ctx: Context) -> None:
-    spec = estimate.model_spec(ctx)
-    estimates, models = read_estimates(ctx)
-    meta = estimate.read_meta(estimate.meta_path(ctx))
-    unavailable = [str(v) for v in meta.get("unavailable", [])]
-    stand_ins = [n for n in meta.get("notes", []) if "stands in" in n]
-    note = " ".join([*stand_ins, data_note(ctx)]).strip()
-    for name, table in spec.tables.items():
-        if not table.families:  # every family of the table was omitted: say so instead
-            write_omitted_table(ctx.paths.tables, name, table.title,
-                                [*spec.omission_notes(table.omitted_families), note])
-            continue
-        layout = table_spec(spec, table, models, estimates, data_note=note,
-                            unavailable=unavailable)
-        write_regression_table(render_regression_table(estimates, layout), ctx.paths.tables,
-                               name)
+    from analysis.data.meta import read_meta
+    from analysis.data.study_config import load_study_config
+    from analysis.data.study_settings import data_note
+    from analysis.exhibits.regression_tables import write_spec_tables
+    from analysis.models.results import read_results
+    from analysis.models.survey import survey_model_spec
 
-
-def write_omitted_table(directory: Path, name: str, title: str, notes: list[str]) -> None:
-    """In place of a table none of whose models can be estimated: its title and why."""
-    frame = pd.DataFrame({"Not estimated": ["No model of this table can be estimated on this "
-                                            "survey (see the note)."]})
-    notes = [n for n in notes if n]
-    io.write_text(directory / f"{name}.tex", to_latex(frame, title, notes, label=f"tab:{name}"))
-    io.write_text(directory / f"{name}.html", to_html(frame, title, notes))
-    io.write_text(directory / f"{name}.md", to_markdown(frame, title, notes))
+    meta = read_meta(ctx.paths.analysis_meta)
+    spec = survey_model_spec(ctx.model_spec_path, meta, ctx.options)
+    estimates = read_results(ctx.paths.estimates_file)
+    models = read_results(ctx.paths.models_file)
+    note = data_note(load_study_config(ctx.study_config_path, root=ctx.paths.root))
+    write_spec_tables(spec, estimates, models, meta, note, ctx.paths.tables)

@@ -78,6 +78,7 @@ def execute(ctx: Context, selected: Sequence[str], *, force: bool, debug: bool
     else:
         session = pytask.build(
             tasks=tasks, config=state, marker_expression=" or ".join(selected),
+            database_url="sqlite://",  # in memory: pytask.lock is the record
             capture="no", show_traceback=debug, stop_after_first_failure=True,
             show_capture="no", verbose=1 if sys.stdout.isatty() else 0)
         outcomes = {r.task.name: r for r in session.execution_reports}
@@ -86,8 +87,8 @@ def execute(ctx: Context, selected: Sequence[str], *, force: bool, debug: bool
     for task in tasks:
         report = outcomes.get(task.name)
         outcome = report.outcome.name.lower() if report else "not run"
-        status = {"success": "ran", "skip_unchanged": "skipped", "fail": "failed"}.get(
-            outcome, "not run")
+        status = {"success": "ran", "skip_unchanged": "skipped", "fail": "failed",
+                  "skip": "not selected"}.get(outcome, "not run")
         entry = {"name": task.name, "module": task.step.module, "status": status,
                  "duration_s": task.info.get("duration_s", 0.0),
                  "reason": task.info.get("reason")}
@@ -105,10 +106,12 @@ def execute(ctx: Context, selected: Sequence[str], *, force: bool, debug: bool
         if not isinstance(exc, KeyboardInterrupt):
             print(failure_line(step, exc), file=sys.stderr)
             result["status"] = "failed"
-    extra = [s for s in result["steps"] if s["status"] == "ran" and s["name"] not in selected]
-    for s in extra:
-        print(f"{PROG}: also ran '{s['name']}', which a selected step depends on "
-              f"({s['reason']})")
+    for index, step in enumerate(result["steps"], start=1):
+        what = {"ran": f"ran in {step['duration_s']:.2f} s ({step['reason']})",
+                "skipped": "skipped (unchanged)"}.get(step["status"], step["status"])
+        also = ("; not selected, but a selected step depends on it"
+                if step["status"] == "ran" and step["name"] not in selected else "")
+        print(f"[{index}/{len(tasks)}] {step['name']}: {what}{also}")
     result.update(finished_at=record.now(), duration_s=round(time.perf_counter() - clock, 3))
     return result
 

@@ -12,8 +12,10 @@ tree when no step writes there. Files are compared by content (SHA-256).
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import time
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytask import Mark, PathNode, PythonNode, TaskWithoutPath, get_state_of_path
+from pytask import Mark, PathNode, TaskWithoutPath, get_state_of_path
 
 from analysis.context import Context
 from analysis.errors import RunnerError
@@ -55,7 +57,7 @@ def registry() -> list[Step]:
 
 def description(step: Step) -> str:
     """A step's ``DESCRIPTION``, read from its source without importing it."""
-    path = module_file(step.module, Path(__file__).resolve().parents[2])
+    path = module_file(step.module)
     if path is None:
         return f"(module {step.module} not found)"
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -68,47 +70,58 @@ def description(step: Step) -> str:
 # ------------------------------------------------------------------------------ code
 
 
-def module_file(name: str, root: Path) -> Path | None:
-    """The source of module ``name`` (dotted) below ``root``, or None."""
-    base = root.joinpath(*name.split("."))
-    for path in (base.with_suffix(".py"), base / "__init__.py"):
-        if path.is_file():
-            return path
-    return None
+@functools.cache
+def module_file(name: str) -> Path | None:
+    """The source file of module ``name`` (dotted), found without importing it (its
+    packages' ``__init__`` only), or None when ``name`` is not a module."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    origin = spec.origin if spec is not None else None
+    return Path(origin).resolve() if origin and origin.endswith(".py") else None
 
 
 def imported_modules(path: Path, name: str, package: str = "analysis") -> set[str]:
     """Modules of ``package`` that the module ``name`` at ``path`` imports, anywhere in it
     (also inside functions); ``from a import b`` counts as importing a and a.b."""
     found: set[str] = set()
-    is_package = path.name == "__init__.py"
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    parts = name.split(".")
+    if path.name != "__init__.py":
+        parts = parts[:-1]  # the package that relative imports start from
+    todo = list(ast.parse(path.read_text(encoding="utf-8"), str(path)).body)
+    while todo:  # statements only: an import is never inside an expression
+        node = todo.pop()
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            parts = name.split(".")[: len(name.split(".")) - node.level + is_package]
-            base = ".".join([*parts, node.module] if node.level and node.module else
-                            parts if node.level else [node.module or ""])
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            base = ".".join([*parts[:len(parts) - node.level + 1], *([node.module] if
+                             node.module else [])]) if node.level else node.module or ""
+            found.update([base, *(f"{base}.{alias.name}" for alias in node.names)])
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                todo.extend(getattr(node, field, ()))
     return {m for m in found if m == package or m.startswith(package + ".")}
 
 
-def code_files(module: str, root: Path) -> list[Path]:
-    """Sources of ``module`` and of every module it imports transitively, with the
-    ``__init__.py`` of their packages (paths found from module names below ``root``)."""
+def code_files(module: str, cache: dict[str, set[str]] | None = None) -> list[Path]:
+    """Sources of ``module`` and of every module of its package it imports, transitively,
+    with the ``__init__.py`` of their packages. ``cache``: module -> its imports."""
+    cache = {} if cache is None else cache
+    package = module.split(".")[0]
     seen: dict[str, Path] = {}
     todo = [module]
     while todo:
-        name = todo.pop()
-        parts = name.split(".")
+        parts = todo.pop().split(".")
         for depth in range(1, len(parts) + 1):
             dotted = ".".join(parts[:depth])
-            path = module_file(dotted, root)
+            path = module_file(dotted)
             if dotted in seen or path is None:
                 continue
             seen[dotted] = path
-            todo.extend(imported_modules(path, dotted))
+            if dotted not in cache:
+                cache[dotted] = imported_modules(path, dotted, package)
+            todo.extend(cache[dotted])
     return sorted(seen.values())
 
 
@@ -132,6 +145,40 @@ class FileNode(PathNode):
                            for p in files)
             return hashlib.sha256(text.encode()).hexdigest()
         return get_state_of_path(self.path) or (None if self.required else "missing")
+
+
+@dataclass
+class ValueNode:
+    """A value the steps depend on (the seed, the options, a forced rerun)."""
+
+    name: str
+    value: str = ""
+    attributes: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def signature(self) -> str:
+        return hashlib.sha256(f"{type(self).__name__}:{self.name}".encode()).hexdigest()
+
+    def state(self) -> str:
+        return hashlib.sha256(self.value.encode()).hexdigest()
+
+    def load(self, is_product: bool = False) -> str:
+        return self.value
+
+    def save(self, value: Any) -> None:
+        raise RunnerError(f"{self.name} is not written by a step")
+
+
+@dataclass
+class CodeNode(ValueNode):
+    """The code of a step: its state lists the SHA-256 of every source file the step
+    imports (so that a changed file can be named)."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def state(self) -> str:
+        return " ".join(f"{name}={get_state_of_path(path) or 'missing'}"
+                        for name, path in self.files.items())
 
 
 @dataclass(kw_only=True)
@@ -160,17 +207,21 @@ class StepTask(TaskWithoutPath):
             return "forced"
         if self.last is None:
             return "no earlier run"
-        root = self.ctx.paths.logs / "pytask"
+        root = (self.ctx.paths.logs / "pytask").resolve()
         old = {**self.last.get("depends_on", {}), **self.last.get("produces", {})}
         changed: dict[str, list[str]] = {}
         for kind, nodes in [*self.depends_on.items(), ("outputs", self.produces["outputs"])]:
             for node in nodes if isinstance(nodes, list) else [nodes]:
                 key = (Path(os.path.relpath(node.path, root)).as_posix()
                        if isinstance(node, PathNode) else node.name)
-                if old.get(key) != node.state():
+                state = node.state()
+                if isinstance(node, CodeNode) and old.get(key) != state:
+                    before = set(str(old.get(key, "")).split())
+                    changed[kind] = [f.split("=")[0] for f in state.split() if f not in before]
+                elif old.get(key) != state:
                     changed.setdefault(kind, []).append(node.name)
-        return "; ".join(f"{kind} changed: {shorten(names)}" for kind, names in
-                         changed.items()) or "out of date"
+        return "; ".join(f"{kind} changed" + (f": {shorten(names)}" if names != [kind] else "")
+                         for kind, names in changed.items()) or "out of date"
 
 
 def shorten(items: list[str], limit: int = 3) -> str:
@@ -203,10 +254,12 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str] = frozenset()
     root = ctx.paths.root
     nodes: dict[Path, FileNode] = {}
 
+    def label(path: Path) -> str:  # relative to the project when below it
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
     def node(path: Path, required: bool = True) -> FileNode:
         if path not in nodes:
-            name = os.path.relpath(path, root) if path.is_relative_to(root) else str(path)
-            nodes[path] = FileNode(name=Path(name).as_posix(), path=path, required=required)
+            nodes[path] = FileNode(name=label(path), path=path, required=required)
         return nodes[path]
 
     modules = {}
@@ -219,13 +272,13 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str] = frozenset()
         except Exception as err:  # reported as a failure of this step
             raise StepSetupError(step.name, err) from err
     products = {path: name for name, (_, outs) in declared_io.items() for path in outs}
-    shared = [PythonNode(name="seed", value=str(ctx.seed), hash=True),
-              PythonNode(name="options", value=json.dumps(ctx.options, sort_keys=True,
-                                                          default=str), hash=True)]
+    shared = [ValueNode("seed", str(ctx.seed)),
+              ValueNode("options", json.dumps(ctx.options, sort_keys=True, default=str))]
     settings = [node(Path(p)) for p in (ctx.study_config_path, ctx.model_spec_path,
                                         *(root / f for f in ENVIRONMENT_FILES))]
-    force = PythonNode(name="force", value=str(time.time_ns()), hash=True)
+    force = ValueNode("force", str(time.time_ns()))
     previous = previous_runs(ctx)
+    imports: dict[str, set[str]] = {}
     tasks = []
     for step in steps:
         ins, outs = declared_io[step.name]
@@ -237,7 +290,8 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str] = frozenset()
                        else [node(path, required=path in products)])
         depends_on: dict[str, Any] = {
             "inputs": inputs, "settings": settings, "seed": shared[0], "options": shared[1],
-            "code": [node(p) for p in code_files(step.module, root)]}
+            "code": CodeNode(f"code of {step.name}", files={
+                label(p): p for p in code_files(step.module, imports)})}
         if step.name in forced:
             depends_on["force"] = force
         tasks.append(StepTask(name=step.name, function=modules[step.name].run, step=step,

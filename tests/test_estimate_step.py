@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from analysis.context import Context, Paths
-from analysis.errors import CollinearityError, ConfigError, EstimationError, ModelError
+from analysis.context import Context, Paths, check_options
+from analysis.data.meta import read_meta
+from analysis.errors import CollinearityError, ConfigError, EstimationError
 from analysis.models import estimate as est
-from analysis.models.specification import parse_model_spec
+from analysis.models.specification import ModelSpec, parse_model_spec
+from analysis.models.survey import survey_model_spec
 from analysis.tasks import estimate as step
 
 RAW = {
@@ -245,6 +247,11 @@ def test_weights_with_inverse_information_se_are_refused(tmp_path):
         weighted_spec(tmp_path, se="nonrobust")
 
 
+def model_spec(ctx: Context) -> ModelSpec:
+    return survey_model_spec(ctx.model_spec_path, read_meta(ctx.paths.analysis_meta),
+                             ctx.options)
+
+
 def weights_context(tmp_path, *, survey_weighted: bool, options: dict) -> Context:
     paths = Paths.under(tmp_path)
     paths.data_clean.mkdir(parents=True)
@@ -257,22 +264,21 @@ def weights_context(tmp_path, *, survey_weighted: bool, options: dict) -> Contex
 
 
 def test_weights_option_weights_every_family_of_a_weighted_survey(tmp_path):
-    spec = step.model_spec(weights_context(tmp_path, survey_weighted=True,
+    spec = model_spec(weights_context(tmp_path, survey_weighted=True,
                                            options={"weights": True}))
     assert all(f.weighted for f in spec.families.values()) and not spec.notes
 
 
 def test_weights_asked_of_a_survey_without_weights_are_dropped_with_a_note(tmp_path):
-    spec = step.model_spec(weights_context(tmp_path, survey_weighted=False,
+    spec = model_spec(weights_context(tmp_path, survey_weighted=False,
                                            options={"weights": True}))
     assert not any(f.weighted for f in spec.families.values())
     assert "has no weight column" in " ".join(spec.notes)
 
 
-def test_weights_option_must_be_a_boolean(tmp_path):
-    ctx = weights_context(tmp_path, survey_weighted=True, options={"weights": "yes"})
-    with pytest.raises(ModelError, match="expected true or false"):
-        step.model_spec(ctx)
+def test_weights_option_must_be_a_boolean():
+    with pytest.raises(ConfigError, match="'weights' must be true or false"):
+        check_options({"weights": "yes"})
 
 
 # ------------------------------------------------------------------ [[tests]] parsing
@@ -432,7 +438,8 @@ def test_steps_skip_a_repeated_variant_and_a_family_with_nothing_left(tmp_path):
 
 
 def test_claims_use_the_surviving_variant_and_say_why_a_family_is_missing(tmp_path):
-    from analysis.tasks import claims as claims_step
+    from analysis.exhibits.claims import claim_context
+    from analysis.models.survey import survey_model_spec
 
     paths = Paths.under(tmp_path)
     paths.data_clean.mkdir(parents=True)
@@ -444,9 +451,7 @@ def test_claims_use_the_surviving_variant_and_say_why_a_family_is_missing(tmp_pa
                             "dui_supply_regional": "dui_supply_domestic"}}
     (paths.data_clean / "analysis_meta.json").write_text(json.dumps(meta))
     from analysis.config import DEFAULT_MODEL_SPEC
-    ctx = Context(paths=paths, study_config_path=tmp_path / "study.toml",
-                  model_spec_path=DEFAULT_MODEL_SPEC)
-    context = claims_step.claim_context(ctx)
+    context = claim_context(survey_model_spec(DEFAULT_MODEL_SPEC, meta), meta)
     assert context.headline_variant == "base" and context.modes_variant == "base"
     assert context.local == "breadth_domestic"
     assert context.stand_ins == {"breadth_local": "breadth_domestic",

@@ -7,7 +7,6 @@ LaTeX is compiled, and an extender's one-line edit of the specification adds a r
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -212,24 +211,3 @@ def test_a_covariate_added_to_a_block_becomes_a_row(root, tmp_path):
             filled = [c != "" for c in rows["trust_regional"]]
             assert filled == [c == spec.variant_label("manager") for c in layout_columns]
     assert "table9" in spec.tables
-
-
-def test_robustness_run_ahead_equals_its_run_in_turn(root, tmp_path):
-    """The session's run started the robustness step ahead (beside describe ... figures);
-    run in turn (--sequential) on the same analysis data it writes the same bytes."""
-    from conftest import TEST_BOOTSTRAP_REPS
-
-    log = json.loads((root / "output" / "logs" / "run_log.json").read_text())
-    robustness = next(s for s in log["steps"] if s["name"] == "robustness")
-    assert robustness["status"] == "ran"
-    assert robustness["beside"] == ["describe", "estimate", "tables", "figures"]
-    shutil.copytree(root / "data_clean", tmp_path / "data_clean")
-    assert pipeline.main(["--output-root", str(tmp_path), "--only", "robustness", "--force",
-                          "--sequential", "--option",
-                          f"bootstrap_reps={TEST_BOOTSTRAP_REPS}"]) == 0
-    written = [p for p in (tmp_path / "output").rglob("*") if p.is_file()
-               and "logs" not in p.parts and p.name != "manifest.csv"]
-    assert len(written) >= 20
-    for path in written:
-        twin = root / path.relative_to(tmp_path)
-        assert path.read_bytes() == twin.read_bytes(), path.name

@@ -18,12 +18,15 @@ DESCRIPTION = ("Disclosure control: merge the small-cell flags of every step int
                "disclosure report and check that no exhibit lists firms")
 
 REPORT_STEM = "disclosure_report"
+#: Runs after every other selected step: it checks the exhibits they write.
+RUN_LAST = True
 
 
 def inputs(ctx: Context) -> list[Path]:
-    """The output folder (it checks every exhibit there, so it runs after every step that
-    writes into it), the study configuration and the firm-level data."""
-    return [ctx.paths.output, ctx.study_config_path, ctx.paths.analysis_data,
+    """The flags of the steps (the folder: every flag file a step writes there), the study
+    configuration and the firm-level data. The exhibits it checks for firm-level rows are
+    those on disk when it runs, after every other selected step (RUN_LAST)."""
+    return [ctx.paths.disclosure_flags, ctx.study_config_path, ctx.paths.analysis_data,
             ctx.paths.clean_data]
 
 

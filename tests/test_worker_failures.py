@@ -62,8 +62,9 @@ def test_a_failing_worker_ends_the_run_with_its_message(full_run, tmp_path, kind
     target, code, step, message = FAULTS[kind]
     root = tmp_path / "out"
     shutil.copytree(full_run, root)
+    # The options of the session's run: nothing but the failing step reruns.
     argv = ["--output-root", str(root), "--only", step, "--force",
-            "--option", f"bootstrap_reps={TEST_BOOTSTRAP_REPS}", "--option", "n_jobs=2"]
+            "--option", f"bootstrap_reps={TEST_BOOTSTRAP_REPS}"]
     script = SCRIPT.format(target=target, code=code, argv=argv)
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], cwd=config.ROOT,

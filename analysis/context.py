@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,16 @@ class Paths:
         return cls(root=config.ROOT, data_clean=config.DATA_CLEAN, output=config.OUTPUT)
 
     @classmethod
+    def for_study(cls, study_config: Path, output_root: Path | None = None) -> Paths:
+        """Where a run writes: under ``output_root`` if given, else the default folders
+        for the default study and ``output/studies/<stem>/`` for another one."""
+        if output_root is not None:
+            return cls.under(Path(output_root).resolve())
+        if Path(study_config).resolve() == config.DEFAULT_STUDY_CONFIG.resolve():
+            return cls.default()
+        return cls.under(config.OUTPUT / "studies" / Path(study_config).stem)
+
+    @classmethod
     def under(cls, base: Path, root: Path | None = None) -> Paths:
         """Paths whose generated folders sit below ``base`` (for other studies and tests)."""
         return cls(
@@ -125,6 +136,18 @@ OPTIONS: dict[str, Option] = {
                      forbidden=(0,)),
     "robustness_config": Option(Path, "settings of the robustness analyses (TOML file)"),
 }
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` with VALUE read as a TOML value when it is one (else as a string);
+    ValueError without ``=``."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), tomllib.loads(f"value = {value}")["value"]
+    except tomllib.TOMLDecodeError:
+        return key.strip(), value
 
 
 def check_options(options: Mapping[str, Any]) -> dict[str, Any]:

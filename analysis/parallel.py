@@ -3,7 +3,10 @@
 Used by the resampling (bootstrap), the specification curve, the robustness analyses and
 the figures. Results never depend on the number of workers: tasks come back in order,
 and BLAS runs one thread per process (threadpoolctl), so a worker computes exactly what
-this process would.
+this process would. No wait on a child is unbounded: a worker's error comes back with its
+class and message and ends the call at once (the other workers are stopped), and a worker
+that dies outright (killed, out of memory) ends it too (run_forked: the process pool
+notices the dead worker; joblib's loky raises TerminatedWorkerError).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ import pytest
 
 from analysis import config
 from analysis.context import Context, Paths
-from analysis.errors import ConvergenceError, ReplicationError
+from analysis.errors import ConvergenceError, ReplicationError, explain
 from analysis.runner import pipeline
 from analysis.tasks import estimate as estimate_step
 
@@ -453,7 +453,7 @@ def estimate_case(tmp_path):
                       model_spec_path=spec)
         with pytest.raises(ReplicationError) as failure:
             estimate_step.run(ctx)
-        err = pipeline.failure_line("estimate", failure.value)
+        err = f"run_all: step 'estimate' failed: {explain(failure.value)}"
         assert not (root / "output" / "estimates").exists() or not any(
             (root / "output" / "estimates").iterdir())
         assert temp_files(root) == []

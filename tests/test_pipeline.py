@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from analysis import config, io
-from analysis.context import Paths
+from analysis.context import Paths, parse_option
 from analysis.runner import pipeline, steps
 
 STEP_TEMPLATE = '''"""Fake step {name}."""
@@ -480,15 +480,15 @@ def test_verify_catches_a_one_byte_edit_and_names_the_file(project):
 
 
 def test_default_and_other_study_paths(tmp_path):
-    assert pipeline.study_paths(config.DEFAULT_STUDY_CONFIG, None) == Paths.default()
-    other = pipeline.study_paths(tmp_path / "sweden.toml", None)
+    assert Paths.for_study(config.DEFAULT_STUDY_CONFIG, None) == Paths.default()
+    other = Paths.for_study(tmp_path / "sweden.toml", None)
     assert other.output == config.OUTPUT / "studies" / "sweden" / "output"
     assert other.data_clean == config.OUTPUT / "studies" / "sweden" / "data_clean"
-    rooted = pipeline.study_paths(tmp_path / "sweden.toml", tmp_path / "elsewhere")
+    rooted = Paths.for_study(tmp_path / "sweden.toml", tmp_path / "elsewhere")
     assert rooted.output == (tmp_path / "elsewhere" / "output").resolve()
 
 
 def test_parse_option_reads_toml_values():
-    assert pipeline.parse_option("reps=200") == ("reps", 200)
-    assert pipeline.parse_option("flag=true") == ("flag", True)
-    assert pipeline.parse_option("label=plain words") == ("label", "plain words")
+    assert parse_option("reps=200") == ("reps", 200)
+    assert parse_option("flag=true") == ("flag", True)
+    assert parse_option("label=plain words") == ("label", "plain words")

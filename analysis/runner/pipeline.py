@@ -24,7 +24,6 @@ import shutil
 import sys
 import tempfile
 import time
-import tomllib
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -32,22 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from analysis import config, io
-from analysis.context import OPTIONS, Context, Paths, check_options
-from analysis.errors import ConfigError, OutputError, ReplicationError
+from analysis.context import OPTIONS, Context, Paths, check_options, parse_option
+from analysis.errors import ConfigError, OutputError, explain
 from analysis.runner.record import write_run_log
 from analysis.runner.steps import registry
 
 PROG = "run_all"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STATUS = {"success": "ran", "skip_unchanged": "skipped", "fail": "failed", "skip": "not selected"}
-
-
-def failure_line(step: str, exc: BaseException) -> str:
-    """One line (plus "What to do" for the package's own errors) about a failed step."""
-    if isinstance(exc, ReplicationError) and str(exc):
-        hint = f"\n  What to do: {exc.hint}." if exc.hint else ""
-        return f"{PROG}: step '{step}' failed: {exc}{hint}"
-    return f"{PROG}: step '{step}' failed: {type(exc).__name__}: {exc}".rstrip(": ")
 
 
 def now() -> str:
@@ -98,7 +89,7 @@ def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool) -> 
             result["status"] = "interrupted"
             continue
         print("".join(traceback.format_exception(exc)) if debug else "", end="", file=sys.stderr)
-        print(failure_line(step_name, exc), file=sys.stderr)
+        print(f"{PROG}: step '{step_name}' failed: {explain(exc)}", file=sys.stderr)
         result["status"] = "failed"
     return {**result, "finished_at": now(), "duration_s": round(time.perf_counter() - clock, 3)}
 
@@ -173,23 +164,19 @@ def display(path: Path) -> str:
         path)
 
 
-def parse_option(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` with VALUE read as a TOML value when it is one (else as a string)."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key.strip(), tomllib.loads(f"value = {value}")["value"]
-    except tomllib.TOMLDecodeError:
-        return key.strip(), value
-
-
 def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     """The arguments and the steps to run, checked before any work (ValueError: usage)."""
     parser = argparse.ArgumentParser(prog="run_all.py", allow_abbrev=False, description=(
         "Run the replication pipeline (pytask): every step whose inputs, code or "
         "configuration changed since its last run, and the steps that depend on it."))
     add = parser.add_argument
+
+    def option(text: str) -> tuple[str, Any]:
+        try:
+            return parse_option(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
     add("--list", action="store_true", help="list the steps and exit")
     add("--only", action="append", metavar="STEP", default=[],
         help="run this step (repeatable), after the out-of-date steps it depends on")
@@ -200,7 +187,7 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     add("--models", type=Path, default=config.DEFAULT_MODEL_SPEC, metavar="PATH",
         help="model specification (TOML)")
     add("--output-root", type=Path, metavar="DIR", help="write data_clean/ and output/ there")
-    add("--option", action="append", type=parse_option, default=[], metavar="KEY=VALUE",
+    add("--option", action="append", type=option, default=[], metavar="KEY=VALUE",
         help="an option of the steps (repeatable): " + "; ".join(
             f"{key}: {option.help}" for key, option in sorted(OPTIONS.items())))
     add("--verify", action="store_true", help="rerun everything in a temporary folder and "
@@ -230,15 +217,6 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     return args, [name for name in names if name in selected]
 
 
-def study_paths(config_path: Path, output_root: Path | None) -> Paths:
-    """Where a run writes: the default folders, ``--output-root``, or the study's folder."""
-    if output_root is not None:
-        return Paths.under(output_root.resolve())
-    if config_path.resolve() == config.DEFAULT_STUDY_CONFIG.resolve():
-        return Paths.default()
-    return Paths.under(config.OUTPUT / "studies" / config_path.stem)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``run_all.py``; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -257,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 text = f"(module {step.module} not found: {exc})"
             print(f"{index:>2}. {step.name:<12} {text}")
         return EXIT_OK
-    ctx = Context(paths=study_paths(args.config, args.output_root),
+    ctx = Context(paths=Paths.for_study(args.config, args.output_root),
                   study_config_path=args.config.resolve(), model_spec_path=args.models.resolve(),
                   seed=config.SEED, options=args.option)
     try:

@@ -4,6 +4,7 @@ runner under 400 lines; and every error class survives a process boundary (pickl
 
 from __future__ import annotations
 
+import functools
 import inspect
 import pickle
 from pathlib import Path
@@ -38,6 +39,7 @@ def stage(module: str) -> str:
     return "base" if module in BASE else module.split(".")[1]
 
 
+@functools.cache
 def graph() -> dict[str, set[str]]:
     """Module -> the package's modules it imports (its own parent packages left out:
     Python imports those first anyway)."""

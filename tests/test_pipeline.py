@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -493,3 +494,17 @@ def test_parse_option_reads_toml_values():
     assert parse_option("reps=200") == ("reps", 200)
     assert parse_option("flag=true") == ("flag", True)
     assert parse_option("label=plain words") == ("label", "plain words")
+
+
+def test_building_the_real_tasks_imports_no_stage_code():
+    """Every run builds every task: the step modules' top level stays light, so a rerun with
+    nothing changed does not pay for statsmodels, matplotlib or scipy (issue 15)."""
+    probe = ("import sys; from analysis import config; from analysis.context import Context, "
+             "Paths; from analysis.runner.steps import build_tasks, registry; "
+             "build_tasks(Context(Paths.default(), config.DEFAULT_STUDY_CONFIG, "
+             "config.DEFAULT_MODEL_SPEC), registry(), set()); "
+             "print(sorted({'statsmodels', 'matplotlib', 'scipy', 'stargazer'} & {m.split('.')[0] "
+             "for m in sys.modules}))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=config.ROOT, capture_output=True,
+                          text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "[]"

@@ -53,13 +53,20 @@ class StepSetupError(Exception):
 
 @functools.cache
 def module_file(name: str) -> Path | None:
-    """The source of module ``name`` (only its packages are imported), or None."""
+    """The source of module ``name``, found below its top-level package's folder (nothing
+    but that package is imported), or None when ``name`` is not a module."""
+    top, *rest = name.split(".")
     try:
-        spec = importlib.util.find_spec(name)
+        spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
         return None
-    origin = spec.origin if spec is not None else None
-    return Path(origin).resolve() if origin and origin.endswith(".py") else None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    base = Path(spec.origin).resolve().parent.joinpath(*rest)
+    if not rest:
+        return Path(spec.origin).resolve()
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()),
+                None)
 
 
 def imported_modules(path: Path, name: str, package: str = "analysis") -> set[str]:

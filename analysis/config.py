@@ -28,6 +28,11 @@ SEED = 20110601
 #: The clean data's sampling-weight column (contract C3; 1.0 for every firm when the survey
 #: has no weights), used by weighted descriptives and, with `weights = true`, the models.
 WEIGHT_COLUMN = "weight"
+#: Kinds of model weights (``weights`` of the model specification, ``--option weights``):
+#: unweighted, probability weights, frequency weights.
+WEIGHTS = ("none", "pweight", "fweight")
+#: The files of every exhibit table, in the order they are written.
+TABLE_FORMATS = ("csv", "md", "tex", "html", "docx")
 
 PARTNER_TYPES: tuple[str, ...] = (
     "group",

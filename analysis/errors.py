@@ -20,7 +20,7 @@ Layers, from the bottom up::
     ├── ExhibitError       tables, figures, descriptives, claims
     │   └── DisclosureError    (an exhibit would disclose firm-level information)
     ├── OutputError        a file cannot be written
-    └── RunnerError        the pipeline's own contract (a step, a registry, a stamp)
+    └── RunnerError        the pipeline's own contract (a step, its registry)
 
 Every class survives pickling whatever its ``__init__`` takes (:meth:`__reduce__`), so an
 error raised in a worker process reaches the parent with its class and message intact.
@@ -163,3 +163,11 @@ class OutputError(ReplicationError):
 class RunnerError(ReplicationError):
     """The pipeline's own contract is broken (a step's declared output is missing, a
     registry names a step twice, ...)."""
+
+
+def explain(error: BaseException) -> str:
+    """An error in one line for the user: a ReplicationError's message and its class's
+    ``hint`` ("What to do"), any other error with its class name (a bug)."""
+    if isinstance(error, ReplicationError) and str(error):
+        return f"{error}" + (f"\n  What to do: {error.hint}." if error.hint else "")
+    return f"{type(error).__name__}: {error}".rstrip(": ")

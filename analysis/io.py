@@ -1,20 +1,26 @@
-"""Atomic file writing and reading helpers shared by every step.
+"""Atomic file writing and reading helpers shared by every step, and file manifests.
 
 Every output is written to a temporary file in the destination folder and moved into
 place with ``os.replace``, which is atomic on POSIX and Windows: an interrupted run leaves
-each file either in its old or its new state, never half written.
+each file either in its old or its new state, never half written. A manifest (path, size,
+SHA-256 of every file below some folders) fingerprints what a run wrote, so two runs can
+be compared byte for byte.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from io import StringIO
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from analysis.errors import OutputError
+from analysis.errors import DataError, OutputError
 
 if TYPE_CHECKING:  # pandas is imported lazily: the pipeline runner must start fast
     import pandas as pd
@@ -35,6 +41,100 @@ def temp_file_owner(path: Path) -> int | None:
     if len(parts) == 3 and parts[1].isdigit():
         return int(parts[1])
     return None
+
+
+#: A temporary file without its writer's pid in its name is stale after this many seconds.
+STALE_TEMP_AGE_S = 600
+
+
+def temp_file_is_stale(path: Path, now: float) -> bool:
+    """True if a temporary file's writer is gone (dead pid, or old enough when unknown)."""
+    pid = temp_file_owner(path)
+    if pid is not None and pid != os.getpid():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except (OSError, OverflowError):
+            return False  # alive but not ours (PermissionError), or not a pid at all
+        return False
+    try:
+        return now - path.stat().st_mtime > STALE_TEMP_AGE_S
+    except OSError:
+        return False
+
+
+def remove_stale_temp_files(folders: Iterable[Path], skip: Iterable[Path] = ()) -> list[Path]:
+    """Delete the temporary files that killed writers left below ``folders`` (not below
+    ``skip``, e.g. other studies' outputs); they are hidden, so never in a manifest."""
+    removed, now, skipped = [], time.time(), {Path(p) for p in skip}
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if Path(dirpath, d) not in skipped]
+            for name in filenames:
+                path = Path(dirpath, name)
+                if is_temp_file(path) and temp_file_is_stale(path, now):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return sorted(removed)
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` and check that a file can be written there (a probe file: the
+    permission bits do not stop root); OutputError naming the folder otherwise."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise OutputError(f"cannot write to output folder {folder}: {err.strerror or err}; "
+                          "choose another --output-root or make the folder writable") from None
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def manifest(folders: Iterable[Path], base: Path, skip: Iterable[Path] = ()
+             ) -> dict[str, tuple[int, str]]:
+    """POSIX path relative to ``base`` -> (size, SHA-256) of every file below ``folders``,
+    sorted by path; hidden files and folders and the ``skip`` paths are left out."""
+    skipped, entries = {Path(p) for p in skip}, {}
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")
+                           and Path(dirpath, d) not in skipped]
+            for path in (Path(dirpath, n) for n in filenames if not n.startswith(".")):
+                if path not in skipped:
+                    key = path.resolve().relative_to(base).as_posix()
+                    entries[key] = (path.stat().st_size, file_sha256(path))
+    return dict(sorted(entries.items()))
+
+
+def compare_manifests(old: dict[str, tuple[int, str]], new: dict[str, tuple[int, str]]
+                      ) -> list[dict[str, Any]]:
+    """One row per path whose file differs: "changed", "missing" (only in ``old``) or
+    "extra" (only in ``new``), with both sizes and SHA-256s; sorted by path."""
+    rows = []
+    for path in sorted(old.keys() | new.keys()):
+        before, after = old.get(path), new.get(path)
+        if before != after:
+            (old_size, old_sha), (new_size, new_sha) = before or (None, None), after or (
+                None, None)
+            rows.append({"path": path, "status": "changed" if before and after else
+                         "missing" if before else "extra", "old_size": old_size,
+                         "new_size": new_size, "old_sha256": old_sha, "new_sha256": new_sha})
+    return rows
+
+
+def write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """A CSV of plain rows (None as empty), atomically; no pandas needed."""
+    buffer = StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [header, *([("" if v is None else v) for v in row] for row in rows)])
+    return write_text(path, buffer.getvalue())
 
 
 @contextlib.contextmanager
@@ -94,9 +194,11 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
-    """Read a Parquet file written by :func:`write_parquet`."""
+    """Read a Parquet file written by :func:`write_parquet` (DataError when it is absent)."""
     import pandas as pd
 
+    if not Path(path).is_file():
+        raise DataError(f"{path}: not found (run the step that writes it first)")
     return pd.read_parquet(path, engine="pyarrow")
 
 

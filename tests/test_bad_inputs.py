@@ -40,8 +40,10 @@ import pyreadstat
 import pytest
 
 from analysis import config
-from analysis.errors import ConvergenceError
+from analysis.context import Context, Paths
+from analysis.errors import ConvergenceError, ReplicationError, explain
 from analysis.runner import pipeline
+from analysis.tasks import estimate as estimate_step
 
 N_RECORDS = 80
 GOOD_STEPS = ("clean", "build", "describe", "disclosure")
@@ -430,8 +432,12 @@ def tiny_frame(n: int = 60, seed: int = 3) -> pd.DataFrame:
 
 
 @pytest.fixture
-def estimate_case(tmp_path, capsys):
-    """Run the estimate step on a tiny analysis frame; check it fails and writes nothing."""
+def estimate_case(tmp_path):
+    """Run the estimate step on a tiny analysis frame; check it fails and writes nothing.
+
+    The step is run on its own (through the runner, a hand-made analysis data set would be
+    replaced by the build step's, as a stale input); the message is the runner's line.
+    """
 
     def run(frame: pd.DataFrame, variables: tuple[str, ...] = ("x1", "x2"),
             estimator: str = "logit") -> str:
@@ -443,9 +449,11 @@ def estimate_case(tmp_path, capsys):
         spec = tmp_path / "models.toml"
         spec.write_text(TINY_SPEC.format(estimator=estimator, variables=list(variables)),
                         encoding="utf-8")
-        code, _, err = run_main(capsys, "--models", spec, "--output-root", root,
-                                "--only", "estimate")
-        assert code != 0, err
+        ctx = Context(paths=Paths.under(root), study_config_path=config.DEFAULT_STUDY_CONFIG,
+                      model_spec_path=spec)
+        with pytest.raises(ReplicationError) as failure:
+            estimate_step.run(ctx)
+        err = f"run_all: step 'estimate' failed: {explain(failure.value)}"
         assert not (root / "output" / "estimates").exists() or not any(
             (root / "output" / "estimates").iterdir())
         assert temp_files(root) == []

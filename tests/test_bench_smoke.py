@@ -100,12 +100,14 @@ def _report(rerun_s: float, identical: bool) -> dict:
 
 @pytest.mark.parametrize(("rerun_s", "identical"), [(0.5, True), (2.0, False)])
 def test_targets_and_table_rows(bench, rerun_s, identical):
+    """The targets of issue 15: a rerun under 1.5 s, a cold run <= 3x the bare stack."""
     report = _report(rerun_s, identical)
     targets = {t["target"].split(" ")[0]: t["met"] for t in bench.evaluate_targets(report)}
     met = {t["target"]: t["met"] for t in bench.evaluate_targets(report)}
     assert met["rerun with nothing changed < 1.5 s"] is (rerun_s < 1.5)
     assert met["bootstrap results identical for 1 and 2 workers"] is identical
-    assert met["cold replication <= 2.0x package import time"] is True  # 6 s / 4 s
+    assert met["cold replication <= 3.0x the import of numpy, pandas, scipy, matplotlib, "
+               "pyreadstat (bytecode compiled)"] is True  # 6 s / 4 s
     assert met["estimation at 10 firms peak memory < 2 GB"] is False  # 3000 MB
     assert len(targets) >= 4
     report["targets"] = bench.evaluate_targets(report)
@@ -114,3 +116,14 @@ def test_targets_and_table_rows(bench, rerun_s, identical):
                     "## Bootstrap of the breadth AMEs"):
         assert heading in table
     assert "| rerun 1 (nothing changed) |" in table and "| statsmodels loop | 1 |" in table
+
+
+def test_step_lines_of_a_run_are_read(bench, monkeypatch):
+    class Done:
+        returncode, stderr = 0, ""
+        stdout = ("[1/3] clean: skipped (unchanged)\n[2/3] build: ran in 0.38 s (code "
+                  "changed: x.py)\n[3/3] tables: ran in 0.1 s (forced)\nrun_all: 3 step(s)\n")
+
+    monkeypatch.setattr(bench.subprocess, "run", lambda *a, **k: Done())
+    result = bench.child_pipeline({"output_root": "x", "force": False})
+    assert result["steps_ran"] == ["build", "tables"]

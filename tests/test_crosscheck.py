@@ -391,13 +391,15 @@ def test_absent_results_keep_their_columns_empty_and_say_so(tmp_path):
 
 def full_run_checks(root: Path) -> list[CheckModel]:
     from analysis.context import Context, Paths
-    from analysis.tasks import estimate
+    from analysis.models.results import read_results
+    from analysis.models.survey import survey_run
 
     ctx = Context(paths=Paths.under(root), study_config_path=config.DEFAULT_STUDY_CONFIG,
                   model_spec_path=config.DEFAULT_MODEL_SPEC)
-    estimates, model_table = estimate.read_outputs(ctx)
-    frame = pd.read_parquet(ctx.paths.data_clean / "analysis_data.parquet")
-    return models.check_models(estimate.model_spec(ctx), model_table, estimates, frame)
+    estimates = read_results(ctx.paths.estimates_file)
+    model_table = read_results(ctx.paths.models_file)
+    frame = pd.read_parquet(ctx.paths.analysis_data)
+    return models.check_models(survey_run(ctx).spec, model_table, estimates, frame)
 
 
 def test_the_runs_do_file_is_complete_for_every_model(full_run):

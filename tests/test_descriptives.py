@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from latex import compile_latex, require_pdflatex
 from analysis import config, io
 from analysis.context import Context, Paths
 from analysis.data import variables as v
+from analysis.data.study_config import load_study_config
+from analysis.data.study_settings import settings_from_config, study_settings
 from analysis.errors import DataError, ExhibitError
 from analysis.exhibits import descriptives as d
 from analysis.exhibits import summary
@@ -187,24 +190,22 @@ def synthetic_clean(n: int = 200, seed: int = 5, weights: bool = False) -> pd.Da
 
 def make_ctx(tmp_path: Path, clean: pd.DataFrame) -> Context:
     paths = Paths.under(tmp_path)
-    io.write_parquet(paths.data_clean / build.CLEAN_FILE, clean)
+    io.write_parquet(paths.clean_data, clean)
     return Context(paths=paths, study_config_path=config.DEFAULT_STUDY_CONFIG,
                    model_spec_path=config.DEFAULT_MODEL_SPEC)
 
 
-def test_read_settings_from_the_study_config(tmp_path):
-    settings = build.read_settings(config.DEFAULT_STUDY_CONFIG)
+def test_build_settings_from_the_study_config():
+    settings = study_settings(config.DEFAULT_STUDY_CONFIG)
     assert settings.survey_year == 2010
     assert settings.never == (1,)
     assert settings.intensity == {1: 0.0, 2: 1.0, 3: 2.0, 4: 3.0, 5: 4.0}
     assert settings.scale_order == config.SCALES
     assert "synthetic" in settings.data_note
-    other = tmp_path / "other.toml"
-    other.write_text('[study]\nname = "x"\nsurvey_year = 2016\n', encoding="utf-8")
-    assert build.read_settings(other).survey_year == 2016
-    other.write_text('[study]\nname = "x"\n', encoding="utf-8")
+    cfg = load_study_config(config.DEFAULT_STUDY_CONFIG)
+    assert settings_from_config(dataclasses.replace(cfg, survey_year=2016)).survey_year == 2016
     with pytest.raises(DataError, match="no survey year"):
-        build.read_settings(other)
+        settings_from_config(dataclasses.replace(cfg, survey_year=None, kinds={}))
 
 
 def test_build_and_describe_steps_write_their_outputs_deterministically(tmp_path):
@@ -213,7 +214,7 @@ def test_build_and_describe_steps_write_their_outputs_deterministically(tmp_path
     describe.run(ctx)
     files = build.outputs(ctx) + describe.outputs(ctx)
     assert all(f.is_file() for f in files), [f for f in files if not f.is_file()]
-    analysis = io.read_parquet(ctx.paths.data_clean / build.ANALYSIS_FILE)
+    analysis = io.read_parquet(ctx.paths.analysis_data)
     appendix = pd.read_csv(ctx.paths.output / "data_appendix" / "analysis_variables.csv")
     assert appendix["variable"].tolist() == list(analysis.columns)
     assert appendix["label"].notna().all() and appendix["definition"].notna().all()
@@ -290,7 +291,7 @@ def twin_ctx(tmp_path_factory) -> Context:
 def test_twin_prevalence_matches_the_generator_targets(twin_ctx):
     truth = importlib.import_module("analysis.data.twin.truth")
     targets = truth.DEFAULT.collaboration.prevalence  # share of ALL firms, (partner, scale)
-    clean = io.read_parquet(twin_ctx.paths.data_clean / build.CLEAN_FILE)
+    clean = io.read_parquet(twin_ctx.paths.clean_data)
     assert set(targets) == {(p, s) for p in config.PARTNER_TYPES for s in config.SCALES}
     for (partner, scale), target in targets.items():
         # routed-out group items are 0, so the share is among all firms answering
@@ -304,7 +305,7 @@ def test_twin_prevalence_matches_the_generator_targets(twin_ctx):
 def test_build_and_describe_on_the_twin(twin_ctx):
     build.run(twin_ctx)
     describe.run(twin_ctx)
-    analysis = io.read_parquet(twin_ctx.paths.data_clean / build.ANALYSIS_FILE)
+    analysis = io.read_parquet(twin_ctx.paths.analysis_data)
     truth = importlib.import_module("analysis.data.twin.truth")
     assert len(analysis) == 1604
     assert set(truth.REGRESSORS) <= set(analysis.columns)  # names the recovery tests use

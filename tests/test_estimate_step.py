@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from analysis.context import Context, Paths
+from analysis.context import Context, Paths, check_options
 from analysis.errors import CollinearityError, ConfigError, EstimationError, ModelError
 from analysis.models import estimate as est
-from analysis.models.specification import parse_model_spec
+from analysis.models.specification import ModelSpec, parse_model_spec
+from analysis.models.survey import survey_run
 from analysis.tasks import estimate as step
 
 RAW = {
@@ -246,6 +247,10 @@ def test_weights_with_inverse_information_se_are_refused(tmp_path):
         weighted_spec(tmp_path, se="nonrobust")
 
 
+def model_spec(ctx: Context) -> ModelSpec:
+    return survey_run(ctx).spec
+
+
 def weights_context(tmp_path, *, survey_weighted: bool, options: dict) -> Context:
     paths = Paths.under(tmp_path)
     paths.data_clean.mkdir(parents=True)
@@ -258,22 +263,26 @@ def weights_context(tmp_path, *, survey_weighted: bool, options: dict) -> Contex
 
 
 def test_weights_option_weights_every_family_of_a_weighted_survey(tmp_path):
-    spec = step.model_spec(weights_context(tmp_path, survey_weighted=True,
+    spec = model_spec(weights_context(tmp_path, survey_weighted=True,
                                            options={"weights": True}))
     assert all(f.weighted for f in spec.families.values()) and not spec.notes
 
 
 def test_weights_asked_of_a_survey_without_weights_are_dropped_with_a_note(tmp_path):
-    spec = step.model_spec(weights_context(tmp_path, survey_weighted=False,
+    spec = model_spec(weights_context(tmp_path, survey_weighted=False,
                                            options={"weights": True}))
     assert not any(f.weighted for f in spec.families.values())
     assert "has no weight column" in " ".join(spec.notes)
 
 
-def test_weights_option_must_be_a_boolean(tmp_path):
+def test_weights_option_must_be_a_boolean_or_a_weight_kind(tmp_path):
+    with pytest.raises(ConfigError, match="'weights' must be true, false, none, pweight or "
+                       "fweight"):
+        check_options({"weights": "yes"})
+    assert check_options({"weights": "fweight"}) == {"weights": "fweight"}
     ctx = weights_context(tmp_path, survey_weighted=True, options={"weights": "yes"})
     with pytest.raises(ModelError, match="expected true, false, none, pweight, fweight"):
-        step.model_spec(ctx)
+        model_spec(ctx)
 
 
 # ------------------------------------------------------------------ [[tests]] parsing
@@ -436,7 +445,8 @@ def test_steps_skip_a_repeated_variant_and_a_family_with_nothing_left(tmp_path):
 
 
 def test_claims_use_the_surviving_variant_and_say_why_a_family_is_missing(tmp_path):
-    from analysis.tasks import claims as claims_step
+    from analysis.exhibits.claims_report import claim_context
+    from analysis.models.survey_spec import survey_model_spec
 
     paths = Paths.under(tmp_path)
     paths.data_clean.mkdir(parents=True)
@@ -448,9 +458,7 @@ def test_claims_use_the_surviving_variant_and_say_why_a_family_is_missing(tmp_pa
                             "dui_supply_regional": "dui_supply_domestic"}}
     (paths.data_clean / "analysis_meta.json").write_text(json.dumps(meta))
     from analysis.config import DEFAULT_MODEL_SPEC
-    ctx = Context(paths=paths, study_config_path=tmp_path / "study.toml",
-                  model_spec_path=DEFAULT_MODEL_SPEC)
-    context = claims_step.claim_context(ctx)
+    context = claim_context(survey_model_spec(DEFAULT_MODEL_SPEC, meta), meta)
     assert context.headline_variant == "base" and context.modes_variant == "base"
     assert context.local == "breadth_domestic"
     assert context.stand_ins == {"breadth_local": "breadth_domestic",

@@ -8,7 +8,6 @@ page fit of every LaTeX exhibit: tests/test_page_fit.py).
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -139,28 +138,6 @@ def test_a_covariate_added_to_a_block_becomes_a_row(root, tmp_path):
             filled = [c != "" for c in rows["trust_regional"]]
             assert filled == manager, name
     assert "table9" in spec.tables
-
-
-def test_robustness_run_ahead_equals_its_run_in_turn(root, tmp_path):
-    """The session's run started the robustness step ahead (beside describe ... figures);
-    run in turn (--sequential) on the same analysis data it writes the same bytes."""
-    from conftest import TEST_BOOTSTRAP_REPS
-
-    log = json.loads((root / "output" / "logs" / "run_log.json").read_text())
-    robustness = next(s for s in log["steps"] if s["name"] == "robustness")
-    assert robustness["status"] == "ran"
-    assert robustness["beside"] == ["describe", "estimate", "samples", "crosscheck", "tables",
-                                     "figures"]
-    shutil.copytree(root / "data_clean", tmp_path / "data_clean")
-    assert pipeline.main(["--output-root", str(tmp_path), "--only", "robustness", "--force",
-                          "--sequential", "--option",
-                          f"bootstrap_reps={TEST_BOOTSTRAP_REPS}"]) == 0
-    written = [p for p in (tmp_path / "output").rglob("*") if p.is_file()
-               and "logs" not in p.parts and p.name != "manifest.csv"]
-    assert len(written) >= 20
-    for path in written:
-        twin = root / path.relative_to(tmp_path)
-        assert path.read_bytes() == twin.read_bytes(), path.name
 
 
 def test_figure_notes_name_the_models_and_figure2_stays_on_the_data(root):

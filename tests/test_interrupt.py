@@ -116,7 +116,7 @@ def test_killed_run_leaves_old_or_new_and_next_run_recovers(tmp_path, study):
 
 def test_stale_temp_files_are_told_from_live_ones(tmp_path):
     from analysis.context import Paths
-    from analysis.runner.pipeline import remove_stale_temp_files
+    from analysis.io import remove_stale_temp_files
 
     paths = Paths.under(tmp_path)
     folder = paths.output / "tables"
@@ -130,5 +130,6 @@ def test_stale_temp_files_are_told_from_live_ones(tmp_path):
     other_study.parent.mkdir(parents=True)
     for path in (stale, live, unknown_fresh, other_study):
         path.write_text("x")
-    assert remove_stale_temp_files(paths) == [stale]
+    assert remove_stale_temp_files([paths.data_clean, paths.output],
+                                   skip=[paths.output / "studies"]) == [stale]
     assert live.exists() and unknown_fresh.exists() and other_study.exists()

@@ -1,9 +1,9 @@
-"""Tests of the pipeline runner (analysis.runner.pipeline) and manifests (analysis.runner.manifest).
+"""Tests of the runner (analysis.runner: pytask under run_all.py) on fake steps.
 
 The steps are fake modules written into a temporary package per test, so these tests do
 not depend on the real steps. Each fake step appends its name to a calls file when it
 runs, reads its inputs and writes ``<output>/<name>.txt`` (step ``a`` also writes a file
-into data_clean).
+into data_clean). The real steps are exercised in tests/test_runner_real.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -19,19 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import config
-from analysis.context import Paths
-from analysis.runner import pipeline
-from analysis.runner.manifest import (
-    build_manifest,
-    compare_manifests,
-    diff_entries,
-    manifest_entries,
-    read_manifest,
-)
-
-#: The real function, saved before the fixture replaces it.
-REAL_CODE_FILES = pipeline.code_files
+from analysis import config, io
+from analysis.context import Paths, parse_option
+from analysis.runner import pipeline, steps
 
 STEP_TEMPLATE = '''"""Fake step {name}."""
 from pathlib import Path
@@ -40,6 +29,7 @@ DESCRIPTION = {description!r}
 CALLS = Path({calls!r})
 INPUTS = {inputs!r}
 CLEAN = {clean!r}
+{flags}
 
 
 def _resolve(ctx, item):
@@ -63,7 +53,7 @@ def run(ctx):
     with CALLS.open("a") as handle:
         handle.write("{name}\\n")
     {action}
-    text = "".join(path.read_text() for path in inputs(ctx)) + "{name};"
+    text = "".join(path.read_text() for path in inputs(ctx) if path.is_file()) + "{name};"
     ctx.paths.output.mkdir(parents=True, exist_ok=True)
     (ctx.paths.output / "{name}.txt").write_text(text)
     if CLEAN:
@@ -82,6 +72,7 @@ class FakeProject:
         self.package_dir = tmp_path / "src" / self.package
         self.package_dir.mkdir(parents=True)
         (self.package_dir / "__init__.py").write_text("")
+        (self.package_dir / "shared.py").write_text("VALUE = 1\n")
         monkeypatch.syspath_prepend(str(tmp_path / "src"))
         self.calls_file = tmp_path / "calls.txt"
         self.config = tmp_path / "study.toml"
@@ -93,33 +84,18 @@ class FakeProject:
         self.raw_c = tmp_path / "raw_c.txt"
         self.raw_c.write_text("raw c;")
         self.root = tmp_path / "out"
-        self.steps: list[tuple[str, str]] = []
-        self.ahead: dict[str, str] | None = None  # AHEAD of the fake registry
-        # Hash only the fake modules as "code": other engineers edit analysis/ meanwhile.
-        monkeypatch.setattr(
-            pipeline, "code_files", lambda registry: sorted(self.package_dir.glob("*.py"))
-        )
-        monkeypatch.setattr(pipeline, "ENVIRONMENT_FILES", ())
+        self.steps: list[steps.Step] = []
+        monkeypatch.setattr(pipeline, "registry", lambda: list(self.steps))
 
-    def add_step(
-        self,
-        name: str,
-        inputs: list[str],
-        action: str = "pass",
-        clean: bool = False,
-        description: str | None = None,
-    ) -> None:
+    def add_step(self, name: str, inputs: list[str], action: str = "pass",
+                 clean: bool = False, description: str | None = None, flags: str = "") -> None:
         source = STEP_TEMPLATE.format(
-            name=name,
-            description=description or f"Fake step {name}",
-            calls=str(self.calls_file),
-            inputs=inputs,
-            clean=clean,
-            action=action,
-        )
+            name=name, description=description or f"Fake step {name}",
+            calls=str(self.calls_file), inputs=inputs, clean=clean, action=action, flags=flags)
         (self.package_dir / f"{name}.py").write_text(source)
         importlib.invalidate_caches()
-        self.steps.append((name, f"{self.package}.{name}"))
+        steps.module_file.cache_clear()
+        self.steps.append(steps.Step(name, f"{self.package}.{name}"))
 
     def add_chain(self) -> None:
         """a <- raw_a; b <- a's output; c <- raw_c (independent of a and b)."""
@@ -129,9 +105,11 @@ class FakeProject:
 
     def main(self, *args: str) -> tuple[int, str, str]:
         self.capsys.readouterr()  # drop output of earlier runs
+        for step in self.steps:  # a fresh import sees edited modules
+            sys.modules.pop(step.module, None)
         argv = ["--config", str(self.config), "--models", str(self.models)]
         argv += ["--output-root", str(self.root), *args]
-        code = pipeline.main(argv, steps=self.steps, ahead=self.ahead)
+        code = pipeline.main(argv)
         captured = self.capsys.readouterr()
         return code, captured.out, captured.err
 
@@ -154,6 +132,9 @@ class FakeProject:
     def run_log(self) -> dict:
         return json.loads((self.output / "logs" / "run_log.json").read_text())
 
+    def statuses(self) -> dict[str, str]:
+        return {s["name"]: s["status"] for s in self.run_log()["steps"]}
+
 
 @pytest.fixture
 def project(tmp_path, monkeypatch, capsys) -> FakeProject:
@@ -165,49 +146,81 @@ def project(tmp_path, monkeypatch, capsys) -> FakeProject:
 # --------------------------------------------------------------------------- order and selection
 
 
-def test_runs_every_step_in_registry_order(project):
+def test_runs_every_step_and_reports_each(project):
     code, out, err = project.main()
     assert code == 0, err
-    assert project.calls() == ["a", "b", "c"]
-    assert "[1/3] a ... done in" in out
-    assert "[3/3] c ... done in" in out
+    assert sorted(project.calls()) == ["a", "b", "c"]
+    assert "[1/3] a: ran in" in out and "(no earlier run)" in out
     assert (project.output / "b.txt").read_text() == "raw a;a;b;"
     assert err == ""
 
 
-def test_only_runs_just_the_named_steps(project):
-    code, _, _ = project.main("--only", "c", "--only", "a")
+def test_only_runs_the_named_steps_and_the_out_of_date_steps_they_depend_on(project):
+    code, out, _ = project.main("--only", "b")
     assert code == 0
-    assert project.calls() == ["a", "c"]  # registry order, not command-line order
-    assert not (project.output / "b.txt").exists()
+    assert project.calls() == ["a", "b"]  # b reads a's output: a is out of date
+    assert "a: ran in" in out and "not selected, but a selected step depends on it" in out
+    assert project.statuses()["c"] == "not selected"
+    code, _, _ = project.main("--only", "b")
+    assert code == 0 and project.calls() == []
 
 
-def test_from_starts_at_the_named_step(project):
+def test_from_selects_the_named_step_and_every_later_one(project):
     project.main()
     project.calls()
     code, _, _ = project.main("--from", "b", "--force")
     assert code == 0
-    assert project.calls() == ["b", "c"]
+    assert sorted(project.calls()) == ["b", "c"]
 
 
-def test_unknown_step_is_a_usage_error(project):
-    code, _, err = project.main("--only", "nope")
+def test_unknown_step_is_a_usage_error_with_close_matches(project):
+    code, _, err = project.main("--only", "bb")
     assert code == 2
-    assert "unknown step 'nope'" in err
+    assert "unknown step 'bb' (did you mean" in err
     assert project.calls() == []
 
 
-def test_list_shows_descriptions_without_importing_steps(project):
+def test_list_shows_descriptions(project):
     project.add_step("d", [], description="Draw the figures")
-    project.steps.append(("ghost", f"{project.package}.ghost"))
+    project.steps.append(steps.Step("ghost", f"{project.package}.ghost"))
     code, out, _ = project.main("--list")
     assert code == 0
     lines = out.splitlines()
     assert [line.split()[1] for line in lines] == ["a", "b", "c", "d", "ghost"]
     assert "Draw the figures" in lines[3]
     assert "not found" in lines[4]
-    assert f"{project.package}.a" not in sys.modules  # read from source, not imported
     assert project.calls() == []
+
+
+def test_a_run_first_step_starts_before_the_other_ready_steps(project):
+    """A step checking the input (RUN_FIRST) fails before a step that needs nothing of it
+    has written anything."""
+    project.add_step("check", [str(project.raw_c)], action="raise ValueError('bad file')",
+                     flags="RUN_FIRST = True")
+    code, _, err = project.main()
+    assert code == 1 and "step 'check' failed" in err
+    assert project.calls() == ["check"]
+
+
+def test_a_run_last_step_reads_a_folder_as_the_others_left_it(project):
+    """A RUN_LAST step's folder input is the folder's files when it runs (after the others,
+    though registered first), not the steps writing there: it reruns when a file there
+    changes, and --only selects it alone."""
+    seen = project.data_clean / "seen.csv"
+    write = f"seen = Path({str(seen)!r}); seen.parent.mkdir(parents=True, exist_ok=True); "
+    project.steps.clear()
+    project.add_step("check", [str(project.data_clean)], flags="RUN_LAST = True")
+    project.add_step("a", [str(project.raw_a)], clean=True, action=write + "seen.write_text("
+                     "Path(INPUTS[0]).read_text())")
+    project.add_step("c", [str(project.raw_c)])
+    assert project.main()[0] == 0
+    assert project.calls()[-1] == "check"
+    assert project.main()[0] == 0 and project.calls() == []
+    project.raw_a.write_text("raw a, revised;")
+    assert project.main()[0] == 0 and sorted(project.calls()) == ["a", "check"]
+    project.raw_a.write_text("raw a, revised again;")
+    assert project.main("--only", "check")[0] == 0
+    assert project.calls() == []  # a is not its predecessor: the folder is as it was
 
 
 # --------------------------------------------------------------------------- skipping
@@ -220,34 +233,7 @@ def test_rerun_with_nothing_changed_skips_every_step(project):
     assert code == 0
     assert project.calls() == []
     assert out.count("skipped (unchanged)") == 3
-    assert [s["status"] for s in project.run_log()["steps"]] == ["skipped"] * 3
-
-
-def test_inputs_listed_out_of_path_order_still_skip(project):
-    # The stamp record is saved with sorted keys; the order inputs(ctx) uses must not matter.
-    project.add_step("z", [str(project.raw_c), str(project.raw_a)])
-    assert project.main()[0] == 0
-    project.calls()
-    code, out, _ = project.main()
-    assert code == 0 and project.calls() == []
-    assert "skipped (unchanged)" in out
-
-
-def test_skipping_imports_neither_the_steps_nor_pandas(project):
-    project.main()
-    assert project.calls() == ["a", "b", "c"]
-    for _, module in project.steps:
-        sys.modules.pop(module, None)
-    project.main()
-    assert project.calls() == []
-    assert not [module for _, module in project.steps if module in sys.modules]
-    # The runner itself must not import pandas (seconds of start-up on every rerun).
-    probe = ("import sys, analysis.runner.pipeline; "
-             "print(sorted({'pandas', 'numpy'} & set(sys.modules)))")
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=config.ROOT, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]"
+    assert set(project.statuses().values()) == {"skipped"}
 
 
 def test_input_change_reruns_the_step_and_those_reading_its_outputs(project):
@@ -256,8 +242,7 @@ def test_input_change_reruns_the_step_and_those_reading_its_outputs(project):
     project.raw_a.write_text("raw a, revised;")
     _, out, _ = project.main()
     assert project.calls() == ["a", "b"]  # c does not read a's or b's files
-    assert "(input changed: " in out and "raw_a.txt)" in out
-    assert project.run_log()["steps"][1]["reason"].endswith("a.txt")
+    assert "(inputs changed: " in out and "raw_a.txt)" in out
     project.raw_c.write_text("raw c, revised;")
     project.main()
     assert project.calls() == ["c"]
@@ -267,16 +252,16 @@ def test_identical_upstream_output_lets_downstream_skip(project):
     project.main()
     project.calls()
     (project.output / "a.txt").unlink()  # a reruns and rewrites the same bytes
-    project.main()
+    _, out, _ = project.main()
     assert project.calls() == ["a"]
+    assert "outputs changed" in out
 
 
 def test_modified_output_reruns_its_step(project):
     project.main()
     project.calls()
     (project.output / "c.txt").write_text("tampered")
-    _, out, _ = project.main()
-    assert "c ... done in" in out and "(output changed or missing: " in out
+    project.main()
     assert project.calls() == ["c"]
     assert (project.output / "c.txt").read_text() == "raw c;c;"
 
@@ -286,74 +271,104 @@ def test_config_or_model_spec_change_reruns_every_step(project):
     project.calls()
     project.config.write_text("name = 'other'\n")
     _, out, _ = project.main()
-    assert project.calls() == ["a", "b", "c"]
-    assert out.count("(changed: study config)") == 3
+    assert sorted(project.calls()) == ["a", "b", "c"]
+    assert out.count("(settings changed: ") == 3
     project.models.write_text("[models]\nx = 1\n")
     project.main()
-    assert project.calls() == ["a", "b", "c"]
+    assert sorted(project.calls()) == ["a", "b", "c"]
 
 
-def test_code_change_reruns_every_step(project):
+def test_code_change_reruns_exactly_the_steps_that_import_it(project):
+    project.add_step("d", [], action=f"import {project.package}.shared")
     project.main()
     project.calls()
+    shared = project.package_dir / "shared.py"
+    shared.write_text("VALUE = 2\n")
+    _, out, _ = project.main()
+    assert project.calls() == ["d"]
+    assert f"code changed: {shared}" in out
     module = project.package_dir / "b.py"
     module.write_text(module.read_text() + "\n# a comment changes the code hash\n")
-    _, out, _ = project.main()
-    assert project.calls() == ["a", "b", "c"]
-    assert out.count("(code changed: ") == 3 and "b.py)" in out
+    project.main()
+    assert project.calls() == ["b"]
 
 
 def test_option_change_reruns_and_reaches_the_context(project):
     project.main()
     project.calls()
-    project.main("--option", "reps=10")
-    assert project.calls() == ["a", "b", "c"]
-    assert project.run_log()["options"] == {"reps": 10}
+    project.main("--option", "bootstrap_reps=10")
+    assert sorted(project.calls()) == ["a", "b", "c"]
+    assert project.run_log()["options"] == {"bootstrap_reps": 10}
 
 
-def test_force_reruns_unchanged_steps(project):
+def test_force_reruns_the_selected_steps_only(project):
     project.main()
     project.calls()
     project.main("--force")
-    assert project.calls() == ["a", "b", "c"]
+    assert sorted(project.calls()) == ["a", "b", "c"]
+    project.main("--only", "b", "--force")
+    assert project.calls() == ["b"]  # a is up to date
 
 
-def test_code_files_cover_the_analysis_package_and_step_modules(project):
-    files = REAL_CODE_FILES(pipeline.load_steps(project.steps))
-    assert Path(pipeline.__file__).resolve() in files
-    assert (project.package_dir / "b.py").resolve() in files
-    # the stage modules the steps call count too: a change there reruns the steps
-    package = Path(pipeline.__file__).resolve().parents[1]
-    assert (package / "exhibits" / "latex.py") in files
-    assert (package / "models" / "estimate.py") in files
+def test_state_lives_with_the_outputs_of_each_run(project, tmp_path):
+    outside = [Path.cwd() / "pytask.lock", config.ROOT / "pytask.lock"]
+    before = [p.stat().st_mtime_ns if p.exists() else None for p in outside]
+    project.main()
+    other = tmp_path / "other"
+    project.main("--output-root", str(other))  # the last --output-root wins
+    for root in (project.root, other):
+        assert (root / "output" / "logs" / "pytask" / "pytask.lock").is_file()
+    assert sorted(project.calls()) == ["a", "a", "b", "b", "c", "c"]
+    assert [p.stat().st_mtime_ns if p.exists() else None for p in outside] == before
+
+
+def test_import_analysis_resolves_relative_imports(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "sub" / "__init__.py").write_text("from . import mod\n")
+    (package / "sub" / "mod.py").write_text(
+        "import os\nfrom ..other import thing\nfrom .sibling import x\n"
+        "def f():\n    import pkg.lazy\n")
+    assert steps.imported_modules(package / "sub" / "mod.py", "pkg.sub.mod", "pkg") == {
+        "pkg.other", "pkg.other.thing", "pkg.sub.sibling", "pkg.sub.sibling.x", "pkg.lazy"}
+    assert steps.imported_modules(package / "sub" / "__init__.py", "pkg.sub", "pkg") == {
+        "pkg.sub", "pkg.sub.mod"}
+
+
+def test_code_files_cover_the_stage_modules_a_step_calls():
+    """A step's code is every module it imports, the stage modules its run() imports
+    included: a change there reruns the step."""
+    package = config.ROOT / "analysis"
+    assert package / "models" / "estimate.py" in steps.code_files("analysis.tasks.estimate", {})
+    assert package / "exhibits" / "latex.py" in steps.code_files("analysis.tasks.tables", {})
 
 
 # --------------------------------------------------------------------------- failures
 
 
 def test_unexpected_error_prints_one_line_and_stops(project):
-    project.add_step("d", [], action="raise ValueError('boom in row 7')")
-    project.steps.insert(1, project.steps.pop())  # a, d, b, c
+    project.add_step("d", ["output:a.txt"], action="raise ValueError('boom in row 7')")
+    project.add_step("e", ["output:d.txt"])
     code, out, err = project.main()
     assert code == 1
     assert err.splitlines() == ["run_all: step 'd' failed: ValueError: boom in row 7"]
     assert "Traceback" not in err + out
-    assert project.calls() == ["a", "d"]
-    log = project.run_log()
-    assert log["status"] == "failed"
-    statuses = {s["name"]: s["status"] for s in log["steps"]}
-    assert statuses == {"a": "ran", "d": "failed", "b": "not run", "c": "not run"}
-    assert log["steps"][1]["error"] == "boom in row 7"
+    statuses = project.statuses()
+    assert statuses["a"] == "ran" and statuses["d"] == "failed" and statuses["e"] == "not run"
+    assert project.run_log()["status"] == "failed"
+    assert [s["error"] for s in project.run_log()["steps"] if s["name"] == "d"] == [
+        "boom in row 7"]
     assert not (project.output / "manifest.csv").exists()
 
 
-def test_project_error_prints_just_its_message(project):
-    action = ("from analysis.runner.pipeline import PipelineError; "
-              "raise PipelineError('bad file x.csv')")
+def test_project_error_prints_its_message_and_what_to_do(project):
+    action = "from analysis.errors import DataError; raise DataError('bad file x.csv')"
     project.add_step("d", [], action=action)
     code, _, err = project.main()
     assert code == 1
-    assert err.splitlines() == ["run_all: step 'd' failed: bad file x.csv"]
+    lines = err.splitlines()
+    assert lines[0] == "run_all: step 'd' failed: bad file x.csv"
+    assert lines[1].startswith("  What to do: check the data file named")
 
 
 def test_debug_shows_the_traceback(project):
@@ -372,26 +387,25 @@ def test_failed_step_reruns_next_time(project):
     assert project.calls() == ["d"]
 
 
-def test_missing_module_names_the_step_and_module(project):
-    project.steps.append(("ghost", f"{project.package}.ghost"))
+def test_missing_module_is_reported_before_any_step_runs(project):
+    project.steps.append(steps.Step("ghost", f"{project.package}.ghost"))
     code, _, err = project.main()
     assert code == 1
-    assert err.splitlines() == [f"run_all: step 'ghost': module {project.package}.ghost not found"]
+    assert err.splitlines()[0].startswith("run_all: step 'ghost' failed: ModuleNotFoundError")
+    assert project.calls() == []
 
 
 def test_declared_output_not_written_is_a_failure(project):
     project.add_step("d", [], action="return")
     code, _, err = project.main()
     assert code == 1
-    assert "step 'd' failed: declared output" in err
-    assert "d.txt was not written" in err
+    assert "step 'd' failed" in err and "d.txt" in err
 
 
 def test_keyboard_interrupt_exits_130(project):
     project.add_step("d", [], action="raise KeyboardInterrupt")
-    code, _, err = project.main()
+    code, _, _ = project.main()
     assert code == 130
-    assert "interrupted" in err
     assert project.run_log()["status"] == "interrupted"
 
 
@@ -400,6 +414,26 @@ def test_missing_config_is_a_usage_error(project):
     code, _, err = project.main()
     assert code == 2
     assert "study configuration not found" in err
+
+
+# --------------------------------------------------------------------------- typos
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--option", "foo=bar"], "--option foo=bar: unknown option 'foo' (options: "),
+    (["--option", "weight=true"], "unknown option 'weight'; did you mean weights?"),
+    (["--option", "weights=tru"], "--option weights=tru: 'weights' must be true, false, none, "
+                                  "pweight or fweight"),
+    (["--option", "bootstrap_reps=1"], "'bootstrap_reps' must be an integer >= 2"),
+    (["--option", "n_jobs=0"], "'n_jobs' must be an integer >= -1, not 0"),
+    (["--forc"], "unknown argument --forc (did you mean --force"),
+])
+def test_typos_stop_before_any_step_with_close_matches(project, args, message):
+    code, _, err = project.main(*args)
+    assert code == 2
+    assert message in err
+    assert project.calls() == []
+    assert not project.output.exists()
 
 
 # --------------------------------------------------------------------------- run log
@@ -412,14 +446,12 @@ def test_run_log_records_environment_and_steps(project):
         assert key in log
     assert log["seed"] == config.SEED
     assert log["python"]["version"] == ".".join(map(str, sys.version_info[:3]))
-    assert log["packages"]["numpy"]  # read from metadata
+    assert log["packages"]["numpy"] and log["packages"]["pytask"]
     assert log["study_config"]["path"] == str(project.config.resolve())
     assert log["study_config"]["sha256"] == hashlib.sha256(project.config.read_bytes()).hexdigest()
-    assert [(s["name"], s["status"]) for s in log["steps"]] == [
-        ("a", "ran"),
-        ("b", "ran"),
-        ("c", "ran"),
-    ]
+    assert [(s["name"], s["status"], s["reason"]) for s in log["steps"]] == [
+        ("a", "ran", "no earlier run"), ("b", "ran", "no earlier run"),
+        ("c", "ran", "no earlier run")]
     assert all(s["duration_s"] >= 0 for s in log["steps"])
     markdown = (project.output / "logs" / "run_log.md").read_text()
     assert "| b | ran |" in markdown
@@ -442,41 +474,21 @@ def test_manifest_lists_generated_files_but_not_logs(project):
     assert b_row[1:] == [str(len(content)), hashlib.sha256(content).hexdigest()]
 
 
-def test_build_manifest_frame(tmp_path):
-    (tmp_path / "out" / "sub").mkdir(parents=True)
-    (tmp_path / "out" / "sub" / "x.csv").write_bytes(b"1,2\n")
-    (tmp_path / "out" / "a.txt").write_bytes(b"")
-    (tmp_path / "out" / ".hidden.tmp").write_bytes(b"temp")
-    (tmp_path / "out" / "logs").mkdir()
-    (tmp_path / "out" / "logs" / "run_log.json").write_text("{}")
-    frame = build_manifest([tmp_path / "out"], tmp_path, exclude=[tmp_path / "out" / "logs"])
-    assert list(frame.columns) == ["path", "size", "sha256"]
-    assert frame["path"].tolist() == ["out/a.txt", "out/sub/x.csv"]
-    assert frame["size"].tolist() == [0, 4]
-    assert frame["sha256"].iloc[1] == hashlib.sha256(b"1,2\n").hexdigest()
-
-
-def test_compare_manifests_statuses(tmp_path):
-    import pandas as pd
-
-    old = pd.DataFrame({"path": ["a", "b", "c"], "size": [1, 2, 3], "sha256": ["h1", "h2", "h3"]})
-    new = pd.DataFrame({"path": ["a", "b", "d"], "size": [1, 2, 4], "sha256": ["h1", "hX", "h4"]})
-    diff = compare_manifests(old, new)
-    assert diff[["path", "status"]].values.tolist() == [
-        ["b", "changed"],
-        ["c", "missing"],
-        ["d", "extra"],
-    ]
-    assert compare_manifests(old, old).empty
-
-
-def test_diff_entries_flags_a_size_only_difference(tmp_path):
-    (tmp_path / "f").write_bytes(b"abc")
-    entries = manifest_entries([tmp_path], tmp_path)
-    (tmp_path / "f").write_bytes(b"abd")
-    changed = manifest_entries([tmp_path], tmp_path)
-    assert [row["status"] for row in diff_entries(entries, changed)] == ["changed"]
-    assert diff_entries(entries, entries) == []
+def test_manifests_and_their_comparison(tmp_path):
+    folders = {}
+    for name, files in (("1", {"a": "1", "b": "2", "c": "3"}),
+                        ("2", {"a": "1", "b": "X", "d": "4", ".hidden.tmp": "t"})):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        for file, text in files.items():
+            (folders[name] / file).write_text(text)
+    old, new = (io.manifest([folders[n]], tmp_path) for n in ("1", "2"))
+    assert old["1/b"] == (1, hashlib.sha256(b"2").hexdigest())
+    assert "2/.hidden.tmp" not in new
+    renamed = {k.replace("2/", "1/"): v for k, v in new.items()}
+    assert [(r["path"], r["status"]) for r in io.compare_manifests(old, renamed)] == [
+        ("1/b", "changed"), ("1/c", "missing"), ("1/d", "extra")]
+    assert io.compare_manifests(old, old) == []
 
 
 # --------------------------------------------------------------------------- verify
@@ -487,7 +499,6 @@ def test_verify_passes_on_a_faithful_tree(project):
     code, out, _ = project.main("--verify")
     assert code == 0
     assert "verify: 4 outputs identical" in out
-    assert read_manifest(project.output / "manifest.csv")["path"].tolist()[0] == "data_clean/a.csv"
 
 
 def test_verify_catches_a_one_byte_edit_and_names_the_file(project):
@@ -512,160 +523,29 @@ def test_verify_catches_a_one_byte_edit_and_names_the_file(project):
 
 
 def test_default_and_other_study_paths(tmp_path):
-    assert pipeline.study_paths(config.DEFAULT_STUDY_CONFIG, None) == Paths.default()
-    other = pipeline.study_paths(tmp_path / "sweden.toml", None)
+    assert Paths.for_study(config.DEFAULT_STUDY_CONFIG, None) == Paths.default()
+    other = Paths.for_study(tmp_path / "sweden.toml", None)
     assert other.output == config.OUTPUT / "studies" / "sweden" / "output"
     assert other.data_clean == config.OUTPUT / "studies" / "sweden" / "data_clean"
-    rooted = pipeline.study_paths(tmp_path / "sweden.toml", tmp_path / "elsewhere")
+    rooted = Paths.for_study(tmp_path / "sweden.toml", tmp_path / "elsewhere")
     assert rooted.output == (tmp_path / "elsewhere" / "output").resolve()
 
 
 def test_parse_option_reads_toml_values():
-    assert pipeline.parse_option("reps=200") == ("reps", 200)
-    assert pipeline.parse_option("flag=true") == ("flag", True)
-    assert pipeline.parse_option("label=plain words") == ("label", "plain words")
+    assert parse_option("reps=200") == ("reps", 200)
+    assert parse_option("flag=true") == ("flag", True)
+    assert parse_option("label=plain words") == ("label", "plain words")
 
 
-# --------------------------------------------------------------------------- steps started ahead
-
-
-def pid_action(project: FakeProject, name: str) -> str:
-    """Fake-step code that records the id of the process running the step."""
-    return (f"import os; Path({str(project.tmp / ('pid_' + name))!r})"
-            ".write_text(str(os.getpid()))")
-
-
-@pytest.fixture
-def ahead_project(project) -> FakeProject:
-    """a, b, c, then d (reads raw_c only), which may start right after a."""
-    project.add_step("d", [str(project.raw_c)], action=pid_action(project, "d"))
-    project.ahead = {"d": "a"}
-    return project
-
-
-def test_step_started_ahead_runs_in_another_process_and_reports_in_order(ahead_project):
-    code, out, err = ahead_project.main()
-    assert code == 0, err
-    assert sorted(ahead_project.calls()) == ["a", "b", "c", "d"]
-    assert int((ahead_project.tmp / "pid_d").read_text()) != os.getpid()
-    lines = [line for line in out.splitlines() if line.startswith("[")]
-    assert [line.split(" ... ")[0] for line in lines] == ["[1/4] a", "[2/4] b", "[3/4] c",
-                                                          "[4/4] d"]
-    assert lines[3].endswith("(no earlier run; run beside b, c)")
-    assert (ahead_project.output / "d.txt").read_text() == "raw c;d;"
-    steps = ahead_project.run_log()["steps"]
-    assert {s["name"]: s["status"] for s in steps} == {
-        "a": "ran", "b": "ran", "c": "ran", "d": "ran"}
-    assert [s["beside"] for s in steps] == [None, None, None, ["b", "c"]]
-    log_md = (ahead_project.output / "logs" / "run_log.md").read_text()
-    assert "| d | ran |" in log_md and "no earlier run; run beside b, c |" in log_md
-    code, out, _ = ahead_project.main()  # its stamp was recorded: nothing reruns
-    assert code == 0 and ahead_project.calls() == []
-    assert "[4/4] d ... skipped (unchanged)" in out
-
-
-def test_sequential_runs_the_same_step_in_turn_with_the_same_outputs(ahead_project):
-    ahead_project.main()
-    ahead_project.calls()
-    first = {p.name: p.read_bytes() for p in ahead_project.output.glob("*.txt")}
-    code, out, err = ahead_project.main("--force", "--sequential")
-    assert code == 0, err
-    assert ahead_project.calls() == ["a", "b", "c", "d"]  # each in its turn
-    assert int((ahead_project.tmp / "pid_d").read_text()) == os.getpid()
-    assert "run beside" not in out
-    assert {p.name: p.read_bytes() for p in ahead_project.output.glob("*.txt")} == first
-
-
-def test_failure_of_a_step_run_ahead_is_reported_at_its_turn(project):
-    project.add_step("d", [str(project.raw_c)], action="raise ValueError('boom in row 7')")
-    project.ahead = {"d": "a"}
-    code, out, err = project.main()
-    assert code == 1
-    assert err.splitlines() == ["run_all: step 'd' failed: ValueError: boom in row 7"]
-    assert "[4/4] d ... FAILED after" in out
-    log = project.run_log()
-    assert {s["name"]: s["status"] for s in log["steps"]} == {
-        "a": "ran", "b": "ran", "c": "ran", "d": "failed"}
-    assert log["steps"][3]["error"] == "boom in row 7"
-    assert log["steps"][3]["error_type"] == "builtins.ValueError"
-    assert not (project.output / "manifest.csv").exists()
-    project.calls()
-    code, _, err = project.main("--debug")
-    assert project.calls() == ["d"]  # only the failed step reruns
-    assert code == 1 and "Traceback" in err and "ValueError: boom in row 7" in err
-
-
-def test_failure_beside_a_step_run_ahead_keeps_that_steps_finished_work(ahead_project):
-    ahead_project.add_step("b2", ["output:a.txt"], action="raise ValueError('boom')")
-    ahead_project.steps.insert(2, ahead_project.steps.pop())  # a, b, b2, c, d
-    code, _, err = ahead_project.main()
-    assert code == 1
-    assert err.splitlines() == ["run_all: step 'b2' failed: ValueError: boom"]
-    statuses = {s["name"]: s["status"] for s in ahead_project.run_log()["steps"]}
-    assert statuses == {"a": "ran", "b": "ran", "b2": "failed", "c": "not run", "d": "ran"}
-    assert (ahead_project.output / "d.txt").read_text() == "raw c;d;"
-    ahead_project.calls()
-    ahead_project.main()
-    assert "d" not in ahead_project.calls()  # its stamp was kept
-
-
-def test_interrupt_of_a_step_run_ahead_exits_130(project):
-    project.add_step("d", [str(project.raw_c)], action="raise KeyboardInterrupt")
-    project.ahead = {"d": "a"}
-    code, _, err = project.main()
-    assert code == 130
-    assert "interrupted during step 'd'" in err
-    assert project.run_log()["status"] == "interrupted"
-
-
-def test_launch_points_follow_the_selection():
-    registry = pipeline.load_steps([(name, f"m.{name}") for name in "abcd"])
-    steps = {step.name: step for step in registry}
-    ahead = {"d": "a"}
-
-    def points(*names):
-        return pipeline.launch_points(registry, [steps[n] for n in names], ahead)
-    assert points("a", "b", "c", "d") == {0: [3]}  # forked right after a
-    assert points("b", "c", "d") == {-1: [2]}  # --from b: at once
-    assert points("a", "d") == {}  # nothing to run beside it
-    assert points("d") == {}
-    assert points("a", "b", "c") == {}
-
-
-def test_ahead_must_name_registered_steps_in_order():
-    registry = pipeline.load_steps([(name, f"m.{name}") for name in "abc"])
-    assert pipeline.load_ahead(registry, {"c": "a"}) == {"c": "a"}
-    with pytest.raises(pipeline.PipelineError, match="not registered"):
-        pipeline.load_ahead(registry, {"z": "a"})
-    with pytest.raises(pipeline.PipelineError, match="comes later"):
-        pipeline.load_ahead(registry, {"a": "c"})
-
-
-def overlaps(first: Path, second: Path) -> bool:
-    """The same file, or one inside the other (a folder input covers its files)."""
-    return first == second or first in second.parents or second in first.parents
-
-
-def test_registry_ahead_steps_share_no_file_with_the_steps_they_run_beside(tmp_path):
-    """For the real registry: the steps between A and S write none of S's inputs and
-    read or write none of S's outputs, as declared by inputs(ctx) and outputs(ctx)."""
-    from analysis.context import Context
-    from analysis.tasks import AHEAD
-
-    registry = pipeline.load_steps()
-    ctx = Context(paths=Paths.under(tmp_path), study_config_path=config.DEFAULT_STUDY_CONFIG,
-                  model_spec_path=config.DEFAULT_MODEL_SPEC, seed=config.SEED, options={})
-    names = [step.name for step in registry]
-    declared = {}
-    for step in registry:
-        module = pipeline.import_step(step)
-        declared[step.name] = ([Path(p) for p in module.inputs(ctx)],
-                               [Path(p) for p in module.outputs(ctx)])
-    assert pipeline.load_ahead(registry) == AHEAD
-    for name, after in AHEAD.items():
-        s_in, s_out = declared[name]
-        for between in names[names.index(after) + 1:names.index(name)]:
-            b_in, b_out = declared[between]
-            clashes = [(b, s) for b in b_out for s in [*s_in, *s_out] if overlaps(b, s)]
-            clashes += [(b, s) for b in b_in for s in s_out if overlaps(b, s)]
-            assert not clashes, f"{between} and {name} share {clashes}"
+def test_building_the_real_tasks_imports_no_stage_code():
+    """Every run builds every task: the step modules' top level stays light, so a rerun with
+    nothing changed does not pay for pandas, statsmodels, matplotlib or scipy (issue 15)."""
+    heavy = "{'pandas', 'numpy', 'statsmodels', 'matplotlib', 'scipy', 'stargazer', 'docx'}"
+    probe = ("import sys; from analysis import config; from analysis.context import Context, "
+             "Paths; from analysis.runner.steps import build_tasks, registry; "
+             "build_tasks(Context(Paths.default(), config.DEFAULT_STUDY_CONFIG, "
+             f"config.DEFAULT_MODEL_SPEC), registry(), set()); print(sorted({heavy} & "
+             "{m.split('.')[0] for m in sys.modules}))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=config.ROOT, capture_output=True,
+                          text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "[]"

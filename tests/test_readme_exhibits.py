@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from analysis import config
-from analysis.exhibits.exhibit_map import expand, listed_outputs, map_block, parse_map
+from analysis.exhibits.exhibit_map import expand, listed_outputs, parse_map
 from analysis.exhibits.frames import TABLE_FORMATS
 
 README = config.ROOT / "README.md"
@@ -39,6 +39,7 @@ def test_every_table_is_listed_in_every_format() -> None:
 
 
 def test_every_listed_program_exists() -> None:
-    block = map_block(README.read_text(encoding="utf-8"))
-    programs = set(re.findall(r"\| `(analysis/[^`]+\.py)` \|", block))
+    programs = {path for entry in parse_map(README.read_text(encoding="utf-8"))
+                for path in entry.program.split(" -> ")}
+    assert all(re.fullmatch(r"analysis/[\w/]+\.py", p) for p in programs), programs
     assert programs and all((config.ROOT / p).is_file() for p in programs)

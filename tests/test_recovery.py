@@ -20,11 +20,11 @@ from scipy import special
 from analysis import config
 from analysis.data import clean, variables
 from analysis.data.study_config import load_study_config
+from analysis.data.study_settings import layout, study_settings
 from analysis.data.twin import truth
 from analysis.data.twin.generator import draw_survey
 from analysis.models.estimate import estimate_model
 from analysis.models.specification import expand_models, load_model_spec, model_id
-from analysis.tasks import build
 
 N_USABLE = 30_000
 SEED = 20240607
@@ -37,8 +37,8 @@ def twin_data():
     cfg = load_study_config(config.DEFAULT_STUDY_CONFIG)
     meta = clean.RawMeta(Path("twin_recovery.sav"), "sav", len(twin.raw), {}, {}, {})
     cleaned = clean.clean_survey(twin.raw, meta, cfg).data
-    settings = build.read_settings(config.DEFAULT_STUDY_CONFIG)
-    partners, scales = build.layout(cleaned, settings.scale_order)
+    settings = study_settings(config.DEFAULT_STUDY_CONFIG)
+    partners, scales = layout(cleaned, settings.scale_order)
     analysis = variables.build_analysis_data(
         cleaned, survey_year=settings.survey_year, partners=partners, scales=scales,
         never=settings.never, intensity_weights=settings.intensity)

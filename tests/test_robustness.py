@@ -12,8 +12,8 @@ import pytest
 from analysis.errors import RobustnessError
 from analysis.models import robustness as rb
 from analysis.models.estimation import fit_model
-from analysis.models.headline import BINARY_ESTIMATORS, Headline, fit_with_margins, model_data
-from analysis.models.robustness_config import RobustnessConfig
+from analysis.models.headline import Headline, fit_with_margins, model_data
+from analysis.models.robustness_config import BINARY_ESTIMATORS, RobustnessConfig
 from analysis.models.specification_curve import (
     block_subsets,
     curve_specifications,

@@ -20,21 +20,21 @@ import pandas as pd
 import pytest
 from conftest import default_spec
 
+from analysis.context import Paths
 from analysis.exhibits.docx import read_cells
 from analysis.exhibits.table_specs import category_estimates, table_spec
 from analysis.exhibits.tables import table_cells
 from analysis.models.regressors import base_levels
+from analysis.models.results import read_results
 
 TABLES = ("table2", "table3", "table4", "table5", "table6", "table7")
 MINUS = "\u2212"
 
 
 def read_outputs(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    folder = root / "output" / "estimates"
-    options = dict(dtype={"model": str, "term": str, "terms": str, "cluster": str,
-                          "unavailable": str}, keep_default_na=False, na_values=[""])
-    return (pd.read_csv(folder / "estimates.csv", **options),
-            pd.read_csv(folder / "models.csv", **options))
+    """estimates.csv and models.csv of the run below ``root``, as the steps read them."""
+    paths = Paths.under(root)
+    return read_results(paths.estimates_file), read_results(paths.models_file)
 
 
 def markdown_rows(text: str) -> list[list[str]]:

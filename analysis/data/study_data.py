@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.data.study_schema import StudyConfig, num_text
 from analysis.errors import ConfigError
 from analysis.io import special_file_kind
+
+if TYPE_CHECKING:  # the runner reads study configurations without loading pandas
+    import pandas as pd
 
 
 def check_data_file(cfg: StudyConfig) -> None:
@@ -95,6 +97,8 @@ def check_codes_in_data(cfg: StudyConfig, raw: pd.DataFrame) -> None:
     Values are compared as numbers; text cannot occur here (the file's columns were checked
     to be numeric before).
     """
+    import pandas as pd
+
     where = cfg.data_file.name
     for outcome in cfg.outcomes.values():
         for column in outcome.columns:

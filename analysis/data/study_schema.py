@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import config
-from analysis.data.variables_common import band_labels
 from analysis.data.wording import Wording
 
 #: Canonical role names of ``[columns]``; only the two ids are required.
@@ -217,6 +216,9 @@ class SizeClasses:
         """Names of the size classes, smallest first ("10-19", ..., "250+")."""
         if self.classes:
             return tuple(dict.fromkeys(self.classes.values()))
+        # imported here: reading a configuration (as the runner does) needs no pandas
+        from analysis.data.variables_common import band_labels
+
         return band_labels(self.bands)
 
 

@@ -44,3 +44,19 @@ def compare_published(published: pd.DataFrame, estimates: pd.DataFrame) -> pd.Da
     return merged[["table", "model", "quantity", "term", "published_estimate", "estimate",
                    "difference", "published_std_error", "std_error", "published_decimals",
                    "status", "source"]]
+
+
+def comparison_exhibit(published: pd.DataFrame, estimates: pd.DataFrame | None,
+                       data_note: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """The comparison frame (or a row saying that nothing was entered) and its notes."""
+    notes = ["Published numbers are typed by the user into config/published_estimates.csv "
+             "(format: config/published_estimates.md). 'differs': the two numbers would print "
+             "differently at the paper's precision (|difference| > half a unit of the last "
+             "printed decimal)."]
+    notes += [data_note] if data_note else []
+    if published.empty or estimates is None:
+        return pd.DataFrame({"status": [
+            "No published numbers entered: config/published_estimates.csv has only its "
+            "header. Type the papers' numbers into it (see config/published_estimates.md) "
+            "and rerun."]}), notes
+    return compare_published(published, estimates), notes

@@ -11,15 +11,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from analysis.config import PARTNER_GROUPS, PARTNER_LABELS, REGIONAL_SCALES, SCALE_LABELS
-from analysis.data.variables import scale_phrase
+from analysis.config import (
+    PARTNER_GROUPS,
+    PARTNER_LABELS,
+    PARTNER_TYPES,
+    REGIONAL_SCALES,
+    SCALE_LABELS,
+)
+from analysis.data.variables import scale_phrase, variable_registry
 from analysis.data.wording import Wording
 from analysis.errors import ExhibitError
-from analysis.exhibits.disclosure import COUNT_BASIS, cells_frame, share_cells
+from analysis.exhibits.disclosure import (
+    COUNT_BASIS,
+    DisclosureSettings,
+    cells_frame,
+    check_exhibit,
+    merge_flags,
+    share_cells,
+)
+from analysis.exhibits.frames import write_frame_exhibit
+from analysis.exhibits.layout import FrameLayout
 from analysis.exhibits.summary import (
     as_float,
     is_weighted,
@@ -30,6 +47,9 @@ from analysis.exhibits.summary import (
     weighted_share,
     weights_of,
 )
+
+if TYPE_CHECKING:
+    from analysis.models.specification import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -315,3 +335,49 @@ def descriptive_exhibits(
                       "outcome is known."),
                 unit["Region_unit"], rates_cells(frame, "region", weight=w)),
     ]
+
+
+def analysis_layout(frame: pd.DataFrame) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Partner types and scales of an analysis data set, read from its columns."""
+    partners = tuple(p for p in PARTNER_TYPES
+                     if any(c.startswith(f"collab_{p}_") for c in frame.columns))
+    scales = tuple(c.removeprefix("breadth_") for c in frame.columns if c.startswith("breadth_"))
+    return partners, scales
+
+
+def variable_labels(frame: pd.DataFrame, partners: Sequence[str], scales: Sequence[str],
+                    survey_year: int, extra: Mapping[str, str],
+                    wording: Wording | None = None) -> dict[str, str]:
+    """Labels of the analysis variables (and of this data set's dummies) in the study's
+    words, then ``extra``."""
+    categories = {c: list(frame[c].cat.categories) for c in ("sector", "region")
+                  if c in frame.columns and isinstance(frame[c].dtype, pd.CategoricalDtype)}
+    labels = {name: doc.label for name, doc in variable_registry(
+        partners, scales, survey_year=survey_year, categories=categories,
+        wording=wording or Wording()).items()}
+    return {**labels, **extra}
+
+
+def variable_groups(spec: ModelSpec | None) -> dict[str, str]:
+    """Variable -> the heading of its Table 1 panel: "Outcomes", else its block's label."""
+    if spec is None:
+        return {}
+    groups = {o: "Outcomes" for o in spec.outcome_labels}
+    for block in spec.blocks.values():
+        for name in block.variables:
+            groups.setdefault(name, block.label)
+    return groups
+
+
+def write_checked_exhibits(exhibits: Sequence[Exhibit], settings: DisclosureSettings,
+                           directory: Path) -> pd.DataFrame:
+    """Check every exhibit's cells (flag or suppress small cells) before anything is
+    written, write them, and return the flags."""
+    checked = [check_exhibit(e.stem, e.frame, e.cells, e.key_column, settings)
+               for e in exhibits]
+    for exhibit, result in zip(exhibits, checked, strict=True):
+        shown = exhibit.display(result.frame) if exhibit.display else None
+        write_frame_exhibit(result.frame, directory, exhibit.stem, exhibit.title,
+                            (*exhibit.notes, *result.notes), shown=shown,
+                            layout=FrameLayout(panel_column=exhibit.panel_column))
+    return merge_flags([r.flags for r in checked])

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import io
 from analysis.errors import DisclosureError
 
 DEFAULT_MIN_CELL_COUNT = 5
@@ -225,6 +226,55 @@ def firm_level_problems(files: Sequence[Path], n_firms: int | None,
     return problems
 
 
+def exhibit_csvs(output: Path, skip: Iterable[Path]) -> list[Path]:
+    """Every CSV below ``output`` except hidden files, ``output``'s own top-level files
+    (the manifest) and those below or equal to ``skip`` (logs, flags, other studies, the
+    report itself)."""
+    skipped = [Path(p) for p in skip]
+    return [path for path in sorted(Path(output).rglob("*.csv"))
+            if not path.name.startswith(".") and path.parent != Path(output)
+            and not any(path == s or path.is_relative_to(s) for s in skipped)]
+
+
+def number_of_rows(files: Sequence[Path]) -> int | None:
+    """Rows of the first existing Parquet file of ``files`` (read from its footer)."""
+    import pyarrow.parquet as pq
+
+    for path in files:
+        if Path(path).is_file():
+            return int(pq.ParquetFile(path).metadata.num_rows)
+    return None
+
+
+def id_columns(cfg: Any) -> list[str]:
+    """The canonical id columns and the survey's own names for them (a StudyConfig)."""
+    own = [cfg.columns[r] for r in ID_COLUMNS if r in cfg.columns]
+    return list(dict.fromkeys([*ID_COLUMNS, *own]))
+
+
+# ------------------------------------------------------------------------------- flags
+
+
+def write_flags(path: Path, flags: pd.DataFrame) -> Path:
+    """Write a step's flags (header only when nothing is flagged), atomically."""
+    frame = merge_flags([flags]) if not flags.empty else empty_flags()
+    return io.write_csv(path, frame)
+
+
+def collected_flags(folder: Path, order: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The flag files of ``folder``: those named in ``order`` (steps) first, then by name."""
+    present = {p.stem: p for p in Path(folder).glob("*.csv") if not p.name.startswith(".")}
+    names = [name for name in order if name in present]
+    names += sorted(set(present) - set(names))
+    frames = []
+    for name in names:
+        frame = pd.read_csv(present[name], dtype={"row": str, "column": str},
+                            keep_default_na=False)
+        if not frame.empty:
+            frames.append(frame.astype({"count": "int64", "threshold": "int64"}))
+    return merge_flags(frames), names
+
+
 # ------------------------------------------------------------------------------- report
 
 
@@ -255,11 +305,3 @@ def report_exhibit(report: pd.DataFrame, settings: DisclosureSettings, n_files: 
              f"fewer than {k} firms")
     return report, title, notes
 
-
-def report_markdown(report: pd.DataFrame, settings: DisclosureSettings,
-                    n_files: int, sources: Sequence[str]) -> str:
-    """The disclosure report as Markdown (says so explicitly when nothing is flagged)."""
-    from analysis.exhibits.frames import to_markdown
-
-    frame, title, notes = report_exhibit(report, settings, n_files, sources)
-    return to_markdown(frame, title, notes, decimals=0)

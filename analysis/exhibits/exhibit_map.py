@@ -16,6 +16,8 @@ from pathlib import Path
 from analysis.errors import ExhibitError
 
 START, END = "<!-- exhibits:start -->", "<!-- exhibits:end -->"
+#: The runner's manifest: in the map, written after every step (so no step reads it).
+MANIFEST = "manifest.csv"
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def parse_map(readme: str) -> list[MapEntry]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) != 3 or not cells[2].startswith("`"):
             continue
-        program = cells[1].strip("`")
+        program = cells[1].replace("`", "")  # "analysis/tasks/x.py -> analysis/exhibits/y.py"
         files = [f for pattern in re.findall(r"`([^`]+)`", cells[2]) for f in expand(pattern)]
         entries.append(MapEntry(cells[0], program, tuple(files)))
     return entries
@@ -64,6 +66,11 @@ def parse_map(readme: str) -> list[MapEntry]:
 def listed_outputs(readme: str) -> set[str]:
     """Every output file the map names (paths below output/)."""
     return {f for entry in parse_map(readme) for f in entry.files}
+
+
+def exhibit_files(entries: list[MapEntry], own: str) -> list[str]:
+    """Every file of the map the report reads (not itself ``own``, not the manifest)."""
+    return list(dict.fromkeys(f for e in entries for f in e.files if f not in (own, MANIFEST)))
 
 
 def read_map(path: Path) -> list[MapEntry]:

@@ -15,14 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import io
+from analysis.config import TABLE_FORMATS as TABLE_FORMATS  # the files of every exhibit table
 from analysis.exhibits import html as html_format
 from analysis.exhibits import latex
 from analysis.exhibits.docx import to_docx
 from analysis.exhibits.layout import FrameLayout, Table, frame_table
 from analysis.exhibits.layout import to_markdown as table_markdown
-
-#: The files of every exhibit table, in the order they are written.
-TABLE_FORMATS = ("csv", "md", "tex", "html", "docx")
 
 
 def to_markdown(frame: pd.DataFrame, title: str, notes: Sequence[str],

@@ -157,6 +157,17 @@ class Table:
 # --------------------------------------------------------------------------- frames
 
 
+#: Significance thresholds, largest first (stargazer's order).
+SIG_LEVELS: tuple[float, float, float] = (0.10, 0.05, 0.01)
+
+
+def significance_stars(p_value: float | None) -> str:
+    """Stars for a two-sided p-value: *** below 0.01, ** below 0.05, * below 0.10."""
+    if p_value is None or pd.isna(p_value):
+        return ""
+    return "*" * sum(p_value < level for level in SIG_LEVELS)
+
+
 def display_value(value: float, decimals: int) -> float:
     """``value``, or +0.0 when it rounds to zero at ``decimals``: the sign of a number too
     small to show is noise, so no exhibit prints "-0.000"."""

@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import html
 import io
+import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from analysis.errors import ExhibitError
-from analysis.exhibits.exhibit_map import MapEntry
+from analysis.exhibits.exhibit_map import MANIFEST, MapEntry
 from analysis.exhibits.html import STYLE, exhibit_fragment
+from analysis.io import file_sha256
+from analysis.provenance import git_state, package_versions
 
 REPORT_STYLE = STYLE + """
 section.entry{border-top:1px solid #999;margin-top:2em;padding-top:0.5em;}
@@ -31,7 +36,6 @@ table.data th,table.data td{border-bottom:1px solid #ddd;padding:0.1em 0.4em;tex
 pre{font-size:8.5pt;white-space:pre-wrap;}
 nav ol{columns:2;font-size:9.5pt;}
 """
-MANIFEST = "manifest.csv"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,36 @@ class RunFacts:
     seed: int
     files: Mapping[str, str]  # configuration file (relative path) -> SHA-256
     options: Mapping[str, object] = field(default_factory=dict)
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A configuration file's path relative to the project (else its name)."""
+    path = Path(path).resolve()
+    return path.relative_to(root.resolve()).as_posix() if path.is_relative_to(
+        root.resolve()) else path.name
+
+
+def run_facts(title: str, data_note: str, root: Path, configs: Sequence[Path], seed: int,
+              options: Mapping[str, object]) -> RunFacts:
+    """The facts of a run of the project at ``root``: its commit, Python, platform, package
+    versions, seed, options and the checksums of the configuration files ``configs``."""
+    files = {shown_path(p, root): file_sha256(p) for p in configs if Path(p).is_file()}
+    return RunFacts(title=title, data_note=data_note, git=git_state(root),
+                    python=platform.python_version(), platform=platform.platform(),
+                    packages=package_versions(), seed=seed, files=files, options=dict(options))
+
+
+def read_exhibits(output: Path, names: Sequence[str]
+                  ) -> tuple[dict[str, bytes | None], list[tuple[str, int, str]]]:
+    """The content of each file ``names`` below ``output`` (None: not produced) and the
+    size and SHA-256 of those present."""
+    files: dict[str, bytes | None] = {}
+    for name in names:
+        path = Path(output) / name
+        files[name] = path.read_bytes() if path.is_file() else None
+    checksums = [(name, len(data), hashlib.sha256(data).hexdigest())
+                 for name, data in files.items() if data is not None]
+    return files, checksums
 
 
 def esc(text: object) -> str:

@@ -11,6 +11,7 @@ itself, e.g. for perfect prediction) gets its own column instead of being hidden
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,7 +19,7 @@ from analysis import config
 from analysis.errors import ExhibitError
 from analysis.exhibits.table_specs import table_models
 from analysis.models.estimate import model_variables, outcome_values
-from analysis.models.specification import ModelDef, ModelSpec
+from analysis.models.specification import ModelDef, ModelSpec, expand_models
 
 #: Columns of the flow.
 STAGE, REMOVED, OUTCOME_MISSING, REGRESSOR_MISSING, DROPPED, N = (
@@ -131,3 +132,46 @@ def sample_flow(clean_flow: pd.DataFrame, frame: pd.DataFrame, spec: ModelSpec,
         if column in flow.columns:
             flow[column] = flow[column].astype("Int64")
     return flow
+
+
+def headline_sample(frame: pd.DataFrame, spec: ModelSpec, unavailable: Iterable[str] = ()
+                    ) -> tuple[pd.Series | None, str]:
+    """The firms of the estimation sample of at least one headline model (the headline
+    family and variant of the specification) and a note saying so; (None, "") without a
+    headline model."""
+    head = spec.headline or {}
+    chosen = [m for m in expand_models(spec, [head["family"]])
+              if m.variant == head.get("variant")] if head.get("family") in spec.families else []
+    if not chosen:
+        return None, ""
+    mask = union_mask(frame, spec, chosen, unavailable)
+    variant = spec.variant_label(chosen[0].variant).lower()
+    outcomes = ", ".join(spec.outcome_labels.get(m.outcome, m.outcome).lower() for m in chosen)
+    note = (f"Estimation sample: the {int(mask.sum()):,} firms in at least one of the headline "
+            f"models ({chosen[0].estimator}, {variant}; outcomes {outcomes}), each with the "
+            "outcome and every regressor known; all firms: the clean survey.")
+    return mask, note
+
+
+def read_flow(path: Path) -> pd.DataFrame:
+    """The clean step's flow (data_clean/clean_flow.csv); ExhibitError when it is absent or
+    does not add up."""
+    if not Path(path).is_file():
+        raise ExhibitError(f"{path}: not found (run the clean step first)")
+    flow = pd.read_csv(path)
+    if not flow["adds_up"].astype(bool).all():
+        raise ExhibitError(f"{path}: the sample flow does not add up (rerun the clean step)")
+    return flow
+
+
+def flow_notes(config_name: str, data_file: str, data_note: str = "") -> list[str]:
+    """The notes of the sample-flow exhibit."""
+    notes = [
+        "Panel A: the sample rules of the study configuration, applied in the order shown; "
+        "each record is removed by the first rule it meets, so the rows add up.",
+        "Panel B: every estimated model, listwise deletion: firms without the outcome, then "
+        "firms with the outcome but without one of the model's regressors; N is the model's "
+        "number of observations in the tables.",
+        f"Study configuration: {config_name}; raw file: {data_file}.",
+    ]
+    return notes + ([data_note] if data_note else [])

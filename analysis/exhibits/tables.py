@@ -25,11 +25,11 @@ from stargazer.translators import register_class
 
 from analysis.errors import ExhibitError
 from analysis.exhibits import test_rows
-from analysis.exhibits.layout import display_value
+from analysis.exhibits.layout import SIG_LEVELS as SIG_LEVELS  # stargazer's thresholds
+from analysis.exhibits.layout import display_value, significance_stars
 from analysis.exhibits.test_rows import TestRow
 
-#: Significance thresholds, largest first (stargazer's order), and the legend that states them.
-SIG_LEVELS: tuple[float, float, float] = (0.10, 0.05, 0.01)
+#: The legend that states the significance thresholds.
 STAR_LEGEND = "* p<0.10, ** p<0.05, *** p<0.01"
 DECIMALS = 3
 MAX_DECIMALS = 6
@@ -244,13 +244,6 @@ register_class(TidyModelResults, _stargazer_data)
 
 
 # --------------------------------------------------------------------------- numbers
-
-
-def significance_stars(p_value: float | None) -> str:
-    """Stars for a two-sided p-value: *** below 0.01, ** below 0.05, * below 0.10."""
-    if p_value is None or pd.isna(p_value):
-        return ""
-    return "*" * sum(p_value < level for level in SIG_LEVELS)
 
 
 def format_number(value: float, decimals: int = DECIMALS) -> str:

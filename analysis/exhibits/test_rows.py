@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.errors import ExhibitError
+from analysis.exhibits.layout import significance_stars
 
 INTERVAL_KINDS = ("bounded", "two rays", "whole line")
 INFINITY = "\u221e"
@@ -42,12 +43,6 @@ class TestRow:
         if self.kind not in ("wald", "ratio"):
             raise ExhibitError(f"test {self.test_id!r}: kind {self.kind!r} is neither 'wald' "
                                "nor 'ratio'")
-
-
-def _stars(p_value: float) -> str:
-    from analysis.exhibits.tables import significance_stars
-
-    return significance_stars(p_value)
 
 
 def p_value_text(p_value: float) -> str:
@@ -102,9 +97,11 @@ def test_cells(estimates: pd.DataFrame, tests: Sequence[TestRow],
         if all(row is None for row in found.values()):
             continue
         if test.kind == "wald":
+            statistics = ["" if r is None else
+                          f"{r['statistic']:.2f}{significance_stars(r['p_value'])}"
+                          for r in found.values()]
             out.append((f"{test.test_id}:statistic", f"{test.label}, {test.statistic}",
-                        ["" if r is None else f"{r['statistic']:.2f}{_stars(r['p_value'])}"
-                         for r in found.values()]))
+                        statistics))
             out.append((f"{test.test_id}:p_value", "",
                         ["" if r is None else p_value_text(r["p_value"])
                          for r in found.values()]))

@@ -22,8 +22,6 @@ from analysis.models.estimation import (
 from analysis.models.regressors import RegressorFrame, regressor_frame
 from analysis.models.specification import ModelSpec
 
-#: Estimators whose AMEs are comparable (probability scale).
-BINARY_ESTIMATORS = ("logit", "probit", "lpm")
 ESTIMATOR_LABELS = {"logit": "Logit", "probit": "Probit", "lpm": "LPM"}
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.errors import EstimationError, ModelError
-from analysis.parallel import run_parallel
+from analysis.parallel import Progress, run_parallel
 
 #: Replications per joblib task: large enough that process overhead is negligible,
 #: small enough that two workers share the load evenly.
@@ -171,12 +171,15 @@ def run_bootstrap_batched(
     _check_reps(reps)
     if chunk_size < 1:
         raise ModelError(f"chunk_size must be at least 1, got {chunk_size}")
-    tasks = [(statistic_batch, seed, block) for block in chunks(reps, chunk_size)]
+    blocks = chunks(reps, chunk_size)
+    tasks = [(statistic_batch, seed, block) for block in blocks]
+    progress = Progress("bootstrap", reps, "replications")
     k = len(names)
     replicates = np.full((reps, k), np.nan)
     errors: list[str] = []
     for block, (values, block_errors) in zip(
-            chunks(reps, chunk_size), run_parallel(_run_block, tasks, n_jobs, backend),
+            blocks, run_parallel(_run_block, tasks, n_jobs, backend,
+                                 on_done=lambda i: progress.advance(len(blocks[i]))),
             strict=True):
         if values.shape != (len(block), k) or len(block_errors) != len(block):
             raise ModelError(

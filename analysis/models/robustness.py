@@ -20,6 +20,7 @@ reads the inputs and writes the exhibits. The analyses:
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,6 @@ from analysis.models.estimation import (
     wald_test,
 )
 from analysis.models.headline import (
-    BINARY_ESTIMATORS,
     ESTIMATOR_LABELS,
     Headline,
     difference_label,
@@ -51,7 +51,7 @@ from analysis.models.headline import (
     ratio_name,
     regressor_columns,
 )
-from analysis.models.robustness_config import RobustnessConfig
+from analysis.models.robustness_config import BINARY_ESTIMATORS, RobustnessConfig
 from analysis.models.specification_curve import specification_curve
 from analysis.parallel import run_forked
 
@@ -464,8 +464,18 @@ def run_analyses(data: pd.DataFrame, headline: Headline, settings: RobustnessCon
                                         settings.estimators),
         "clustered_se": functools.partial(se_comparison, data, headline, settings.cluster),
     }
-    results = run_forked(_attempt, [(a,) for a in analyses.values()],
-                                    settings.n_jobs)
+    names = list(analyses)
+    print(f"  robustness: running {len(names)} analyses ({', '.join(names)})",
+          file=sys.stderr, flush=True)
+    finished: list[str] = []
+
+    def done(index: int) -> None:  # progress on stderr, never part of an output
+        finished.append(names[index])
+        print(f"  robustness: {names[index]} done ({len(finished)}/{len(names)})",
+              file=sys.stderr, flush=True)
+
+    results = run_forked(_attempt, [(a,) for a in analyses.values()], settings.n_jobs,
+                         on_done=done)
     out = dict(zip(analyses, results, strict=True))
     if curve_figure is not None:
         out["curve"], out["curve_figure"] = ((out["curve"], None)

@@ -10,7 +10,7 @@ from typing import Any
 
 from analysis.errors import RobustnessError
 from analysis.io import read_toml_text
-from analysis.models.headline import BINARY_ESTIMATORS
+from analysis.models.specification import BINARY_ESTIMATORS
 
 # --------------------------------------------------------------------------- configuration
 

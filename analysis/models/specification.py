@@ -25,14 +25,17 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from analysis.config import WEIGHTS
 from analysis.errors import ConfigError
 from analysis.io import read_toml_text, special_file_kind
-from analysis.models.estimation.survey import SurveyDesign
 from analysis.models.spec_checks import check_keys, choice, require, suggestion
 from analysis.models.spec_tests import TestDef as TestDef  # re-exported: part of a spec
 from analysis.models.spec_tests import parse_tests
+
+if TYPE_CHECKING:  # the estimation package is heavy: reading a spec does not need it
+    from analysis.models.estimation.survey import SurveyDesign
 
 ESTIMATORS = ("logit", "probit", "ologit", "oprobit", "lpm")
 #: Estimators of a binary outcome: the ones the claims report can compare.
@@ -42,8 +45,6 @@ DISPLAYS = ("coefficients", "indicator")
 #: What a table shows: coefficients, AMEs, odds ratios, or an ordered model's AMEs on the
 #: probability of each outcome category ("ame_category").
 QUANTITIES = ("coef", "ame", "odds_ratio", "ame_category")
-#: ``weights`` values: "" is unweighted (written "none" in the file).
-WEIGHTS = ("none", "pweight", "fweight")
 PERFECT_PREDICTION = ("drop", "error")
 
 TOP_KEYS = ("defaults", "blocks", "outcomes", "labels", "variant_labels", "families",

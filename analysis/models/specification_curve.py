@@ -18,7 +18,6 @@ from analysis.models.estimation import (
     wald_test,
 )
 from analysis.models.headline import (
-    BINARY_ESTIMATORS,
     ESTIMATOR_LABELS,
     Headline,
     ModelData,
@@ -28,7 +27,8 @@ from analysis.models.headline import (
     regressor_columns,
 )
 from analysis.models.regressors import RegressorFrame
-from analysis.parallel import run_forked
+from analysis.models.robustness_config import BINARY_ESTIMATORS
+from analysis.parallel import Progress, run_forked
 
 CURVE_COLUMNS = ["rank", "outcome", "estimator", "controls", "estimate", "std_error",
                  "ci_lower", "ci_upper", "p_value", "nobs", "problem"]
@@ -126,7 +126,10 @@ def specification_curve(data: pd.DataFrame, headline: Headline,
     columns = regressor_columns(data, headline.variables(headline.curve_blocks))
     tasks = [(data, headline, columns, specs[i:i + chunk_size])
              for i in range(0, len(specs), chunk_size)]
-    rows = [r for part in run_forked(_curve_chunk, tasks, n_jobs) for r in part]
+    progress = Progress("specification curve", len(specs), "specifications")
+    parts = run_forked(_curve_chunk, tasks, n_jobs,
+                       on_done=lambda i: progress.advance(len(tasks[i][3])))
+    rows = [r for part in parts for r in part]
     frame = pd.DataFrame.from_records(rows)
     frame["order"] = np.arange(len(frame))
     frame["failed"] = frame["problem"] != ""

@@ -13,15 +13,19 @@ it against the survey's analysis data (contract C4).
   swapped in, without the models this survey cannot tell apart or estimate, unweighted
   when the survey has no weights, with the survey design (design-based SEs) and with the
   study's own words in the labels. Each takes a ModelSpec and returns a new one;
-  ``analysis.tasks.estimate.model_spec`` chains them.
+  :func:`survey_model_spec` chains them (the one resolution every step uses).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
-from analysis.errors import ConfigError
+from analysis.config import WEIGHTS
+from analysis.data.wording import Wording
+from analysis.errors import ConfigError, ModelError
 from analysis.models.estimation.survey import SurveyDesign
 from analysis.models.spec_checks import suggestion
 from analysis.models.specification import (
@@ -30,6 +34,7 @@ from analysis.models.specification import (
     ModelSpec,
     OmittedFamily,
     OmittedVariant,
+    load_model_spec,
     spec_variables,
     with_weights,
 )
@@ -287,3 +292,44 @@ def omit_unavailable(spec: ModelSpec, unavailable: Iterable[str] = ()) -> ModelS
     return replace(spec, families=families, tests=tests, headline=headline, tables=tables,
                    omitted_variants=tuple(gone_variants),
                    omitted_families=tuple(gone_families))
+
+
+def weights_option(value: object) -> bool | str:
+    """``--option weights=...``: weight every model by the survey's weight column, as
+    probability weights (true or pweight) or frequency weights (fweight), or not at all
+    (false or none)."""
+    if isinstance(value, bool) or value in WEIGHTS:
+        return value
+    raise ModelError(f"--option weights={value!r}: expected true, false, " + ", ".join(WEIGHTS))
+
+
+def survey_model_spec(path: Path, meta: Mapping[str, Any],
+                      options: Mapping[str, Any] | None = None, *,
+                      columns: Iterable[str] | None = None,
+                      wording: Wording | None = None, log_plus_one: bool = False
+                      ) -> ModelSpec:
+    """The model specification at ``path`` as this survey (``meta``, contract C4) can
+    estimate it.
+
+    Every variable it names is checked against the analysis data's ``columns`` when given
+    (a misspelt name stops here, before any model is estimated, with the nearest valid
+    names); the stand-ins are swapped in; ``--option weights`` applies; the survey's
+    design and weights decide the standard errors and weighting; the study's ``wording``
+    goes into the labels; variants that would repeat an earlier variant's model and
+    families without any available main variable are left out, each with a note.
+    """
+    unavailable = [str(v) for v in meta.get("unavailable", [])]
+    substitutes = meta.get("substitutes", {}) or {}
+    spec = load_model_spec(path)
+    if columns is not None:
+        check_variables(spec, columns, substitutes)
+    spec = with_substitutes(spec, substitutes, unavailable)
+    if options and "weights" in options:
+        spec = with_weights(spec, weights_option(options["weights"]))
+    weighted = bool(meta.get("weighted", False))
+    spec = for_survey_design(spec, meta.get("design"), weighted)
+    spec = for_survey_weights(spec, weighted)
+    spec = with_wording(spec, (wording or Wording()).fill)
+    if log_plus_one:  # say what the control is: log(1 + employees)
+        spec = replace(spec, labels={**spec.labels, "log_employees": "Log (1 + employees)"})
+    return omit_unavailable(spec, unavailable)

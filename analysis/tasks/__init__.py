@@ -1,12 +1,28 @@
 """The ordered registry of pipeline steps (contract C2).
 
 Each entry is ``(name, module path)``. The module must expose ``DESCRIPTION: str``,
-``inputs(ctx) -> list[Path]``, ``outputs(ctx) -> list[Path]`` and ``run(ctx) -> None``.
-Modules are imported lazily by :mod:`analysis.runner.pipeline` (only when the step runs), so
-listing the steps or skipping unchanged ones never pays for heavy imports.
+``inputs(ctx) -> list[Path]``, ``outputs(ctx) -> list[Path]`` and ``run(ctx) -> None``;
+optionally ``RUN_FIRST = True`` (among the steps ready to run, it starts first: the steps
+that check the survey) or ``RUN_LAST = True`` (it starts when no other selected step is
+ready: a step that checks the others' outputs). :mod:`analysis.runner.steps` turns each
+into a pytask task:
 
-The lead keeps this list in sync with the step modules; a step whose module does not
-exist makes the run stop with a clear message when it is reached.
+- ``inputs(ctx)`` lists every file the step reads (a folder stands for the files other
+  steps write below it), including the outputs of earlier steps: those steps run first,
+  and rerun when out of date, so a step never reads stale files. The code it imports,
+  the study configuration, the model specification, the seed and the options are
+  covered anyway. It may depend only on the code and ``ctx`` (and on files named in the
+  configuration), not on what is on disk at the time.
+- ``outputs(ctx)`` lists the files ``run(ctx)`` writes (atomically, :mod:`analysis.io`);
+  each must exist after the run, or the step fails.
+- Outputs are deterministic (rerun = byte-identical), so the steps reading them are
+  skipped when an upstream rerun changes nothing, and ``--verify`` passes.
+- Every run imports every step module to learn its inputs and outputs: keep the module
+  level light (what ``inputs``/``outputs`` need) and import the stage modules ``run``
+  calls inside ``run``. A step reads, calls the stage modules, writes; it never imports
+  another step.
+
+The order is the order of ``--list``; the order of execution follows the inputs.
 """
 
 from __future__ import annotations
@@ -27,9 +43,3 @@ STEPS: list[tuple[str, str]] = [
     ("disclosure", "analysis.tasks.disclosure"),
     ("report", "analysis.tasks.report"),
 ]
-
-#: Step -> the earlier step after which it may already start, in a forked process beside
-#: the steps in between (analysis.runner.background): they neither read nor write its inputs and
-#: outputs (checked by tests/test_pipeline.py). The robustness exhibits need only the
-#: analysis data, so they are computed while describe ... figures run.
-AHEAD: dict[str, str] = {"robustness": "build"}

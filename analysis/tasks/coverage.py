@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.config import TABLE_FORMATS
 from analysis.context import Context
-from analysis.exhibits.frames import TABLE_FORMATS, write_frame_exhibit
 
 DESCRIPTION = ("Coverage study: Monte Carlo coverage of the 95% intervals (coefficients, "
                "AMEs, ratio by delta method and Fieller set) on the twin's generator")
 STEM = "coverage_study"
-FORMATS = TABLE_FORMATS
 #: Replications of the default run: Monte Carlo SE of a 95% coverage 0.7 points.
 REPLICATIONS = 1000
 TITLE = "Coverage study: how often do the 95% intervals contain the truth?"
@@ -28,10 +27,11 @@ def inputs(ctx: Context) -> list[Path]:
 
 
 def outputs(ctx: Context) -> list[Path]:
-    return [ctx.paths.tables / f"{STEM}.{ext}" for ext in FORMATS]
+    return [ctx.paths.tables / f"{STEM}.{ext}" for ext in TABLE_FORMATS]
 
 
 def run(ctx: Context) -> None:
+    from analysis.exhibits.frames import write_frame_exhibit
     from analysis.models.coverage import coverage_notes, coverage_study
 
     result = coverage_study(replications=REPLICATIONS, seed=ctx.seed)

@@ -13,3 +13,16 @@ the analysis data, this package writes (text in, text out; no R or Stata needed)
 - :mod:`.compare`: every number of their results side by side with ours, and the largest
   relative difference per model.
 """
+
+from pathlib import Path
+
+#: The files of the crosscheck step (their names; the folders are the run's, see Paths).
+R_SCRIPT = "crosscheck.R"
+DO_FILE = "crosscheck.do"
+#: The fixed R helpers crosscheck.R carries (read when the script is written).
+LIBRARY = Path(__file__).with_name("crosscheck_lib.R")
+#: What the scripts write beside themselves when a referee runs them.
+R_RESULTS = "crosscheck_r.csv"
+STATA_RESULTS = "crosscheck_stata.csv"
+COMPARISON = "crosscheck_comparison"
+SUMMARY = "crosscheck_summary"

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 
+from analysis.exhibits.crosscheck import LIBRARY, R_RESULTS
 from analysis.exhibits.crosscheck.models import SINGLETON_R, CheckModel, DataSchema
 
-LIBRARY = Path(__file__).with_name("crosscheck_lib.R")
-RESULTS_FILE = "crosscheck_r.csv"
+RESULTS_FILE = R_RESULTS
 FINGERPRINT_SLOT = "@FINGERPRINT@"
 #: glm's IRLS stops on a relative deviance change below epsilon (default 1e-8); 1e-12 puts
 #: the coefficients at machine precision (Newton converges quadratically).

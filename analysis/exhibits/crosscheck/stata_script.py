@@ -19,9 +19,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from analysis.exhibits.crosscheck import STATA_RESULTS
 from analysis.exhibits.crosscheck.models import CheckModel, DataSchema
 
-RESULTS_FILE = "crosscheck_stata.csv"
+RESULTS_FILE = STATA_RESULTS
 FINGERPRINT_SLOT = "@FINGERPRINT@"
 COMMANDS = {"logit": "logit", "probit": "probit", "lpm": "regress", "ologit": "ologit",
             "oprobit": "oprobit"}

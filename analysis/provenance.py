@@ -1,16 +1,22 @@
-"""Where a run comes from: the git commit of the code and the versions of the packages.
+"""Where a run comes from: the git commit of the code, the Python and platform, the versions
+of the packages, and the checksums of the configuration files.
 
-Shared by the run log (analysis.runner.pipeline) and the replication report
-(analysis.tasks.report); nothing here is imported from the packages it names.
+Shared by the run log (analysis.runner.record) and the replication report
+(analysis.exhibits.report); nothing here is imported from the packages it names.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import platform
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from analysis.io import file_sha256
 
 #: Packages whose versions the run log and the report record (read from metadata).
 KEY_PACKAGES = (
@@ -26,6 +32,7 @@ KEY_PACKAGES = (
     "formulaic",
     "pyarrow",
     "python-docx",
+    "pytask",
 )
 
 
@@ -57,3 +64,17 @@ def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str | Non
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def python_and_platform() -> dict[str, Any]:
+    """The interpreter (version, implementation, executable) and the machine."""
+    return {"python": {"version": platform.python_version(),
+                       "implementation": platform.python_implementation(),
+                       "executable": sys.executable},
+            "platform": platform.platform(), "machine": platform.machine(),
+            "cpu_count": os.cpu_count()}
+
+
+def file_fact(path: Path) -> dict[str, str]:
+    """A configuration file's path and SHA-256 ("missing" when it is absent)."""
+    return {"path": str(path), "sha256": file_sha256(path) if Path(path).is_file() else "missing"}

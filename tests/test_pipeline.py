@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import config, io
+from analysis import code_graph, config, io
 from analysis.context import Paths, parse_option
 from analysis.runner import pipeline, steps
 
@@ -94,7 +94,7 @@ class FakeProject:
             calls=str(self.calls_file), inputs=inputs, clean=clean, action=action, flags=flags)
         (self.package_dir / f"{name}.py").write_text(source)
         importlib.invalidate_caches()
-        steps.module_file.cache_clear()
+        code_graph.module_file.cache_clear()
         self.steps.append(steps.Step(name, f"{self.package}.{name}"))
 
     def add_chain(self) -> None:
@@ -329,9 +329,9 @@ def test_import_analysis_resolves_relative_imports(tmp_path):
     (package / "sub" / "mod.py").write_text(
         "import os\nfrom ..other import thing\nfrom .sibling import x\n"
         "def f():\n    import pkg.lazy\n")
-    assert steps.imported_modules(package / "sub" / "mod.py", "pkg.sub.mod", "pkg") == {
+    assert code_graph.imported_modules(package / "sub" / "mod.py", "pkg.sub.mod", "pkg") == {
         "pkg.other", "pkg.other.thing", "pkg.sub.sibling", "pkg.sub.sibling.x", "pkg.lazy"}
-    assert steps.imported_modules(package / "sub" / "__init__.py", "pkg.sub", "pkg") == {
+    assert code_graph.imported_modules(package / "sub" / "__init__.py", "pkg.sub", "pkg") == {
         "pkg.sub", "pkg.sub.mod"}
 
 
@@ -339,8 +339,10 @@ def test_code_files_cover_the_stage_modules_a_step_calls():
     """A step's code is every module it imports, the stage modules its run() imports
     included: a change there reruns the step."""
     package = config.ROOT / "analysis"
-    assert package / "models" / "estimate.py" in steps.code_files("analysis.tasks.estimate", {})
-    assert package / "exhibits" / "latex.py" in steps.code_files("analysis.tasks.tables", {})
+    estimate = code_graph.code_files("analysis.tasks.estimate", {})
+    tables = code_graph.code_files("analysis.tasks.tables", {})
+    assert package / "models" / "estimate.py" in estimate
+    assert package / "exhibits" / "latex.py" in tables
 
 
 # --------------------------------------------------------------------------- failures

@@ -59,7 +59,9 @@ def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool) -> 
     from analysis.runner.steps import StepSetupError, build_tasks
 
     result: dict[str, Any] = {"status": "success", "started_at": now(), "steps": []}
-    clock, failures, reports = time.perf_counter(), [], {}
+    clock = time.perf_counter()
+    failures: list[tuple[str, BaseException]] = []
+    reports = {}
     state = ctx.paths.logs / "pytask" / "pytask.toml"  # pytask's root: its state goes here
     io.write_text(state, "# Written by run_all.py\n[tool.pytask.ini_options]\n")
     try:
@@ -67,38 +69,57 @@ def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool) -> 
     except StepSetupError as exc:  # a step's module, inputs() or outputs(): before any work
         failures, tasks = [(exc.step, exc.error)], []
     else:
+        # The database in memory: pytask.lock (in the state folder) records the states.
         session = pytask.build(
             tasks=tasks, config=state, marker_expression=" or ".join(selected), capture="no",
             database_url="sqlite://", show_traceback=debug, stop_after_first_failure=True,
-            verbose=1 if sys.stdout.isatty() else 0)  # the database in memory: the lock rules
+            verbose=1 if sys.stdout.isatty() else 0)
         reports = {report.task.name: report for report in session.execution_reports}
         if session.exit_code not in (pytask.ExitCode.OK, pytask.ExitCode.FAILED):
             failures.append(("pytask", RuntimeError(f"exit code {session.exit_code}")))
     for index, task in enumerate(tasks, start=1):
-        report = reports.get(task.name)
-        exc = report.exc_info[1] if report and report.exc_info else None
-        status = STATUS.get(report.outcome.name.lower(), "not run") if report else "not run"
-        step = {"name": task.name, "module": task.step.module, "status": status,
-                "duration_s": task.info.get("duration_s", 0.0),
-                "reason": task.info.get("reason")}
-        if status == "failed" and exc is not None:
-            failures.append((task.name, exc))
-            step.update(error=str(exc), error_type=type(exc).__qualname__,
-                        traceback="".join(traceback.format_exception(exc)))
+        step, error = step_record(task, reports.get(task.name))
+        if error is not None:
+            failures.append((task.name, error))
         result["steps"].append(step)
-        also = ("; not selected, but a selected step depends on it"
-                if status == "ran" and task.name not in selected else "")
-        print(f"[{index}/{len(tasks)}] {task.name}: " + {
-            "ran": f"ran in {step['duration_s']:.2f} s ({step['reason']})",
-            "skipped": "skipped (unchanged)"}.get(status, status) + also)
+        print(f"[{index}/{len(tasks)}] {step_line(step, task.name in selected)}")
     for step_name, exc in failures:
         if isinstance(exc, KeyboardInterrupt):
             result["status"] = "interrupted"
             continue
-        print("".join(traceback.format_exception(exc)) if debug else "", end="", file=sys.stderr)
+        if debug:
+            print("".join(traceback.format_exception(exc)), end="", file=sys.stderr)
         print(f"{PROG}: step '{step_name}' failed: {explain(exc)}", file=sys.stderr)
         result["status"] = "failed"
-    return {**result, "finished_at": now(), "duration_s": round(time.perf_counter() - clock, 3)}
+    result["finished_at"] = now()
+    result["duration_s"] = round(time.perf_counter() - clock, 3)
+    return result
+
+
+def step_record(task: Any, report: Any) -> tuple[dict[str, Any], BaseException | None]:
+    """A task's entry in the run log and, when it failed, its error."""
+    status = STATUS.get(report.outcome.name.lower(), "not run") if report else "not run"
+    step = {"name": task.name, "module": task.step.module, "status": status,
+            "duration_s": task.info.get("duration_s", 0.0), "reason": task.info.get("reason")}
+    error = report.exc_info[1] if report and report.exc_info else None
+    if status != "failed" or error is None:
+        return step, None
+    step.update(error=str(error), error_type=type(error).__qualname__,
+                traceback="".join(traceback.format_exception(error)))
+    return step, error
+
+
+def step_line(step: dict[str, Any], selected: bool) -> str:
+    """ "tables: ran in 0.74 s (code changed: ...)", "compare: skipped (unchanged)"."""
+    if step["status"] == "ran":
+        text = f"ran in {step['duration_s']:.2f} s ({step['reason']})"
+        if not selected:
+            text += "; not selected, but a selected step depends on it"
+    elif step["status"] == "skipped":
+        text = "skipped (unchanged)"
+    else:
+        text = step["status"]
+    return f"{step['name']}: {text}"
 
 
 def manifest(paths: Paths) -> dict[str, tuple[int, str]]:
@@ -167,8 +188,9 @@ def verify(ctx: Context, debug: bool) -> int:
 def display(path: Path) -> str:
     """``path`` relative to the working directory when below it, else absolute."""
     path = Path(path).resolve()
-    return path.relative_to(Path.cwd()).as_posix() if path.is_relative_to(Path.cwd()) else str(
-        path)
+    if path.is_relative_to(Path.cwd()):
+        return path.relative_to(Path.cwd()).as_posix()
+    return str(path)
 
 
 def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -202,26 +224,29 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     add("--debug", action="store_true", help="show tracebacks of failures")
     args, unknown = parser.parse_known_args(argv)
     names = [step.name for step in registry()]
-
-    def unknown_name(kind: str, name: str, known: list[str]) -> ValueError:
-        close = difflib.get_close_matches(name.split("=")[0], known, n=2)
-        return ValueError(f"unknown {kind} {name if kind == 'argument' else repr(name)}" + (
-            f" (did you mean {' or '.join(close)}?)" if close else f" ({', '.join(known)})"))
-
-    for arg in unknown:
-        raise unknown_name("argument", arg, [s for a in parser._actions for s in a.option_strings])
-    for name in [*args.only, *filter(None, [args.start])]:
+    if unknown:
+        flags = [flag for action in parser._actions for flag in action.option_strings]
+        raise ValueError(f"unknown argument {unknown[0]}{close_matches(unknown[0], flags)}")
+    for name in [*args.only, *([args.start] if args.start else [])]:
         if name not in names:
-            raise unknown_name("step", name, names)
-    if args.only and args.start or args.verify and (args.only or args.start):
+            raise ValueError(f"unknown step {name!r}{close_matches(name, names)}")
+    if sum(map(bool, (args.only, args.start, args.verify))) > 1:
         raise ValueError("--only, --from and --verify cannot be combined")
-    for label, path in (("study configuration", args.config), ("model specification",
-                                                                 args.models)):
+    for label, path in (("study configuration", args.config),
+                        ("model specification", args.models)):
         if not path.is_file():
             raise ValueError(f"{label} not found: {path}")
     args.option = check_options(dict(args.option))
     selected = names[names.index(args.start):] if args.start else args.only or names
     return args, [name for name in names if name in selected]
+
+
+def close_matches(name: str, known: list[str]) -> str:
+    """ " (did you mean --force?)", or the valid names when none is close."""
+    close = difflib.get_close_matches(name.split("=")[0], known, n=2)
+    if close:
+        return f" (did you mean {' or '.join(close)}?)"
+    return f" ({', '.join(known)})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

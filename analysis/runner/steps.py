@@ -12,11 +12,8 @@ others anyway, always for its tree as it is then. Files are compared by content 
 
 from __future__ import annotations
 
-import ast
-import functools
 import hashlib
 import importlib
-import importlib.util
 import json
 import os
 import time
@@ -27,6 +24,7 @@ from typing import Any
 
 from pytask import Mark, PathNode, TaskWithoutPath, get_state_of_path
 
+from analysis.code_graph import code_files
 from analysis.context import Context
 from analysis.io import special_file_kind
 
@@ -56,64 +54,6 @@ class StepSetupError(Exception):
         self.step, self.error = step, error
 
 
-@functools.cache
-def module_file(name: str) -> Path | None:
-    """The source of module ``name``, found below its top-level package's folder (nothing
-    but that package is imported), or None when ``name`` is not a module."""
-    top, *rest = name.split(".")
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    base = Path(spec.origin).resolve().parent.joinpath(*rest)
-    if not rest:
-        return Path(spec.origin).resolve()
-    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()),
-                None)
-
-
-def imported_modules(path: Path, name: str, package: str = "analysis") -> set[str]:
-    """Modules of ``package`` that module ``name`` (at ``path``) imports anywhere, also
-    inside functions, but not under ``if TYPE_CHECKING:`` (no import at run time);
-    ``from a import b`` counts as importing a and a.b."""
-    found: set[str] = set()
-    parts = name.split(".")[:None if path.name == "__init__.py" else -1]  # for relative ones
-    todo = list(ast.parse(path.read_text(encoding="utf-8"), str(path)).body)
-    while todo:  # statements only: an import is never inside an expression
-        node = todo.pop()
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = (".".join([*parts[:len(parts) + 1 - node.level], *filter(None, [node.module])])
-                    if node.level else str(node.module))
-            found.update([base, *(f"{base}.{alias.name}" for alias in node.names)])
-        elif isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
-            todo.extend(node.orelse)
-        else:
-            for body in ("body", "orelse", "finalbody", "handlers", "cases"):
-                todo.extend(getattr(node, body, ()))
-    return {m for m in found if m == package or m.startswith(package + ".")}
-
-
-def code_files(module: str, cache: dict[str, set[str]]) -> list[Path]:
-    """Sources of ``module`` and of the modules of its package it imports, transitively,
-    with their packages' ``__init__.py``; ``cache``: module -> its imports."""
-    seen: dict[str, Path] = {}
-    todo = [module]
-    while todo:
-        parts = todo.pop().split(".")
-        for dotted in (".".join(parts[:depth]) for depth in range(1, len(parts) + 1)):
-            path = module_file(dotted)
-            if dotted not in seen and path is not None:
-                seen[dotted] = path
-                if dotted not in cache:
-                    cache[dotted] = imported_modules(path, dotted, module.split(".")[0])
-                todo.extend(cache[dotted])
-    return sorted(seen.values())
-
-
 @dataclass(kw_only=True)
 class FileNode(PathNode):
     """A file, or a folder (its tree). An input no step writes counts as present when
@@ -123,14 +63,21 @@ class FileNode(PathNode):
 
     def state(self) -> str | None:
         kind = special_file_kind(self.path)
-        if kind not in (None, "a directory"):  # never opened: reading a pipe would block
-            return kind
-        if not self.path.is_dir():
-            return get_state_of_path(self.path) or (None if self.required else "missing")
-        files = sorted(p for p in self.path.rglob("*") if p.is_file() and not any(
-            part.startswith(".") for part in p.relative_to(self.path).parts))
-        return hashlib.sha256("".join(f"{p.relative_to(self.path)}={get_state_of_path(p)}\n"
-                                      for p in files).encode()).hexdigest()
+        if kind not in (None, "a directory"):
+            return kind  # a pipe or a device is never opened: reading it would block
+        if self.path.is_dir():
+            return tree_state(self.path)
+        return get_state_of_path(self.path) or (None if self.required else "missing")
+
+
+def tree_state(folder: Path) -> str:
+    """One hash of the files below ``folder`` (hidden ones, temporary files, left out)."""
+    lines = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            lines.append(f"{relative}={get_state_of_path(path)}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 @dataclass
@@ -186,23 +133,38 @@ class StepTask(TaskWithoutPath):
 
     def reason(self) -> str:
         """What changed since its last run: "code changed: analysis/x.py", ..."""
-        if "force" in self.depends_on or self.last is None:
-            return "forced" if "force" in self.depends_on else "no earlier run"
+        if "force" in self.depends_on:
+            return "forced"
+        if self.last is None:
+            return "no earlier run"
         root = (self.ctx.paths.logs / "pytask").resolve()
         old = {**self.last.get("depends_on", {}), **self.last.get("produces", {})}
         changed: dict[str, list[str]] = {}
         for kind, nodes in [*self.depends_on.items(), ("outputs", self.produces["outputs"])]:
             for node in nodes if isinstance(nodes, list) else [nodes]:
-                key = (Path(os.path.relpath(node.path, root)).as_posix()
-                       if isinstance(node, PathNode) else node.name)
-                if old.get(key) != (state := node.state()):
+                if isinstance(node, PathNode):  # the lock names files relative to itself
+                    key = Path(os.path.relpath(node.path, root)).as_posix()
+                else:
+                    key = node.name
+                state = node.state()
+                if old.get(key) == state:
+                    continue
+                names = [node.name]
+                if isinstance(node, CodeNode):
                     before = set(str(old.get(key)).split())
-                    changed.setdefault(kind, []).extend(
-                        [f.split("=")[0] for f in state.split() if f not in before]
-                        if isinstance(node, CodeNode) else [node.name])
-        return "; ".join(f"{kind} changed" + (f": {', '.join(names[:3])}" + (
-            f" (+{len(names) - 3} more)" if len(names) > 3 else "") if names != [kind] else "")
-            for kind, names in changed.items()) or "out of date"
+                    names = [entry.split("=")[0] for entry in state.split()
+                             if entry not in before]
+                changed.setdefault(kind, []).extend(names)
+        return "; ".join(change_text(kind, names) for kind, names in changed.items()) or (
+            "out of date")
+
+
+def change_text(kind: str, names: list[str]) -> str:
+    """ "code changed: analysis/a.py, analysis/b.py (+2 more)"; "seed changed"."""
+    if names == [kind]:
+        return f"{kind} changed"
+    more = f" (+{len(names) - 3} more)" if len(names) > 3 else ""
+    return f"{kind} changed: {', '.join(names[:3])}{more}"
 
 
 def previous_runs(ctx: Context) -> dict[str, dict[str, Any]]:
@@ -214,45 +176,65 @@ def previous_runs(ctx: Context) -> dict[str, dict[str, Any]]:
     return {str(entry.get("id")): entry for entry in lock.get("task", [])}
 
 
+def declare(ctx: Context, steps: list[Step]) -> dict[str, tuple[Any, list[Path], list[Path]]]:
+    """Each step's module, inputs and outputs (absolute paths); StepSetupError when a
+    module, ``inputs(ctx)`` or ``outputs(ctx)`` fails."""
+    declared = {}
+    for step in steps:
+        try:
+            module = importlib.import_module(step.module)
+            inputs, outputs = module.inputs(ctx), module.outputs(ctx)
+        except Exception as err:
+            raise StepSetupError(step.name, err) from err
+        absolute = [[Path(os.path.abspath(ctx.paths.root / p)) for p in paths]
+                    for paths in (inputs, outputs)]
+        declared[step.name] = (module, *absolute)
+    return declared
+
+
+def written_below(folder: Path, step: str, products: dict[Path, str]) -> list[Path]:
+    """The files steps other than ``step`` write below ``folder`` (none for a file)."""
+    if folder in products:
+        return []
+    return [path for path, name in products.items()
+            if name != step and path.is_relative_to(folder)]
+
+
 def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepTask]:
     """One task per step; a failing module, inputs() or outputs() is a StepSetupError."""
-    root, nodes, declared = ctx.paths.root, {}, {}
+    root, nodes = ctx.paths.root, {}
 
     def node(path: Path, required: bool = True) -> FileNode:
         label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         return nodes.setdefault(path, FileNode(name=label, path=path, required=required))
 
-    for step in steps:
-        try:
-            module = importlib.import_module(step.module)
-            declared[step.name] = module, *([Path(os.path.abspath(root / p)) for p in paths]
-                                            for paths in (module.inputs(ctx), module.outputs(ctx)))
-        except Exception as err:
-            raise StepSetupError(step.name, err) from err
-    products = {path: name for name, (_, _, outs) in declared.items() for path in outs}
-    shared = {"settings": [node(Path(p)) for p in (ctx.study_config_path, ctx.model_spec_path,
-                                                  *(root / f for f in ENVIRONMENT_FILES))],
-              "seed": ValueNode("seed", str(ctx.seed)),
-              "options": ValueNode("options", json.dumps(ctx.options, sort_keys=True,
-                                                         default=str))}
-    force, previous, imports = ValueNode("force", str(time.time_ns())), previous_runs(ctx), {}
+    declared = declare(ctx, steps)
+    products = {path: name for name, (_, _, outputs) in declared.items() for path in outputs}
+    settings = [ctx.study_config_path, ctx.model_spec_path,
+                *(root / name for name in ENVIRONMENT_FILES)]
+    options = json.dumps(ctx.options, sort_keys=True, default=str)
+    shared = {"settings": [node(Path(path)) for path in settings],
+              "seed": ValueNode("seed", str(ctx.seed)), "options": ValueNode("options", options)}
+    force = ValueNode("force", str(time.time_ns()))
+    previous, imports = previous_runs(ctx), {}
     tasks = []
     for step in steps:
-        module, ins, outs = declared[step.name]
+        module, paths, outputs = declared[step.name]
         last = getattr(module, "RUN_LAST", False)
         inputs = []
-        for path in ins:
-            below = [] if last or path in products else [
-                p for p, name in products.items() if name != step.name and p.is_relative_to(path)]
+        for path in paths:
+            below = [] if last else written_below(path, step.name, products)
             inputs += [node(p) for p in below] or [node(path, required=path in products)]
-        code = CodeNode(f"code of {step.name}", files={
-            node(p).name: p for p in code_files(step.module, imports)})
-        depends_on = {"inputs": inputs, **shared, "code": code,
-                      **({"force": force} if step.name in forced else {})}
-        order = [Mark(mark, (), {}) for flag, mark in PRIORITIES.items()
-                 if getattr(module, flag, False)]
+        code = CodeNode(f"code of {step.name}",
+                        files={node(p).name: p for p in code_files(step.module, imports)})
+        depends_on = {"inputs": inputs, **shared, "code": code}
+        if step.name in forced:
+            depends_on["force"] = force
+        marks = [Mark(step.name, (), {})]
+        marks += [Mark(mark, (), {}) for flag, mark in PRIORITIES.items()
+                  if getattr(module, flag, False)]
         tasks.append(StepTask(name=step.name, function=module.run, step=step, ctx=ctx,
-                              depends_on=depends_on, markers=[Mark(step.name, (), {}), *order],
-                              produces={"outputs": [node(p) for p in outs]},
+                              depends_on=depends_on, markers=marks,
+                              produces={"outputs": [node(p) for p in outputs]},
                               last=previous.get(step.name)))
     return tasks

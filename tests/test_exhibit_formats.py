@@ -16,7 +16,7 @@ import pytest
 from latex import measure_exhibits
 
 from analysis.errors import ExhibitError
-from analysis.exhibits import display, latex, layout, test_rows
+from analysis.exhibits import display, hypothesis_rows, latex, layout
 from analysis.exhibits.docx import read_cells, to_docx
 from analysis.exhibits.html import exhibit_fragment, to_html
 from analysis.exhibits.layout import FrameLayout, Row, Span, Table, frame_table, parse_number
@@ -185,9 +185,9 @@ def ratio_rows(interval: str | None) -> list:
                          "ci_lower": [0.04, -2.02], "ci_upper": [0.41, 10.62]})
     if interval is not None:
         rows["interval"] = ["", interval]
-    tests = [test_rows.TestRow("eq", "wald", "Wald test: a = b"),
-             test_rows.TestRow("ratio", "ratio", "Ratio a / b")]
-    return test_rows.test_cells(rows, tests, ["m", "other"])
+    tests = [hypothesis_rows.TestRow("eq", "wald", "Wald test: a = b"),
+             hypothesis_rows.TestRow("ratio", "ratio", "Ratio a / b")]
+    return hypothesis_rows.test_cells(rows, tests, ["m", "other"])
 
 
 @pytest.mark.parametrize(("interval", "lines"), [

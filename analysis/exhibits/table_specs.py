@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import pandas as pd
 
 from analysis.errors import ExhibitError
+from analysis.exhibits.hypothesis_rows import TestRow
 from analysis.exhibits.tables import STAR_LEGEND, TableSpec
-from analysis.exhibits.test_rows import TestRow
 from analysis.models.estimation import CONSTANT
 from analysis.models.specification import ModelDef, ModelSpec, TableDef, expand_models
 from analysis.models.survey_spec import unlabelled_note

@@ -8,7 +8,7 @@ number, rounded for display. :func:`table_cells` is the grid of displayed string
 an adaptive precision (each row has the decimals that show its smallest standard error with
 two significant digits, at least three; no standard error prints as zero), stars from the
 p-values (none on cut points), fit statistics, Yes/No rows of indicator blocks and the rows
-of hypothesis tests (:mod:`analysis.exhibits.test_rows`). :mod:`analysis.exhibits.regression`
+of hypothesis tests (:mod:`analysis.exhibits.hypothesis_rows`). :mod:`analysis.exhibits.regression`
 lays the grid out and writes it: the LaTeX is stargazer's body inside our journal layout
 (:mod:`analysis.exhibits.regression_latex`); HTML, Word and Markdown draw the same grid as a
 :class:`~analysis.exhibits.layout.Table`.
@@ -24,10 +24,10 @@ import pandas as pd
 from stargazer.translators import register_class
 
 from analysis.errors import ExhibitError
-from analysis.exhibits import test_rows
+from analysis.exhibits import hypothesis_rows
+from analysis.exhibits.hypothesis_rows import TestRow
 from analysis.exhibits.layout import SIG_LEVELS as SIG_LEVELS  # stargazer's thresholds
 from analysis.exhibits.layout import display_value, significance_stars
-from analysis.exhibits.test_rows import TestRow
 
 #: The legend that states the significance thresholds.
 STAR_LEGEND = "* p<0.10, ** p<0.05, *** p<0.01"
@@ -382,7 +382,7 @@ def cells_from_results(results: Sequence[TidyModelResults], spec: TableSpec,
         rows.append(["control", label, label, *["Yes" if included[m] else "No" for m in models]])
     for term, (label, values) in _fit_values(results, spec).items():
         rows.append(["fit", term, label, *values])
-    for key, label, values in test_rows.test_cells(estimates, spec.tests, models):
+    for key, label, values in hypothesis_rows.test_cells(estimates, spec.tests, models):
         rows.append(["test", key, label, *values])
     return pd.DataFrame(rows, columns=["section", "key", "label", *models], dtype=object)
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from analysis.errors import ConfigError
+from analysis.models.spec_blocks import Block, Family
 from analysis.models.spec_checks import check_keys, choice, require, suggestion
-
-if TYPE_CHECKING:
-    from analysis.models.specification import Block, Family
 
 TEST_KINDS = ("wald", "ratio")
 TEST_SOURCES = ("coef", "ame")

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from analysis.config import WEIGHTS
 from analysis.errors import ConfigError
 from analysis.io import read_toml_text, special_file_kind
+from analysis.models.spec_blocks import Block as Block  # re-exported: part of a spec
+from analysis.models.spec_blocks import Family as Family  # re-exported: part of a spec
 from analysis.models.spec_checks import check_keys, choice, require, suggestion
 from analysis.models.spec_tests import TestDef as TestDef  # re-exported: part of a spec
 from analysis.models.spec_tests import parse_tests
@@ -57,33 +59,6 @@ FAMILY_KEYS = ("description", "estimator", "outcomes", "main", "variants", "se",
 TABLE_KEYS = ("title", "families", "quantity")
 HEADLINE_KEYS = ("family", "variant", "international", "local")
 CLAIMS_KEYS = ("estimators",)
-
-@dataclass(frozen=True)
-class Block:
-    name: str
-    label: str
-    display: str
-    variables: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Family:
-    name: str
-    description: str
-    estimator: str
-    outcomes: tuple[str, ...]
-    main: tuple[str, ...]
-    variants: dict[str, tuple[str, ...]]
-    se: str
-    cluster: str
-    #: "" (unweighted), "pweight" or "fweight": the survey's weight column, by kind
-    weights: str = ""
-    perfect_prediction: str = "drop"
-
-    @property
-    def weighted(self) -> bool:
-        return bool(self.weights)
-
 
 @dataclass(frozen=True)
 class TableDef:

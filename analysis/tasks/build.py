@@ -43,7 +43,7 @@ def outputs(ctx: Context) -> list[Path]:
 
 def run(ctx: Context) -> None:
     from analysis import io
-    from analysis.data import appendix, meta, variables
+    from analysis.data import analysis_appendix, meta, variables
     from analysis.data.study_settings import layout, pool_sparse_categories, study_settings
     from analysis.errors import DataError
     from analysis.exhibits.frames import to_markdown, write_frame_exhibit
@@ -66,9 +66,9 @@ def run(ctx: Context) -> None:
     facts["notes"] += pooled
     io.write_text(ctx.paths.analysis_meta, meta.meta_json(facts))
 
-    docs = appendix.variable_docs(analysis, clean, partners, scales, settings)
-    table = appendix.analysis_appendix(analysis, clean, docs)
-    alpha = appendix.alpha_text(clean)
+    docs = analysis_appendix.variable_docs(analysis, clean, partners, scales, settings)
+    table = analysis_appendix.analysis_appendix(analysis, clean, docs)
+    alpha = analysis_appendix.alpha_text(clean)
     notes = [f"{len(analysis)} firms. Definitions and source items of every variable of "
              f"{ctx.paths.analysis_data.name}."] + ([f"Open-mindedness index: {alpha}"]
                                                     if alpha else [])
@@ -77,7 +77,7 @@ def run(ctx: Context) -> None:
     io.write_csv(folder / f"{APPENDIX_STEM}.csv", table)
     io.write_text(folder / f"{APPENDIX_STEM}.md",
                   to_markdown(table, "Variables of the analysis data set", notes)
-                  + "\n" + appendix.policy_markdown())
+                  + "\n" + analysis_appendix.policy_markdown())
 
     policy_notes = [f"{len(clean)} firms in the clean survey. Rules by construct:"]
     policy_notes += [f"{c}: {r}" for c, r in variables.MISSING_DATA_POLICY.items()]

@@ -18,6 +18,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 from latex import measure_exhibits, tex_exhibits
+from word import docx_geometry
 
 from analysis import config
 from analysis.data import clean
@@ -55,6 +56,14 @@ def test_every_latex_exhibit_of_the_example_fits_the_page(run, tmp_path):
     assert len(files) >= 25
     fits = measure_exhibits(files, tmp_path)
     assert [f.problem() for f in fits if not f.fits] == []
+
+
+def test_every_word_table_of_the_example_fits_the_page(run):
+    """The geometry test of tests/test_word_tables.py on the CIS-like example's tables."""
+    files = sorted((run / "output" / "tables").glob("*.docx"))
+    assert len(files) >= 25
+    problems = {f.name: docx_geometry(f).problems() for f in files}
+    assert {name: p for name, p in problems.items() if p} == {}
 
 
 def read_csv(run: Path, stem: str) -> pd.DataFrame:

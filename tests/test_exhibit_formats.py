@@ -172,7 +172,8 @@ def test_word_file_is_deterministic_portrait_and_holds_the_cells():
     grid = document.tables[0]
     assert grid.rows[0]._tr.trPr.xml.count("tblHeader") == 1  # repeated on every page
     number = grid.rows[1].cells[2].paragraphs[0]
-    assert number.paragraph_format.tab_stops[0].alignment == 3  # a decimal tab stop
+    assert number.alignment == 2 and number.paragraph_format.right_indent is not None
+    assert grid.rows[1].cells[0].vertical_alignment == 0  # top-aligned cells (WD_..._TOP)
 
 
 # --------------------------------------------------------------------------- test rows

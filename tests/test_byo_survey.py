@@ -132,7 +132,9 @@ def test_combined_product_outcome_and_binary_items(run: Path) -> None:
 
 def test_exhibits_have_the_survey_scales_and_say_what_is_missing(run: Path) -> None:
     prevalence = read_csv(run, "collaboration_prevalence")
-    assert list(prevalence.columns) == ["Partner type", "Domestic", "Abroad"]
+    assert list(prevalence.columns) == ["Partner type", "Estimation sample: Domestic",
+                                        "Estimation sample: Abroad", "All firms: Domestic",
+                                        "All firms: Abroad"]
     assert prevalence.notna().all().all()
     table1 = (run / "output" / "tables" / "table1_summary_statistics.md").read_text()
     assert "breadth_national" not in table1.split("*Note:*")[0]

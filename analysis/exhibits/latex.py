@@ -389,24 +389,37 @@ def numbering(title: str) -> list[str]:
     return [f"\\renewcommand{{\\thetable}}{{{escape_latex(number)}}}"] if number else []
 
 
-def caption(title: str, label: str) -> str:
-    """The caption (without the title's number) and the label."""
+def caption(title: str, label: str, ragged: bool = False) -> str:
+    """The caption (without the title's number) and the label. ``ragged``: a caption
+    longer than the line is set ragged right (as narrow as a narrow table, justified text
+    would stretch its spaces); the list of tables gets the plain text."""
     _, text = caption_parts(title)
-    return f"\\caption{{{escape_latex(text)}}}" + (f"\\label{{{label}}}" if label else "")
+    text = escape_latex(text)
+    body = f"[{{{text}}}]{{\\raggedright{{}}{text}}}" if ragged else f"{{{text}}}"
+    return "\\caption" + body + (f"\\label{{{label}}}" if label else "")
+
+
+def _caption_wraps(table: Table, plan: Plan) -> bool:
+    """Whether "Table n: caption" is (about) wider than the table, so that it wraps."""
+    number, text = caption_parts(table.title)
+    width = sum(c.width for c in plan.columns) + 2 * TABCOLSEP_PT * (table.width - 1)
+    return text_width(f"Table {number or '99'}: {text}", plan.size_pt) > 0.95 * width
 
 
 def float_head(table: Table, plan: Plan) -> list[str]:
     return [r"\begin{table}[!htbp]", r"\centering", f"\\{plan.size}",
             r"\begin{threeparttable}", *numbering(table.title),
-            caption(table.title, table.label),
+            caption(table.title, table.label, ragged=_caption_wraps(table, plan)),
             f"\\begin{{tabular}}{{{plan.spec}}}", r"\toprule", *header_latex(table, plan),
             r"\midrule"]
 
 
 def float_tail(notes: Sequence[str]) -> list[str]:
+    """The end of a float: bottom rule and the notes, ragged right (notes as narrow as a
+    narrow table, justified, would stretch their spaces and hyphenate)."""
     lines = [r"\bottomrule", r"\end{tabular}"]
     if notes:
-        lines += [r"\begin{tablenotes}[flushleft]", r"\footnotesize",
+        lines += [r"\begin{tablenotes}[flushleft]", r"\footnotesize", r"\raggedright",
                   *[f"\\item[] {escape_latex(note, breakable=True)}" for note in notes],
                   r"\end{tablenotes}"]
     return [*lines, r"\end{threeparttable}", r"\end{table}"]

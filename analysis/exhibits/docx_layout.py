@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analysis.exhibits.latex import fit_widths
 from analysis.exhibits.layout import Row, Table, parse_number, typeset
 
 #: Text width and height of a portrait US-letter page with 1-inch margins, in points.
@@ -176,26 +177,6 @@ def label_minimum(table: Table, size_pt: float) -> float:
     return max(min(natural_width(table, 0, size_pt), LABEL_CAP_PT), words)
 
 
-def share(natural: Sequence[float], minimum: Sequence[float], room: float) -> list[float]:
-    """Widths for wrapping columns within ``room``: each at least its minimum and at most
-    its natural width, the room beyond the minima shared in proportion to the natural
-    widths (a long text column gets more than a short one)."""
-    widths = list(minimum)
-    open_ = [i for i in range(len(natural)) if natural[i] > widths[i]]
-    left = room - sum(widths)
-    while open_ and left > 1e-6:
-        total = sum(natural[i] for i in open_)
-        spent = 0.0
-        for i in list(open_):
-            extra = min(left * natural[i] / total, natural[i] - widths[i])
-            widths[i] += extra
-            spent += extra
-            if natural[i] - widths[i] <= 1e-6:
-                open_.remove(i)
-        left -= spent
-    return widths
-
-
 def columns_at(table: Table, size_pt: float) -> list[Column]:
     """Every column's width at ``size_pt``: number columns as they need (wide enough for
     their headers on one line when no other column must wrap for it); the row labels and
@@ -216,7 +197,9 @@ def _columns_at(table: Table, size_pt: float, whole_header: bool) -> list[Column
     minimum = [label_minimum(table, size_pt) if table.columns[j] == "label" and j == 0
                else minimum_width(table, j, size_pt) for j in wrapping]
     room = TEXT_WIDTH_PT - sum(c.width for c in columns if c is not None)
-    widths = share([natural_width(table, j, size_pt) for j in wrapping], minimum, room)
+    # each at least its minimum (all at their minimum when even that is too wide)
+    widths = (fit_widths([natural_width(table, j, size_pt) for j in wrapping], minimum, room)
+              or minimum)
     for j, width in zip(wrapping, widths, strict=True):
         columns[j] = Column(table.columns[j], width)
     return [c for c in columns if c is not None]

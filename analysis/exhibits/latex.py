@@ -175,7 +175,7 @@ def _header_minimum(table: Table, j: int, size_pt: float, whole: bool = False) -
     return max(widths)
 
 
-def _fit_widths(natural: list[float], minimum: list[float], room: float) -> list[float] | None:
+def fit_widths(natural: list[float], minimum: list[float], room: float) -> list[float] | None:
     """Widths for wrapped columns within ``room``: none wider than its natural width or
     narrower than its minimum; the room left is shared in proportion to the natural widths
     (a long text column gets more than a short one)."""
@@ -276,7 +276,7 @@ def _plan_at(table: Table, size: str, size_pt: float, budget: float,
                    max([longest_word(c, size_pt) for c in table.column_cells(j)] + [0.0]))
                for j in wrapped]
     minimum = [min(m, columns[j].width) for m, j in zip(minimum, wrapped, strict=True)]
-    widths = _fit_widths([columns[j].width for j in wrapped], minimum,
+    widths = fit_widths([columns[j].width for j in wrapped], minimum,
                          budget - fixed - separators)
     if widths is None:  # too wide even wrapped: the narrowest layout (a smaller size next)
         widths = minimum

@@ -18,6 +18,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 from latex import measure_exhibits, tex_exhibits
+from word import docx_geometry
 
 from analysis import config
 from analysis.data import clean
@@ -55,6 +56,14 @@ def test_every_latex_exhibit_of_the_example_fits_the_page(run, tmp_path):
     assert len(files) >= 25
     fits = measure_exhibits(files, tmp_path)
     assert [f.problem() for f in fits if not f.fits] == []
+
+
+def test_every_word_table_of_the_example_fits_the_page(run):
+    """The geometry test of tests/test_word_tables.py on the CIS-like example's tables."""
+    files = sorted((run / "output" / "tables").glob("*.docx"))
+    assert len(files) >= 25
+    problems = {f.name: docx_geometry(f).problems() for f in files}
+    assert {name: p for name, p in problems.items() if p} == {}
 
 
 def read_csv(run: Path, stem: str) -> pd.DataFrame:
@@ -123,7 +132,9 @@ def test_combined_product_outcome_and_binary_items(run: Path) -> None:
 
 def test_exhibits_have_the_survey_scales_and_say_what_is_missing(run: Path) -> None:
     prevalence = read_csv(run, "collaboration_prevalence")
-    assert list(prevalence.columns) == ["Partner type", "Domestic", "Abroad"]
+    assert list(prevalence.columns) == ["Partner type", "Estimation sample: Domestic",
+                                        "Estimation sample: Abroad", "All firms: Domestic",
+                                        "All firms: Abroad"]
     assert prevalence.notna().all().all()
     table1 = (run / "output" / "tables" / "table1_summary_statistics.md").read_text()
     assert "breadth_national" not in table1.split("*Note:*")[0]

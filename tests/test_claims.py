@@ -16,6 +16,7 @@ from analysis.exhibits.claims import (
     ClaimContext,
     evaluate_claims,
 )
+from analysis.exhibits.claims_report import printed_report, report_frame, report_notes
 from analysis.exhibits.compare import check_published, compare_published
 
 OUTCOMES = ("product", "process", "new_to_market")
@@ -168,6 +169,31 @@ def test_sensitivity_counts_the_specifications() -> None:
     assert set(detail["specification"]) == {"Manager, logit, unweighted",
                                             "Base, logit, unweighted",
                                             "Manager, probit, unweighted"}
+
+
+def test_the_report_shows_each_claim_in_words_with_its_counts() -> None:
+    """The printed report: claim, short statement, verdict, "k of n" and the other
+    verdicts; the CSV the same counts as numbers, beside the full statement and rule."""
+    base = paper_like(variant="base", main=False)
+    base.loc[base["term"] == "breadth_local", "p_value"] = 0.01
+    frame = pd.concat([paper_like(), base, paper_like(estimator="probit", main=False)],
+                      ignore_index=True)
+    context = ClaimContext(region_unit="county")
+    report, detail = evaluate_claims(frame, context)
+    table = report_frame(report, detail, context)
+    assert table.columns.tolist()[:7] == ["claim", "short_statement", "statement", "rule",
+                                          "verdict", "holds_in", "of"]
+    assert table["verdict"].tolist() == report["verdict"].tolist()  # verdicts unchanged
+    assert table[["holds_in", "of"]].values.tolist()[:3] == [[2, 3], [3, 3], [3, 3]]
+    assert table["short_statement"][0] == "Local (same county) collaboration: no association"
+    shown = printed_report(table, detail)
+    assert shown.columns.tolist() == ["Claim", "Statement", "Verdict", "Holds in",
+                                      "Other verdicts"]
+    assert shown.iloc[0].tolist()[2:] == [SUPPORTED, "2 of 3", "not supported in 1"]
+    notes = report_notes(report, context, "", "")
+    assert notes[0].startswith("Verdict: in the specification of the tables (claims 1-6: "
+                               "Manager, logit, unweighted).")
+    assert any(n.startswith("Rule 4: In each outcome model the 95% Fieller") for n in notes)
 
 
 # ------------------------------------------------- a domestic / abroad survey (stand-ins)

@@ -125,7 +125,7 @@ def test_innovation_rates_by_group_with_missing_group():
                                        "Non-local only"], categories=list(v.GLOCAL_TYPES)),
     })
     out = d.innovation_rates_by(frame, "glocal_type", by_label="Glocal type")
-    assert out["Glocal type"].tolist() == [*v.GLOCAL_TYPES, "All firms"]
+    assert out["Glocal type"].tolist() == [*v.GLOCAL_TYPES, d.TOTAL_ROW]
     assert out["N"].tolist() == [0, 2, 2, 0, 5]
     local = out.set_index("Glocal type").loc["Local only"]
     assert local["Product innovation"] == pytest.approx(0.5)
@@ -253,6 +253,39 @@ def test_exhibits_carry_the_data_note_and_the_weighting():
     assert all(NOTE not in e.notes and any("Unweighted" in n for n in e.notes) for e in plain)
 
 
+def test_descriptives_show_the_estimation_sample_beside_all_firms():
+    """Prevalence and innovation rates: the estimation sample's N and shares beside all
+    firms' (as Table 1); the correlations say they describe all firms; every title says
+    which sample."""
+    analysis = v.build_analysis_data(synthetic_clean(120), survey_year=2010)
+    sample = pd.Series(np.arange(len(analysis)) % 3 != 0, index=analysis.index)
+    exhibits = {e.stem: e for e in d.descriptive_exhibits(
+        analysis, config.PARTNER_TYPES, config.SCALES, sample=sample,
+        sample_note="Estimation sample: the firms of the models.")}
+    rates = exhibits["innovation_by_region"].frame.set_index("City-region")
+    inside = analysis[sample.to_numpy()]
+    assert rates.loc[d.TOTAL_ROW, "Estimation sample: N"] == int(sample.sum())
+    assert rates.loc[d.TOTAL_ROW, "All firms: N"] == len(analysis)
+    assert rates.loc[d.TOTAL_ROW, "Estimation sample: Product innovation"] == pytest.approx(
+        inside["product"].astype(float).mean())
+    assert rates.loc[d.TOTAL_ROW, "All firms: Product innovation"] == pytest.approx(
+        analysis["product"].astype(float).mean())
+    shares = exhibits["collaboration_prevalence"]
+    assert shares.frame.columns.tolist()[1] == "Estimation sample: Same city-region"
+    shown = shares.display(shares.frame)
+    assert shown.columns[1] == f"Estimation sample ({int(sample.sum()):,} firms): Same city-region"
+    cells = shares.cells
+    assert set(cells["column"]) == set(shares.frame.columns[1:])  # checked, every cell
+    for stem in ("collaboration_prevalence", "innovation_by_glocal_type",
+                 "innovation_by_region"):
+        assert exhibits[stem].title.endswith("(estimation sample and all firms)")
+        assert "Estimation sample: the firms of the models." in exhibits[stem].notes
+    assert exhibits["breadth_correlations"].title.endswith("(all firms)")
+    alone = d.descriptive_exhibits(analysis, config.PARTNER_TYPES, config.SCALES)
+    assert all(e.title.endswith("(all firms)") for e in alone[1:])
+    assert "N" in alone[-1].frame.columns  # without a sample: all firms alone
+
+
 def test_latex_exhibits_compile_with_booktabs(tmp_path):
     require_pdflatex()
     clean = synthetic_clean(80)
@@ -311,7 +344,10 @@ def test_build_and_describe_on_the_twin(twin_ctx):
     assert set(truth.REGRESSORS) <= set(analysis.columns)  # names the recovery tests use
     assert analysis["breadth_local"].notna().mean() > 0.99
     prevalence = pd.read_csv(twin_ctx.paths.tables / "collaboration_prevalence.csv")
-    assert prevalence.shape == (len(config.PARTNER_TYPES) + 1, len(config.SCALES) + 1)
+    # the estimation sample's shares beside all firms'
+    assert prevalence.shape == (len(config.PARTNER_TYPES) + 1, 2 * len(config.SCALES) + 1)
+    assert prevalence.columns[1].startswith("Estimation sample: ")
+    assert prevalence.columns[-1].startswith("All firms: ")
     appendix = (twin_ctx.paths.output / "data_appendix" / "analysis_variables.csv")
     assert "Cronbach's alpha" in appendix.read_text()
 

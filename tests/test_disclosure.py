@@ -132,10 +132,11 @@ def test_pipeline_report_flags_and_suppresses(small_study):
     assert list(report.columns[:6]) == ["exhibit", "row", "column", "count", "threshold",
                                         "action"]
     by_region = report[report["exhibit"] == "innovation_by_region"]
-    small_regions = by_region.loc[by_region["column"] == "N", "row"].tolist()
+    # the all-firm counts (the estimation sample's beside them are smaller still)
+    small_regions = by_region.loc[by_region["column"] == "All firms: N", "row"].tolist()
     assert small_regions, "60 firms in 5 regions: some region has fewer than 10"
     exhibit = pd.read_csv(tables / "innovation_by_region.csv", dtype=str)
-    shown = exhibit.set_index("City-region").loc[small_regions, "N"]
+    shown = exhibit.set_index("City-region").loc[small_regions, "All firms: N"]
     assert (shown == "<10").all()
     assert (report["action"] == "suppressed").all() and (report["threshold"] == 10).all()
     assert "Disclosure control" in (tables / "innovation_by_region.md").read_text()

@@ -115,6 +115,8 @@ def test_the_caption_numbers_a_numbered_title_once():
     assert latex.caption_parts("Sample flow: raw") == (None, "Sample flow: raw")
     tex = latex.to_latex(frame_table(small_frame(), "Table 7. X", label="tab:x"))
     assert "\\renewcommand{\\thetable}{7}" in tex and "\\caption{X}\\label{tab:x}" in tex
+    wide = latex.to_latex(frame_table(small_frame(), "Table 7. " + "word " * 30))
+    assert "\\caption[{" in wide and "]{\\raggedright{}word" in wide  # ragged when it wraps
 
 
 def test_a_table_taller_than_the_page_becomes_a_longtable():
@@ -172,7 +174,8 @@ def test_word_file_is_deterministic_portrait_and_holds_the_cells():
     grid = document.tables[0]
     assert grid.rows[0]._tr.trPr.xml.count("tblHeader") == 1  # repeated on every page
     number = grid.rows[1].cells[2].paragraphs[0]
-    assert number.paragraph_format.tab_stops[0].alignment == 3  # a decimal tab stop
+    assert number.alignment == 2 and number.paragraph_format.right_indent is not None
+    assert grid.rows[1].cells[0].vertical_alignment == 0  # top-aligned cells (WD_..._TOP)
 
 
 # --------------------------------------------------------------------------- test rows
@@ -310,8 +313,9 @@ def test_table1_is_printed_with_labels_and_per_row_precision():
     assert shown["group"].tolist() == ["Outcomes", "Other variables", "Other variables"]
     d, x = shown.iloc[0], shown.iloc[1]
     assert (d["Estimation sample: Mean"], d["Estimation sample: Min"]) == ("0.667", "0")
-    assert x["Estimation sample: Max"] == "210"  # a whole number prints as one
+    assert d["Estimation sample: Max"] == "1"  # minimum and maximum whole: printed so
     assert x["Estimation sample: Min"] == "1.2"  # one decimal: the SD is in the hundreds
+    assert x["Estimation sample: Max"] == "210.0"  # as its minimum, not "1.2 ... 210"
     assert x["All firms: N"] == "4" and d["All firms: N"] == "3"
 
 

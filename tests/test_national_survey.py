@@ -47,9 +47,14 @@ def exhibits(root: Path) -> list[Path]:
             and p.suffix in (".csv", ".md", ".tex", ".html", ".json", ".svg", ".txt")]
 
 
+#: An embedded file (the report's figures): base64 letters, which may spell anything.
+DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+
+
 def assert_no_norway(root: Path) -> None:
     hits = [f"{p.relative_to(root)}: {m.group(0)!r}" for p in exhibits(root)
-            for m in [NORWEGIAN.search(p.read_text(encoding="utf-8", errors="replace"))] if m]
+            for m in [NORWEGIAN.search(DATA_URI.sub("", p.read_text(encoding="utf-8",
+                                                                   errors="replace")))] if m]
     assert not hits, hits
 
 

@@ -37,7 +37,10 @@ from analysis.exhibits.disclosure import (
 )
 from analysis.exhibits.frames import write_frame_exhibit
 from analysis.exhibits.layout import FrameLayout
+from analysis.exhibits.sample_pairs import paired, with_firm_counts, within
 from analysis.exhibits.summary import (
+    ALL_PREFIX,
+    SAMPLE_PREFIX,
     as_float,
     is_weighted,
     known_values,
@@ -77,6 +80,10 @@ OUTCOMES: tuple[tuple[str, str], ...] = (
     ("process", "Process innovation"),
     ("new_to_market", "New-to-market product"),
 )
+#: The outcomes' column heads where a table shows them twice (under "Innovation rates" in
+#: the title; the CSV keeps the full names).
+SHORT_OUTCOMES = {"Product innovation": "Product", "Process innovation": "Process",
+                  "New-to-market product": "New to market"}
 
 
 def _scale_label(scale: str, wording: Wording | None = None) -> str:
@@ -172,28 +179,42 @@ def breadth_correlations(frame: pd.DataFrame, scales: Sequence[str], *,
     return corr.reset_index(names="Variable")
 
 
+#: The last row of the innovation-rate tables: every group together.
+TOTAL_ROW = "All"
+
+
+def group_masks(frame: pd.DataFrame, by: str) -> list[tuple[str, np.ndarray]]:
+    """(category, mask) of each category of ``by`` (its categorical order, else sorted),
+    then (:data:`TOTAL_ROW`, every firm)."""
+    groups = frame[by]
+    categories = (list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype)
+                  else sorted(groups.dropna().unique()))
+    return [*((str(c), (groups == c).fillna(False).to_numpy(dtype=bool)) for c in categories),
+            (TOTAL_ROW, np.ones(len(frame), dtype=bool))]
+
+
 def innovation_rates_by(
     frame: pd.DataFrame,
     by: str,
     outcomes: Sequence[tuple[str, str]] = OUTCOMES,
     weight: str | None = None,
     by_label: str | None = None,
+    inside: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Innovation rates (weighted shares) and N firms for each category of ``by``, plus all.
+    """Innovation rates (weighted shares) and N firms for each category of ``by``, plus all
+    (row :data:`TOTAL_ROW`), among the firms ``inside`` (default: every firm).
 
-    Firms with ``by`` missing appear only in the "All firms" row; each rate uses the firms
-    of the group whose outcome is known.
+    Firms with ``by`` missing appear only in the last row; each rate uses the firms of the
+    group whose outcome is known.
     """
     if by not in frame.columns:
         raise ExhibitError(f"innovation rates: grouping variable {by} not in the data")
     w = weights_of(frame, weight)
-    groups = frame[by]
-    categories = (list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype)
-                  else sorted(groups.dropna().unique()))
+    keep = np.ones(len(frame), dtype=bool) if inside is None else inside
     rows = []
-    for name, mask in [*((c, (groups == c).fillna(False).to_numpy()) for c in categories),
-                       ("All firms", np.ones(len(frame), dtype=bool))]:
-        row: dict[str, object] = {by_label or by: str(name), "N": int(mask.sum())}
+    for name, group in group_masks(frame, by):
+        mask = group & keep
+        row: dict[str, object] = {by_label or by: name, "N": int(mask.sum())}
         for column, label in outcomes:
             if column not in frame.columns:
                 raise ExhibitError(f"innovation rates: outcome {column} not in the data")
@@ -235,17 +256,17 @@ def correlation_cells(frame: pd.DataFrame, scales: Sequence[str], *,
 
 
 def rates_cells(frame: pd.DataFrame, by: str, outcomes: Sequence[tuple[str, str]] = OUTCOMES,
-                weight: str | None = None, by_label: str | None = None) -> pd.DataFrame:
-    """Counts behind :func:`innovation_rates_by`: N of each row, and each rate's firms."""
-    groups = frame[by]
-    categories = (list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype)
-                  else sorted(groups.dropna().unique()))
+                weight: str | None = None, by_label: str | None = None,
+                inside: np.ndarray | None = None) -> pd.DataFrame:
+    """Counts behind :func:`innovation_rates_by`: N of each row, and each rate's firms
+    (rows are keyed by category, so ``by_label`` changes nothing)."""
+    keep = np.ones(len(frame), dtype=bool) if inside is None else inside
     records: list[tuple] = []
-    for name, mask in [*((c, (groups == c).fillna(False).to_numpy()) for c in categories),
-                       ("All firms", np.ones(len(frame), dtype=bool))]:
-        records.append((str(name), "N", int(mask.sum()), COUNT_BASIS))
+    for name, group in group_masks(frame, by):
+        mask = group & keep
+        records.append((name, "N", int(mask.sum()), COUNT_BASIS))
         for column, label in outcomes:
-            records += share_cells(str(name), label, known_values(frame[mask], column, weight))
+            records += share_cells(name, label, known_values(frame[mask], column, weight))
     return cells_frame(records)
 
 
@@ -286,7 +307,6 @@ def descriptive_exhibits(
                  else default_model_variables(frame, scales))
     regional = " or ".join(scale_phrase(s, wording) for s in scales
                            if s in regional_scales) or "none"
-    unit = (wording or Wording(country="Norway", region_unit="city-region")).placeholders()
 
     def notes(*own: str) -> tuple[str, ...]:
         return exhibit_notes(own, data_note, weighted)
@@ -308,32 +328,83 @@ def descriptive_exhibits(
                 notes(*table1_notes), "Variable", summary_cells(frame, variables, w, sample),
                 display=lambda checked: summary_display(checked, frame, groups),
                 panel_column="group"),
-        Exhibit(collaboration_prevalence(frame, partners, scales, w, wording=wording),
-                "collaboration_prevalence",
-                "Collaboration on innovation by partner type and location (share of firms)",
+        *samples_exhibits(frame, partners, scales, w, wording, regional, sample, notes,
+                          sample_note),
+    ]
+
+
+def samples_exhibits(frame: pd.DataFrame, partners: Sequence[str], scales: Sequence[str],
+                     w: str | None, wording: Wording | None, regional: str,
+                     sample: pd.Series | None, notes: Callable[..., tuple[str, ...]],
+                     sample_note: str) -> list[Exhibit]:
+    """Prevalence and innovation rates for the estimation sample beside all firms (all
+    firms alone without a sample), the breadth correlations for all firms; each says
+    which firms it describes in its title and notes."""
+    inside = within(frame, sample) if sample is not None else None
+    counts = {SAMPLE_PREFIX: int(inside.sum()) if inside is not None else 0,
+              ALL_PREFIX: len(frame)}
+    which = " (estimation sample and all firms)" if inside is not None else " (all firms)"
+    about = ((sample_note,) if inside is not None and sample_note
+             else ("All firms of the clean survey.",))
+    unit = (wording or Wording(country="Norway", region_unit="city-region")).placeholders()
+
+    def prevalence(mask: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        part = frame[mask]
+        return (collaboration_prevalence(part, partners, scales, w, wording=wording),
+                prevalence_cells(part, partners, scales, w, wording=wording))
+
+    def rates(by: str, label: str) -> Callable[[np.ndarray], tuple[pd.DataFrame, pd.DataFrame]]:
+        return lambda mask: (innovation_rates_by(frame, by, weight=w, by_label=label,
+                                                 inside=mask),
+                             rates_cells(frame, by, weight=w, inside=mask))
+
+    def short_heads(checked: pd.DataFrame) -> pd.DataFrame:
+        """Outcome heads shortened where each appears under both samples."""
+        if inside is None:
+            return checked
+        return checked.rename(columns={
+            c: next((c.replace(full, short) for full, short in SHORT_OUTCOMES.items()
+                     if c.endswith(full)), c) for c in checked.columns})
+
+    shares, share_counts = paired("Partner type", prevalence, len(frame), inside)
+    glocal, glocal_counts = paired("Glocal type", rates("glocal_type", "Glocal type"),
+                                   len(frame), inside)
+    region, region_counts = paired(unit["Region_unit"], rates("region", unit["Region_unit"]),
+                                   len(frame), inside)
+    pairs = correlation_cells(frame, scales, wording=wording)["count"]
+    n_pairs = (f"{pairs.min():,}" if pairs.min() == pairs.max()
+               else f"{pairs.min():,} to {pairs.max():,}")
+    return [
+        Exhibit(shares, "collaboration_prevalence",
+                "Collaboration on innovation by partner type and location, share of firms"
+                + which,
                 notes("Share of firms that collaborated with the partner type at the location "
-                      "at least rarely, among firms answering the item; group-firm items of "
-                      "firms outside a business group count as no collaboration.",
-                      "Any partner type: collaborated with at least one partner type there."),
-                "Partner type", prevalence_cells(frame, partners, scales, w, wording=wording)),
+                      "at least rarely, among the firms of the sample answering the item; "
+                      "group-firm items of firms outside a business group count as no "
+                      "collaboration.",
+                      "Any partner type: collaborated with at least one partner type there.",
+                      *about),
+                "Partner type", share_counts,
+                display=(lambda checked: with_firm_counts(checked, counts))
+                if inside is not None else None),
         Exhibit(breadth_correlations(frame, scales, wording=wording), "breadth_correlations",
-                "Correlations of the breadth of collaboration at each scale",
+                "Correlations of the breadth of collaboration at each scale (all firms)",
                 notes("Pearson correlations (unweighted, pairwise complete) of the number of "
-                      "partner types collaborated with at each scale."),
+                      "partner types collaborated with at each scale, over all firms of the "
+                      f"clean survey with both measures known ({n_pairs} firms)."),
                 "Variable", correlation_cells(frame, scales, wording=wording)),
-        Exhibit(innovation_rates_by(frame, "glocal_type", weight=w, by_label="Glocal type"),
-                "innovation_by_glocal_type",
-                "Innovation rates by type of collaboration geography",
+        Exhibit(glocal, "innovation_by_glocal_type",
+                "Innovation rates by type of collaboration geography" + which,
                 notes(f"Local: any external partner (all partner types except firms of the "
                       f"own business group) at the regional scale ({regional}); non-local: "
-                      "any external partner at another scale. N: firms in the row; each rate "
-                      "uses the firms whose outcome is known."),
-                "Glocal type", rates_cells(frame, "glocal_type", weight=w)),
-        Exhibit(innovation_rates_by(frame, "region", weight=w, by_label=unit["Region_unit"]),
-                "innovation_by_region", f"Innovation rates by {unit['region_unit']}",
-                notes(f"N: firms in the {unit['region_unit']}; each rate uses the firms whose "
-                      "outcome is known."),
-                unit["Region_unit"], rates_cells(frame, "region", weight=w)),
+                      "any external partner at another scale. N: firms of the sample in the "
+                      "row; each rate uses those whose outcome is known.", *about),
+                "Glocal type", glocal_counts, display=short_heads),
+        Exhibit(region, "innovation_by_region",
+                f"Innovation rates by {unit['region_unit']}" + which,
+                notes(f"N: firms of the sample in the {unit['region_unit']}; each rate uses "
+                      "those whose outcome is known.", *about),
+                unit["Region_unit"], region_counts, display=short_heads),
     ]
 
 

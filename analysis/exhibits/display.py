@@ -73,3 +73,15 @@ def curve_display(table: pd.DataFrame) -> tuple[pd.DataFrame, FrameLayout]:
     if "Problem" in shown.columns and not (shown["Problem"].astype(str) != "").any():
         shown = shown.drop(columns=["Problem"])
     return shown, FrameLayout(decimals=4, panel_column="Outcome", long=True)
+
+
+def subsample_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """A subsample exhibit for print: each level of the first column (the panels) in words
+    with a capital ("accommodation_food" -> "Accommodation food"), the problem column only
+    when a subsample model failed."""
+    by = str(frame.columns[0])
+    levels = frame[by].astype(str).str.replace("_", " ")
+    shown = frame.assign(**{by: [v[:1].upper() + v[1:] for v in levels]})
+    if "Problem" in shown.columns and not (shown["Problem"].astype(str) != "").any():
+        shown = shown.drop(columns=["Problem"])
+    return shown

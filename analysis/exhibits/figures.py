@@ -358,10 +358,7 @@ def plot_specification_curve(panels: Mapping[str, tuple[pd.DataFrame,
             top.set_title(panel)
             if column:
                 bottom.tick_params(axis="y", labelleft=False)
-        grid[0][0].set_ylabel(ylabel)
-        grid[0][0].text(0.02, 0.98, "black: 95% CI excludes zero; grey: includes zero",
-                        transform=grid[0][0].transAxes, ha="left", va="top", fontsize=6.5,
-                        color="0.3")
+        grid[0][0].set_ylabel(ylabel)  # the colour key is the caller's note (no room inside)
         if title:
             figure.suptitle(title)
     return figure

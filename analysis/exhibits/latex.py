@@ -175,7 +175,7 @@ def _header_minimum(table: Table, j: int, size_pt: float, whole: bool = False) -
     return max(widths)
 
 
-def _fit_widths(natural: list[float], minimum: list[float], room: float) -> list[float] | None:
+def fit_widths(natural: list[float], minimum: list[float], room: float) -> list[float] | None:
     """Widths for wrapped columns within ``room``: none wider than its natural width or
     narrower than its minimum; the room left is shared in proportion to the natural widths
     (a long text column gets more than a short one)."""
@@ -276,7 +276,7 @@ def _plan_at(table: Table, size: str, size_pt: float, budget: float,
                    max([longest_word(c, size_pt) for c in table.column_cells(j)] + [0.0]))
                for j in wrapped]
     minimum = [min(m, columns[j].width) for m, j in zip(minimum, wrapped, strict=True)]
-    widths = _fit_widths([columns[j].width for j in wrapped], minimum,
+    widths = fit_widths([columns[j].width for j in wrapped], minimum,
                          budget - fixed - separators)
     if widths is None:  # too wide even wrapped: the narrowest layout (a smaller size next)
         widths = minimum
@@ -389,24 +389,37 @@ def numbering(title: str) -> list[str]:
     return [f"\\renewcommand{{\\thetable}}{{{escape_latex(number)}}}"] if number else []
 
 
-def caption(title: str, label: str) -> str:
-    """The caption (without the title's number) and the label."""
+def caption(title: str, label: str, ragged: bool = False) -> str:
+    """The caption (without the title's number) and the label. ``ragged``: a caption
+    longer than the line is set ragged right (as narrow as a narrow table, justified text
+    would stretch its spaces); the list of tables gets the plain text."""
     _, text = caption_parts(title)
-    return f"\\caption{{{escape_latex(text)}}}" + (f"\\label{{{label}}}" if label else "")
+    text = escape_latex(text)
+    body = f"[{{{text}}}]{{\\raggedright{{}}{text}}}" if ragged else f"{{{text}}}"
+    return "\\caption" + body + (f"\\label{{{label}}}" if label else "")
+
+
+def _caption_wraps(table: Table, plan: Plan) -> bool:
+    """Whether "Table n: caption" is (about) wider than the table, so that it wraps."""
+    number, text = caption_parts(table.title)
+    width = sum(c.width for c in plan.columns) + 2 * TABCOLSEP_PT * (table.width - 1)
+    return text_width(f"Table {number or '99'}: {text}", plan.size_pt) > 0.95 * width
 
 
 def float_head(table: Table, plan: Plan) -> list[str]:
     return [r"\begin{table}[!htbp]", r"\centering", f"\\{plan.size}",
             r"\begin{threeparttable}", *numbering(table.title),
-            caption(table.title, table.label),
+            caption(table.title, table.label, ragged=_caption_wraps(table, plan)),
             f"\\begin{{tabular}}{{{plan.spec}}}", r"\toprule", *header_latex(table, plan),
             r"\midrule"]
 
 
 def float_tail(notes: Sequence[str]) -> list[str]:
+    """The end of a float: bottom rule and the notes, ragged right (notes as narrow as a
+    narrow table, justified, would stretch their spaces and hyphenate)."""
     lines = [r"\bottomrule", r"\end{tabular}"]
     if notes:
-        lines += [r"\begin{tablenotes}[flushleft]", r"\footnotesize",
+        lines += [r"\begin{tablenotes}[flushleft]", r"\footnotesize", r"\raggedright",
                   *[f"\\item[] {escape_latex(note, breakable=True)}" for note in notes],
                   r"\end{tablenotes}"]
     return [*lines, r"\end{threeparttable}", r"\end{table}"]

@@ -309,7 +309,8 @@ def _md(text: str) -> str:
 
 def to_markdown(table: Table) -> str:
     """GitHub-flavoured Markdown: the first header row is the table head, further header
-    rows follow as body rows; a spanner repeats over its columns; notes below."""
+    rows follow as body rows; a spanner repeats over its columns; notes below (one
+    paragraph each, the first introduced by "Note:", as in the other formats)."""
     def line(values: Sequence[str]) -> str:
         return "| " + " | ".join(_md(v) for v in values) + " |"
 
@@ -323,6 +324,6 @@ def to_markdown(table: Table) -> str:
                                                       *[""] * (table.width - 1))
         body.append(line(cells))
     notes = []
-    for note in table.notes:  # one paragraph each
-        notes += ["", "*Note:* " + _md(note)]
+    for i, note in enumerate(table.notes):  # one paragraph each, "Note:" before the first
+        notes += ["", ("*Note:* " if i == 0 else "") + _md(note)]
     return "\n".join([f"**{table.title}**", "", line(header[0]), align, *body, *notes]) + "\n"

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import ModelError, RobustnessError
-from analysis.exhibits.display import bootstrap_display, curve_display
+from analysis.exhibits.display import bootstrap_display, curve_display, subsample_display
 from analysis.exhibits.figures import (
     placeholder_figure,
     plot_specification_curve,
@@ -33,7 +33,8 @@ from analysis.models.specification_curve import curve_indicators, curve_summary,
 
 CURVE_STEM = "specification_curve"
 CURVE_TITLE = "Specification curve: international minus local AME"
-CURVE_FIGURE_NOTE = ("One panel per outcome, its specifications sorted by the estimate; below "
+CURVE_FIGURE_NOTE = ("One panel per outcome, its specifications sorted by the estimate "
+                     "(black: the 95% CI excludes zero; grey: it includes zero); below "
                      "each, the estimator and control blocks of every specification.")
 
 
@@ -163,9 +164,9 @@ def write_robustness_exhibits(results: Mapping[str, Any], headline: Headline,
     for by in settings.subsample_by:
         sub = results[f"subsample:{by}"]
         by = str(sub.frame.columns[0])  # one panel per region or sector, named in words
-        shown = sub.frame.assign(**{by: sub.frame[by].astype(str).str.replace("_", " ")})
         write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes],
-                            layout=FrameLayout(panel_column=by), shown=shown)
+                            layout=FrameLayout(panel_column=by),
+                            shown=subsample_display(sub.frame))
     frame, result = results["bootstrap"]
     boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
     shown, constant, layout = bootstrap_display(boot.frame, settings.bootstrap_level)

@@ -158,7 +158,7 @@ def readable(label: str) -> str:
 def summary_display(table: pd.DataFrame, frame: pd.DataFrame,
                     groups: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Table 1 for print: labels instead of variable names, each row at its own precision
-    (:func:`stat_decimals`; minimum and maximum as whole numbers when they are), N with
+    (:func:`stat_decimals`; minimum and maximum as whole numbers when both are), N with
     thousands separators, and a ``group`` column for panels (``groups``: variable ->
     heading; variables without one under "Other variables")."""
     groups = groups or {}
@@ -173,8 +173,12 @@ def summary_display(table: pd.DataFrame, frame: pd.DataFrame,
                                else np.nan)
         out = {"group": groups.get(name, "Other variables"),
                "Variable": readable(str(row["Description"] or name))}
+        extremes = [row[c] for c in table.columns[2:] if c.endswith(("Min", "Max"))]
+        # minimum and maximum as whole numbers only when both are (not "1.250 ... 5")
+        both_whole = all(not isinstance(v, str) and pd.notna(v) and float(v).is_integer()
+                         for v in extremes)
         for column in table.columns[2:]:
-            whole = column.endswith(("N", "Min", "Max"))
+            whole = column.endswith("N") or (column.endswith(("Min", "Max")) and both_whole)
             out[column] = _stat_text(row[column], places, whole)
         rows.append(out)
     return pd.DataFrame(rows, columns=["group", "Variable", *table.columns[2:]])

@@ -89,10 +89,15 @@ def table_terms(spec: ModelSpec, chosen: Sequence[ModelDef], terms_of: dict[str,
     return {t: term_label(spec, t) for t in rows}
 
 
+def base_names(variables: Sequence[str], bases: Mapping[str, str]) -> str:
+    """"manufacturing": the base categories known of ``variables`` ("" when none is)."""
+    return ", ".join(bases[v] for v in variables if v in bases)
+
+
 def base_text(variables: Sequence[str], bases: Mapping[str, str]) -> str:
     """" (base: manufacturing)" for the base categories known of ``variables``."""
-    known = [bases[v] for v in variables if v in bases]
-    return f" (base: {', '.join(known)})" if known else ""
+    known = base_names(variables, bases)
+    return f" (base: {known})" if known else ""
 
 
 def control_rows(spec: ModelSpec, chosen: Sequence[ModelDef],
@@ -235,12 +240,13 @@ def table_notes(spec: ModelSpec, table: TableDef, chosen: Sequence[ModelDef],
     if indicator:
         notes.append("; ".join(
             f"{b.label}: one dummy per category of "
-            f"{', '.join(spec.labels.get(v, v).lower() for v in b.variables)} but the base"
-            f"{base_text(b.variables, bases or {}) or ' (the first category)'}"
+            f"{', '.join(spec.labels.get(v, v).lower() for v in b.variables)} except the "
+            f"base category ({base_names(b.variables, bases or {}) or 'the first'})"
             for b in indicator) + ".")
     if any(m.estimator != "lpm" for m in chosen):
-        notes.append("Pseudo R²: McFadden's, 1 - log-likelihood / log-likelihood of the "
-                     "model with the constant (and cut points) only.")
+        notes.append("Pseudo R²: McFadden's, one minus the ratio of the model's "
+                     "log-likelihood to that of the model with only the constant (and cut "
+                     "points).")
     tested = tests_note(spec, table, estimates if estimates is not None else pd.DataFrame())
     if tested:
         notes.append(tested)

@@ -172,12 +172,22 @@ def se_comparison(data: pd.DataFrame, headline: Headline, cluster: str) -> Regre
                           estimator=headline.estimator, se_type=se, rows=rows,
                           cluster=cluster if se == "cluster" else None)
                for o in headline.outcomes for se in ("robust", "cluster")]
+    words = cluster_words(headline, cluster)
     notes = [f"Average marginal effects of the headline {headline.estimator} models; standard "
-             f"errors robust to heteroskedasticity, or clustered by {cluster} (Stata "
-             "vce(cluster)); the point estimates are identical."]
+             f"errors robust to heteroskedasticity, or clustered by {words} (Stata "
+             f"vce(cluster {cluster})); the point estimates are identical."]
     return _comparison(data, headline, columns, "robustness_clustered_se",
-                       f"Robustness: robust versus clustered standard errors ({cluster})",
-                       notes, fit_rows=("nobs", "n_clusters"))
+                       f"Robustness: robust versus clustered standard errors (clusters: "
+                       f"{words})", notes, fit_rows=("nobs", "n_clusters"))
+
+
+def cluster_words(headline: Headline, cluster: str) -> str:
+    """The clusters in words: "city-region x sector group cells" for the region-sector
+    cells, else the variable's label (its name when it has none)."""
+    if cluster == "region_sector":
+        return " x ".join(headline.subsample_labels.get(v, v).lower()
+                          for v in ("region", "sector")) + " cells"
+    return headline.labels.get(cluster, cluster)
 
 
 def manager_comparison(data: pd.DataFrame, headline: Headline,

@@ -5,8 +5,8 @@ configuration; estimates the claims' specifications (analysis.models.sensitivity
 variant of the headline and modes families with each ``[claims] estimators`` entry, and
 both weightings on a weighted survey); writes the rows behind every verdict to
 ``output/estimates/claims_estimates.csv``, the report to ``tables/claims_report.*`` (one
-row per claim: the main specification's verdict and evidence, and how many
-specifications support it) and every claim's verdict in every specification to
+row per claim: its short statement, the main specification's verdict and evidence, and in
+how many specifications it holds) and every claim's verdict in every specification to
 ``tables/claims_specifications.*`` (each .csv, .md, .tex, .html, .docx).
 """
 
@@ -51,6 +51,7 @@ def run(ctx: Context) -> None:
     report, detail = evaluate_claims(rows, context)
     notes = cr.report_notes(report, context, cr.weighting_text(rows, weighted), survey.data_note,
                             cr.design_text(survey.spec))
-    write_frame_exhibit(report, ctx.paths.tables, STEM, cr.TITLE, notes,
-                        shown=cr.printed_report(report))
+    frame = cr.report_frame(report, detail, context)
+    write_frame_exhibit(frame, ctx.paths.tables, STEM, cr.TITLE, notes,
+                        shown=cr.printed_report(frame, detail))
     write_frame_exhibit(detail, ctx.paths.tables, DETAIL_STEM, cr.DETAIL_TITLE, notes[-2:])

@@ -155,9 +155,15 @@ class DisclosureError(ExhibitError):
 
 
 class OutputError(ReplicationError):
-    """An output could not be written (for example, the folder is read-only)."""
+    """An output could not be written (for example, the folder is read-only or the disk is
+    full), or a run would write where it must not; ``hint`` may be given per error."""
 
     hint = "choose another --output-root or make the folder writable"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint:
+            self.hint = hint
 
 
 class RunnerError(ReplicationError):

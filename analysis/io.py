@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import os
 import tempfile
@@ -88,8 +89,27 @@ def check_writable(folder: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise OutputError(f"cannot write to output folder {folder}: {err.strerror or err}; "
-                          "choose another --output-root or make the folder writable") from None
+        raise write_failure(Path(folder), err, "output folder") from None
+
+
+#: What to do about a failed write, by errno (the default: OutputError's own hint).
+WRITE_HINTS = {
+    errno.ENOSPC: "free some disk space (or choose an --output-root on another disk) and "
+                  "rerun; the previous version of the file is unchanged",
+    errno.EDQUOT: "free some of your disk quota (or choose another --output-root) and rerun; "
+                  "the previous version of the file is unchanged",
+    errno.EACCES: "make the folder writable for you (or choose another --output-root) and "
+                  "rerun; the previous version of the file is unchanged",
+    errno.EPERM: "make the folder writable for you (or choose another --output-root) and "
+                 "rerun; the previous version of the file is unchanged",
+    errno.EROFS: "the disk is read-only: choose an --output-root on a writable disk and rerun",
+}
+
+
+def write_failure(path: Path, err: OSError, what: str = "file") -> OutputError:
+    """The one-line error of a failed write: the file, the system's reason, what to do."""
+    return OutputError(f"cannot write {what} {path}: {err.strerror or err}",
+                       hint=WRITE_HINTS.get(err.errno or 0))
 
 
 def file_sha256(path: Path) -> str:
@@ -151,8 +171,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
                                         dir=path.parent)
     except OSError as err:
-        raise OutputError(f"cannot write to folder {path.parent}: {err.strerror or err} "
-                          f"(check that it is a writable folder)") from err
+        raise write_failure(path, err) from None
     os.close(fd)
     tmp = Path(tmp_name)
     # mkstemp creates files readable by the owner only; outputs are for everyone to read.
@@ -162,6 +181,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as err:  # disk full, quota, permissions: the old file stays as it was
+        tmp.unlink(missing_ok=True)
+        raise write_failure(path, err) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

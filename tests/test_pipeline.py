@@ -525,10 +525,18 @@ def test_verify_catches_a_one_byte_edit_and_names_the_file(project):
 
 
 def test_default_and_other_study_paths(tmp_path):
+    """Another study's folder is named by its [study] name (slugged), or by its file's stem
+    and a hash of its full path when it has none: two study.toml never share a folder."""
     assert Paths.for_study(config.DEFAULT_STUDY_CONFIG, None) == Paths.default()
-    other = Paths.for_study(tmp_path / "sweden.toml", None)
-    assert other.output == config.OUTPUT / "studies" / "sweden" / "output"
-    assert other.data_clean == config.OUTPUT / "studies" / "sweden" / "data_clean"
+    named = tmp_path / "a" / "study.toml"
+    named.parent.mkdir()
+    named.write_text("[study]\nname = 'Sweden 2012'\n")
+    other = Paths.for_study(named, None)
+    assert other.output == config.OUTPUT / "studies" / "sweden-2012" / "output"
+    assert other.data_clean == config.OUTPUT / "studies" / "sweden-2012" / "data_clean"
+    unnamed = [tmp_path / folder / "study.toml" for folder in ("b", "c")]
+    folders = {Paths.for_study(path, None).output.parent.name for path in unnamed}
+    assert len(folders) == 2 and all(name.startswith("study-") for name in folders)
     rooted = Paths.for_study(tmp_path / "sweden.toml", tmp_path / "elsewhere")
     assert rooted.output == (tmp_path / "elsewhere" / "output").resolve()
 

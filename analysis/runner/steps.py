@@ -1,7 +1,8 @@
 """The registered steps (analysis.tasks.STEPS) as pytask tasks.
 
 A step keeps its contract (``DESCRIPTION``, ``inputs(ctx)``, ``outputs(ctx)``, ``run(ctx)``,
-optional ``RUN_FIRST`` / ``RUN_LAST``: pytask's try_first / try_last); its task depends on
+optional ``RUN_FIRST`` / ``RUN_LAST``: pytask's try_first / try_last; ``EVERY_RUN``: selected
+and run on every run, even after another step failed); its task depends on
 its inputs, the study configuration, the model specification, ``pyproject.toml``,
 ``uv.lock``, the seed, the options and its code (the source of every module of its package
 it imports, transitively: static import analysis), and produces its outputs. A folder among
@@ -119,6 +120,7 @@ class StepTask(TaskWithoutPath):
     step: Step
     ctx: Context
     last: dict[str, Any] | None = None  # its entry in pytask.lock
+    reads: list[Path] = field(default_factory=list)  # its inputs(ctx), as declared
     info: dict[str, Any] = field(default_factory=dict)
 
     def state(self) -> str:
@@ -126,6 +128,7 @@ class StepTask(TaskWithoutPath):
 
     def execute(self, **kwargs: Any) -> None:
         self.info["reason"], start = self.reason(), time.perf_counter()
+        self.info["ran"] = True
         try:
             importlib.import_module(self.step.module).run(self.ctx)
         finally:
@@ -135,6 +138,8 @@ class StepTask(TaskWithoutPath):
         """What changed since its last run: "code changed: analysis/x.py", ..."""
         if "force" in self.depends_on:
             return "forced"
+        if "every_run" in self.depends_on:
+            return "checks the outputs of every run"
         if self.last is None:
             return "no earlier run"
         root = (self.ctx.paths.logs / "pytask").resolve()
@@ -230,11 +235,46 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
         depends_on = {"inputs": inputs, **shared, "code": code}
         if step.name in forced:
             depends_on["force"] = force
+        elif getattr(module, "EVERY_RUN", False):
+            depends_on["every_run"] = force
         marks = [Mark(step.name, (), {})]
+        marks += [Mark("every_run", (), {})] if "every_run" in depends_on else []
         marks += [Mark(mark, (), {}) for flag, mark in PRIORITIES.items()
                   if getattr(module, flag, False)]
         tasks.append(StepTask(name=step.name, function=module.run, step=step, ctx=ctx,
-                              depends_on=depends_on, markers=marks,
+                              depends_on=depends_on, markers=marks, reads=paths,
                               produces={"outputs": [node(p) for p in outputs]},
                               last=previous.get(step.name)))
     return tasks
+
+
+def plan(ctx: Context, tasks: list[StepTask]
+         ) -> tuple[dict[str, list[Path]], dict[Path, str], dict[Path, str]]:
+    """What each task reads (the settings files included), which task writes each file, and
+    what the last runs wrote (``pytask.lock``: file -> SHA-256), for analysis.output_tree."""
+    root = ctx.paths.logs / "pytask"
+    reads = {task.name: [*task.reads, *(node.path for node in task.depends_on["settings"])]
+             for task in tasks}
+    products = {node.path: task.name for task in tasks for node in task.produces["outputs"]}
+    previous = {Path(os.path.normpath(root / key)): str(sha) for entry in
+                previous_runs(ctx).values() for key, sha in entry.get("produces", {}).items()}
+    return reads, products, previous
+
+
+def run_unfinished(tasks: list[StepTask], reports: dict[str, Any]
+                   ) -> list[tuple[str, BaseException]]:
+    """Run the EVERY_RUN steps that pytask did not run because a step failed before them
+    (the checks of the outputs run whatever happened); their failures."""
+    if not any(report.exc_info and isinstance(report.exc_info[1], Exception)
+               for report in reports.values()):
+        return []  # nothing failed, or the user interrupted the run
+    failures = []
+    for task in tasks:
+        if "every_run" in task.depends_on and not task.info.get("ran"):
+            try:
+                task.execute()
+                task.info["status"] = "ran"
+            except Exception as err:
+                task.info.update(status="failed", error=err)
+                failures.append((task.name, err))
+    return failures

@@ -107,7 +107,9 @@ WRITE_HINTS = {
 
 
 def write_failure(path: Path, err: OSError, what: str = "file") -> OutputError:
-    """The one-line error of a failed write: the file, the system's reason, what to do."""
+    """The one-line error of a failed write: the file (not its temporary copy), the
+    system's reason, what to do."""
+    path = path.with_suffix("") if path.suffix == TEMP_SUFFIX else path
     return OutputError(f"cannot write {what} {path}: {err.strerror or err}",
                        hint=WRITE_HINTS.get(err.errno or 0))
 

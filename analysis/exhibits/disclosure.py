@@ -249,6 +249,60 @@ def check_exhibit(exhibit: str, frame: pd.DataFrame, cells: pd.DataFrame | None,
     return CheckedExhibit(frame, flags, disclosure_note(flags, settings))
 
 
+def count_cells(frame: pd.DataFrame, key_column: str, labels: Sequence[str] = (),
+                row_statistics: bool = False) -> pd.DataFrame:
+    """The cells of an exhibit's count columns (``N``, ``Removed``, ``N valid``, ...: see
+    :data:`analysis.exhibits.disclosure_scan.COUNT_HEADER`), each a count of firms. With
+    ``row_statistics`` every other cell of a row (but the key and ``labels``) is a statistic
+    of the row's firms: it rests on the row's smallest count (a subsample's estimates)."""
+    from analysis.exhibits.disclosure_scan import is_count_column
+
+    counts = [c for c in frame.columns if c != key_column and is_count_column(str(c))]
+    others = [c for c in frame.columns if c not in (key_column, *labels, *counts)]
+    records: list[tuple] = []
+    for key, values in zip(frame[key_column].astype(str), frame[counts].itertuples(
+            index=False, name=None), strict=True):
+        known = [(c, int(v)) for c, v in zip(counts, values, strict=True) if pd.notna(v)]
+        records += [(key, c, v, COUNT_BASIS) for c, v in known]
+        if row_statistics and known:
+            smallest = min(v for _, v in known)
+            records += [(key, c, smallest, "firms behind the row") for c in others]
+    return cells_frame(records)
+
+
+def appendix_cells(data: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The cells of a data appendix (one row per variable of ``data``): its count columns,
+    the 1s and 0s behind the mean of a 0/1 variable, the firms of each category behind its
+    shares, and the mean of any other variable as a magnitude cell (dominance rule)."""
+    records: list[tuple] = []
+    for name, mean, shares in zip(table["variable"], table["mean"], table["shares"],
+                                  strict=True):
+        values = data[name] if name in data.columns else None
+        if values is None:
+            continue
+        if pd.notna(mean):
+            known = values.dropna().astype("float64")
+            if known.isin([0.0, 1.0]).all():
+                records += share_cells(name, "mean", known)[1:]
+            else:
+                records.append(magnitude_cell(name, "mean", known))
+        if isinstance(shares, str) and shares:
+            records += [(name, "shares", int(n), "firms in a category")
+                        for n in values.dropna().astype(str).value_counts()]
+    cells = cells_frame(records)
+    counts = count_cells(table, "variable")
+    return pd.concat([counts, cells], ignore_index=True) if not cells.empty else counts
+
+
+def check_counts(stem: str, frame: pd.DataFrame, key_column: str,
+                 settings: DisclosureSettings, labels: Sequence[str] = (),
+                 row_statistics: bool = False) -> CheckedExhibit:
+    """Flag (and, if configured, suppress) the small counts of an exhibit's count columns
+    (:func:`count_cells`)."""
+    cells = count_cells(frame, key_column, labels, row_statistics)
+    return check_exhibit(stem, frame, cells, key_column, settings)
+
+
 def merge_flags(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Stack flag frames (each FLAG_COLUMNS) in the given order."""
     frames = [f for f in frames if not f.empty]

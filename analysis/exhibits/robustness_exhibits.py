@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import ModelError, RobustnessError
+from analysis.exhibits.disclosure import DisclosureSettings, check_counts, merge_flags
 from analysis.exhibits.display import bootstrap_display, curve_display
 from analysis.exhibits.figures import (
     placeholder_figure,
@@ -145,14 +146,31 @@ def write_curve(curve: pd.DataFrame | None, headline: Headline, tables: Path, fi
     write_rendered(figure, figures, CURVE_STEM)
 
 
+def checked_subsamples(sub: rb.FrameExhibit, disclosure: DisclosureSettings
+                       ) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """A subsample exhibit after disclosure control: a subsample of fewer firms than the
+    threshold is flagged, or suppressed (its N, estimates, problem and notes); the frame,
+    the notes and the flags."""
+    by = str(sub.frame.columns[0])
+    checked = check_counts(sub.stem, sub.frame, by, disclosure, labels=("Outcome",),
+                           row_statistics=True)
+    hidden = set(checked.flags["row"]) if disclosure.suppress else set()
+    notes = [n for n in sub.notes if not any(n.startswith(f"{level}, ") for level in hidden)]
+    return checked.frame, [*notes, *checked.notes], checked.flags
+
+
 def write_robustness_exhibits(results: Mapping[str, Any], headline: Headline,
                               settings: RobustnessConfig, notes: list[str], tables: Path,
-                              figures: Path, source: Path) -> None:
-    """Every exhibit of :func:`analysis.models.robustness.run_analyses`' ``results``.
+                              figures: Path, source: Path,
+                              disclosure: DisclosureSettings | None = None) -> pd.DataFrame:
+    """Every exhibit of :func:`analysis.models.robustness.run_analyses`' ``results``; the
+    disclosure flags of the subsample exhibits.
 
     Nothing is written when an analysis other than the curve failed (ModelError naming
     ``source``, the analysis data): no half-updated set of robustness exhibits.
     """
+    disclosure = disclosure or DisclosureSettings()
+    flags = []
     order = ["estimators", "clustered_se", "manager",
              *[f"subsample:{by}" for by in settings.subsample_by], "bootstrap"]
     failed = [results[key] for key in order if isinstance(results[key], RobustnessError)]
@@ -162,9 +180,11 @@ def write_robustness_exhibits(results: Mapping[str, Any], headline: Headline,
         write_regression_exhibit(results[key], tables, notes)
     for by in settings.subsample_by:
         sub = results[f"subsample:{by}"]
-        by = str(sub.frame.columns[0])  # one panel per region or sector, named in words
-        shown = sub.frame.assign(**{by: sub.frame[by].astype(str).str.replace("_", " ")})
-        write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes],
+        frame, sub_notes, sub_flags = checked_subsamples(sub, disclosure)
+        flags.append(sub_flags)
+        by = str(frame.columns[0])  # one panel per region or sector, named in words
+        shown = frame.assign(**{by: frame[by].astype(str).str.replace("_", " ")})
+        write_frame_exhibit(frame, tables, sub.stem, sub.title, [*sub_notes, *notes],
                             layout=FrameLayout(panel_column=by), shown=shown)
     frame, result = results["bootstrap"]
     boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
@@ -176,3 +196,4 @@ def write_robustness_exhibits(results: Mapping[str, Any], headline: Headline,
         write_curve(None, headline, tables, figures, notes, problem=str(curve))
     else:
         write_curve(curve, headline, tables, figures, notes, figure=results["curve_figure"])
+    return merge_flags(flags)

@@ -58,7 +58,13 @@ def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool,
     first the checks of the output tree (analysis.output_tree), after it its outcome."""
     import pytask
 
-    from analysis.runner.steps import StepSetupError, build_tasks, plan, run_unfinished
+    from analysis.runner.steps import (
+        StepSetupError,
+        build_tasks,
+        check_before_run,
+        plan,
+        run_unfinished,
+    )
 
     result: dict[str, Any] = {"status": "success", "started_at": now(), "steps": []}
     clock = time.perf_counter()
@@ -67,6 +73,7 @@ def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool,
     state = ctx.paths.logs / "pytask" / "pytask.toml"  # pytask's root: its state goes here
     try:
         tasks = build_tasks(ctx, registry(), set(selected) if force else set())
+        check_before_run(ctx, tasks)
         aside = output_tree.prepare(ctx.paths, ctx.study_config_path, *plan(ctx, tasks))
         io.write_text(state, "# Written by run_all.py\n[tool.pytask.ini_options]\n")
     except StepSetupError as exc:  # a step's module, inputs() or outputs(): before any work
@@ -74,21 +81,27 @@ def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool,
     except OutputError as exc:  # the output tree: before any work
         failures, tasks = [(None, exc)], []
     else:
-        # The database in memory: pytask.lock (in the state folder) records the states.
-        session = pytask.build(
-            tasks=tasks, config=state, marker_expression=" or ".join([*selected, "every_run"]),
-            capture="no", database_url="sqlite://", show_traceback=False,
-            stop_after_first_failure=True, verbose=1 if sys.stdout.isatty() else 0)
-        reports = {report.task.name: report for report in session.execution_reports}
-        if session.exit_code not in (pytask.ExitCode.OK, pytask.ExitCode.FAILED):
-            failures.append(("pytask", RuntimeError(f"exit code {session.exit_code}")))
-        failures += run_unfinished(tasks, reports)  # the checks run even after a failure
+        try:  # the database in memory: pytask.lock (in the state folder) records states
+            session = pytask.build(
+                tasks=tasks, config=state, capture="no", database_url="sqlite://",
+                marker_expression=" or ".join([*selected, "every_run"]),
+                show_traceback=False, stop_after_first_failure=True,
+                verbose=1 if sys.stdout.isatty() else 0)
+        except OSError as err:  # pytask's own state: its lock is replaced atomically
+            failures.append((None, io.write_failure(Path(err.filename or state), err,
+                                                    "pytask's state file")))
+        else:
+            reports = {report.task.name: report for report in session.execution_reports}
+            if session.exit_code not in (pytask.ExitCode.OK, pytask.ExitCode.FAILED):
+                failures.append(("pytask", RuntimeError(f"exit code {session.exit_code}")))
+            failures += run_unfinished(tasks, reports)  # the checks run after a failure
     for index, task in enumerate(tasks, start=1):
         step, error = step_record(task, reports.get(task.name), screen)
         if error is not None:
             failures.append((task.name, error))
         result["steps"].append(step)
-        print(f"[{index}/{len(tasks)}] {step_line(step, task.name in selected)}")
+        wanted = task.name in selected or "every_run" in task.depends_on
+        print(f"[{index}/{len(tasks)}] {step_line(step, wanted)}")
     for step_name, exc in dict.fromkeys(failures):
         if isinstance(exc, KeyboardInterrupt):
             result["status"] = "interrupted"

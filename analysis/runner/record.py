@@ -1,7 +1,8 @@
 """The run log (``<output>/logs/run_log.{json,md}``): command, status, times, and the facts
 of :mod:`analysis.provenance` (git commit, Python, package versions, platform, checksums of
 the configuration files), the seed, the options, and each step's status, reason and
-duration. It changes on every run, so it is not in the manifest."""
+duration, the disclosure screen of the messages (counts only) and the stale outputs removed.
+It changes on every run, so it is not in the manifest."""
 
 from __future__ import annotations
 
@@ -56,6 +57,12 @@ def write_run_log(ctx: Context, result: dict[str, Any], argv: list[str]) -> Path
     lines += [
         f"- Options: {json.dumps(log['options'], sort_keys=True, default=str)}",
         f"- Clean data: `{log['paths']['data_clean']}`; outputs: `{log['paths']['output']}`",
+        "- Messages screened for disclosure: {messages_checked} checked, {messages_changed} "
+        "changed (identifier values withheld, counts below {threshold} said as 'fewer than "
+        "{threshold}')".format(**log.get("disclosure_screen", {
+            "messages_checked": 0, "messages_changed": 0, "threshold": "the threshold"})),
+        f"- Outputs no step makes any more, removed: "
+        f"{', '.join(log.get('removed_stale_outputs', [])) or 'none'}",
         "", "## Steps", "",
         "| step | status | seconds | why it ran / error |", "|---|---|---:|---|",
         *(step_line(step) for step in log["steps"]),

@@ -278,3 +278,15 @@ def run_unfinished(tasks: list[StepTask], reports: dict[str, Any]
                 task.info.update(status="failed", error=err)
                 failures.append((task.name, err))
     return failures
+
+
+def check_before_run(ctx: Context, tasks: list[StepTask]) -> None:
+    """Each step's optional ``check(ctx)`` (what the user typed, checked before any step
+    runs); StepSetupError naming the step whose check failed."""
+    for task in tasks:
+        check = getattr(importlib.import_module(task.step.module), "check", None)
+        try:
+            if check is not None:
+                check(ctx)
+        except Exception as err:
+            raise StepSetupError(task.name, err) from err

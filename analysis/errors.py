@@ -149,9 +149,11 @@ class ExhibitError(ReplicationError):
 
 
 class DisclosureError(ExhibitError):
-    """An exhibit would disclose firm-level information."""
+    """An exhibit would disclose firm-level information (it was not written, or removed)."""
 
-    hint = "remove firm-level rows or identifier columns from the exhibit named"
+    hint = ("change the configuration that made the exhibit named so that it describes "
+            "groups of firms (for example a robustness subsample or a model variable that is "
+            "a firm identifier), or merge small categories; see docs/disclosure_control.md")
 
 
 class OutputError(ReplicationError):

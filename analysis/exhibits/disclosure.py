@@ -360,8 +360,7 @@ def collected_flags(folder: Path, order: Sequence[str]) -> tuple[pd.DataFrame, l
 def report_exhibit(report: pd.DataFrame, settings: DisclosureSettings, n_files: int,
                    sources: Sequence[str]) -> tuple[pd.DataFrame, str, list[str]]:
     """The disclosure report as printed: (frame, title, notes); when nothing is flagged the
-    frame says so in one row instead of being empty. With suppression on, the counts of
-    the flagged cells are shown as ``<k`` (the report is published too)."""
+    frame says so in one row instead of being empty."""
     k = settings.min_cell_count
     mode = ("suppressed (replaced by a marker)" if settings.suppress
             else "flagged only (set [disclosure] suppress = true in the study configuration "
@@ -388,10 +387,16 @@ def report_exhibit(report: pd.DataFrame, settings: DisclosureSettings, n_files: 
     exhibits = report["exhibit"].nunique()
     title = (f"Disclosure report: {len(report)} cell(s) in {exhibits} exhibit(s) based on "
              f"fewer than {k} firms or dominated")
-    if settings.suppress:
-        report = report.astype({"count": object}).assign(
-            count=[settings.marker if 0 < c < k else c for c in report["count"]])
     return report, title, notes
+
+
+def published_counts(report: pd.DataFrame, settings: DisclosureSettings) -> pd.DataFrame:
+    """The report as published: with suppression on, a flagged cell's count is ``<k``."""
+    if not settings.suppress or report.empty:
+        return report
+    k = settings.min_cell_count
+    return report.astype({"count": object}).assign(
+        count=[settings.marker if 0 < c < k else c for c in report["count"]])
 
 
 def scan_flags(tree: Any, settings: DisclosureSettings) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.errors import ModelError, RobustnessError
 from analysis.exhibits.disclosure import DisclosureSettings, check_counts, merge_flags
+from analysis.exhibits.disclosure_text import redact
 from analysis.exhibits.display import bootstrap_display, curve_display
 from analysis.exhibits.figures import (
     placeholder_figure,
@@ -154,8 +155,11 @@ def checked_subsamples(sub: rb.FrameExhibit, disclosure: DisclosureSettings
     by = str(sub.frame.columns[0])
     checked = check_counts(sub.stem, sub.frame, by, disclosure, labels=("Outcome",),
                            row_statistics=True)
-    hidden = set(checked.flags["row"]) if disclosure.suppress else set()
-    notes = [n for n in sub.notes if not any(n.startswith(f"{level}, ") for level in hidden)]
+    if not disclosure.suppress:
+        return checked.frame, [*sub.notes, *checked.notes], checked.flags
+    hidden = set(checked.flags["row"])  # the notes of a suppressed subsample go with it; the
+    notes = [redact(n, disclosure.min_cell_count, ())  # others say small counts as "fewer"
+             for n in sub.notes if not any(n.startswith(f"{level}, ") for level in hidden)]
     return checked.frame, [*notes, *checked.notes], checked.flags
 
 

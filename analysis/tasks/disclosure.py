@@ -51,7 +51,7 @@ def run(ctx: Context) -> None:
     cfg = load_study_config(ctx.study_config_path, root=ctx.paths.root)
     settings = disclosure.settings_from_config(cfg)
     skip = [ctx.paths.logs, ctx.paths.output / "studies", ctx.paths.output / "manifest.csv",
-            ctx.paths.report, *outputs(ctx)]
+            ctx.paths.output / "README.md", ctx.paths.report, *outputs(ctx)]  # not exhibits
     n_firms = disclosure.number_of_rows([ctx.paths.analysis_data, ctx.paths.clean_data])
     tree = disclosure_scan.check_tree(ctx.paths.output, skip, n_firms,
                                       disclosure.id_columns(cfg), settings.min_cell_count,
@@ -65,7 +65,8 @@ def run(ctx: Context) -> None:
                                         else ""))
     flags, sources = disclosure.collected_flags(ctx.paths.disclosure_flags,
                                                 [name for name, _ in STEPS])
-    report = disclosure.merge_report(flags, disclosure.scan_flags(tree, settings))
+    report = disclosure.published_counts(
+        disclosure.merge_report(flags, disclosure.scan_flags(tree, settings)), settings)
     shown, title, notes = disclosure.report_exhibit(report, settings, len(tree.files), sources)
     write_frame_exhibit(report, ctx.paths.tables, REPORT_STEM, title, notes, decimals=0,
                         shown=shown)

@@ -19,7 +19,8 @@ PACKAGE = config.ROOT / "analysis"
 #: Stages from the bottom up; a module may import only from its own stage or lower ones.
 STAGES = ("base", "data", "models", "exhibits", "tasks", "runner")
 BASE = {"analysis", "analysis.config", "analysis.context", "analysis.errors", "analysis.io",
-        "analysis.parallel", "analysis.provenance", "analysis.code_graph"}
+        "analysis.parallel", "analysis.provenance", "analysis.code_graph",
+        "analysis.output_tree"}
 
 
 def modules() -> dict[str, Path]:

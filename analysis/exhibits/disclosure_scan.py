@@ -126,14 +126,17 @@ def text_problems(text: str, id_names: Sequence[str]) -> list[str]:
 
 
 def file_text(path: Path) -> str:
-    """The text of a text file, or of a Word file's document and notes."""
-    if path.suffix.lower() == ".docx":
+    """The text a reader sees in a file: a text file's, an HTML page's or a Word file's
+    (document and notes) without the markup."""
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
         with zipfile.ZipFile(path) as archive:
             parts = [n for n in archive.namelist() if n.startswith("word/") and
                      n.endswith(".xml")]
             xml = " ".join(archive.read(n).decode("utf-8", "replace") for n in parts)
-        return re.sub(r"<[^>]+>", " ", xml)
-    return path.read_text(encoding="utf-8", errors="replace")
+        return disclosure_text.visible_text(xml)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return disclosure_text.visible_text(text) if suffix in (".html", ".htm") else text
 
 
 def check_text(path: Path, id_names: Sequence[str], threshold: int) -> FileCheck:
@@ -142,7 +145,7 @@ def check_text(path: Path, id_names: Sequence[str], threshold: int) -> FileCheck
     found = FileCheck(Path(path), "firm identifiers; small counts in notes")
     found.firm_level += text_problems(text, id_names)
     found.small += [("note", "(text)", n) for n in disclosure_text.small_counts(
-        re.sub(r"<[^>]+>", " ", text), threshold)]
+        text, threshold)]
     return found
 
 

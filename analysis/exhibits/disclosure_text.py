@@ -16,6 +16,7 @@ message it changed, for the private diagnostics file the user may ask for
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
 from collections.abc import Iterable
@@ -29,6 +30,9 @@ UNITS = (r"obs|observations?|firms?|records?|rows?|cases?|respondents?|interview
 SMALL_COUNT = re.compile(rf"\b(\d+)(\s+)({UNITS})\b")
 N_EQUALS = re.compile(r"\b([Nn])(\s*=\s*)(\d+)\b")
 WITHHELD = "<withheld>"
+PLURALS = {"observation": "observations", "firm": "firms", "record": "records", "row": "rows",
+           "case": "cases", "respondent": "respondents", "interview": "interviews",
+           "enterprise": "enterprises", "company": "companies"}
 
 
 def id_pattern(names: Iterable[str]) -> re.Pattern[str]:
@@ -46,6 +50,11 @@ def identifier_values(text: str, names: Iterable[str]) -> int:
     return sum(1 for m in id_pattern(names).finditer(text) if re.search(r"\w", m.group(3)))
 
 
+def visible_text(markup: str) -> str:
+    """The text of HTML or XML without its tags (an ``id="..."`` attribute names no firm)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup))
+
+
 def small_counts(text: str, threshold: int) -> list[int]:
     """The counts of firms, observations, ... in ``text`` with 0 < count < threshold."""
     counts = [int(m.group(1)) for m in SMALL_COUNT.finditer(text)]
@@ -56,9 +65,10 @@ def small_counts(text: str, threshold: int) -> list[int]:
 def redact(text: str, threshold: int, names: Iterable[str]) -> str:
     """``text`` with identifier values withheld and small counts said as "fewer than k"."""
     def count(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        return f"fewer than {threshold}{match.group(2)}{match.group(3)}" if (
-            0 < n < threshold) else match.group(0)
+        n, unit = int(match.group(1)), match.group(3)
+        if not 0 < n < threshold:
+            return match.group(0)
+        return f"fewer than {threshold}{match.group(2)}{PLURALS.get(unit, unit)}"
 
     def equals(match: re.Match[str]) -> str:
         n = int(match.group(3))

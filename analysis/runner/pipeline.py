@@ -237,7 +237,7 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     add("--from", dest="start", metavar="STEP", help="run this step and every later one")
     add("--force", action="store_true", help="rerun the selected steps even if unchanged")
     add("--config", type=Path, default=config.DEFAULT_STUDY_CONFIG, metavar="PATH",
-        help="study configuration (TOML); a non-default one writes to output/studies/<stem>/")
+        help="study configuration (TOML); another one writes to output/studies/<its name>/")
     add("--models", type=Path, default=config.DEFAULT_MODEL_SPEC, metavar="PATH",
         help="model specification (TOML)")
     add("--output-root", type=Path, metavar="DIR", help="write data_clean/ and output/ there")

@@ -263,11 +263,13 @@ def plan(ctx: Context, tasks: list[StepTask]
 
 def run_unfinished(tasks: list[StepTask], reports: dict[str, Any]
                    ) -> list[tuple[str, BaseException]]:
-    """Run the EVERY_RUN steps that pytask did not run because a step failed before them
-    (the checks of the outputs run whatever happened); their failures."""
+    """Run the EVERY_RUN steps that pytask did not run because a step failed before them,
+    when another step wrote its outputs (the checks of the outputs run whatever happened
+    after it); their failures."""
+    outcomes = {report.outcome.name.lower() for report in reports.values()}
     if not any(report.exc_info and isinstance(report.exc_info[1], Exception)
-               for report in reports.values()):
-        return []  # nothing failed, or the user interrupted the run
+               for report in reports.values()) or "success" not in outcomes:
+        return []  # nothing failed, the user interrupted the run, or nothing was written
     failures = []
     for task in tasks:
         if "every_run" in task.depends_on and not task.info.get("ran"):

@@ -39,7 +39,7 @@ def run(ctx: Context) -> None:
     from analysis.data.study_config import load_study_config
     from analysis.errors import DisclosureError
     from analysis.exhibits.disclosure import id_columns
-    from analysis.exhibits.disclosure_text import identifier_values
+    from analysis.exhibits.disclosure_text import identifier_values, visible_text
     from analysis.exhibits.exhibit_map import exhibit_files, read_map
     from analysis.exhibits.report import build_report, read_exhibits, run_facts
 
@@ -49,7 +49,7 @@ def run(ctx: Context) -> None:
     facts = run_facts(cfg.title, cfg.data_note if cfg.synthetic else "", ctx.paths.root,
                       [ctx.study_config_path, ctx.model_spec_path], ctx.seed, ctx.options)
     page = build_report(entries, files, facts, checksums, own=own_name(ctx))
-    named = identifier_values(page, id_columns(cfg))  # the disclosure step ran before it
+    named = identifier_values(visible_text(page), id_columns(cfg))  # checked after it
     if named:
         raise DisclosureError(f"{ctx.paths.report}: the page would name {named} firm "
                               "identifier value(s); not written")

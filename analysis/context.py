@@ -252,3 +252,11 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"{where}: '{key}' names no file ({option.help})")
         checked[key] = value
     return checked
+
+
+def close_matches(name: str, known: list[str]) -> str:
+    """ " (did you mean --force?)", or the valid names when none is close."""
+    close = difflib.get_close_matches(name.split("=")[0], known, n=2)
+    if close:
+        return f" (did you mean {' or '.join(close)}?)"
+    return f" ({', '.join(known)})"

@@ -248,3 +248,21 @@ def special_file_kind(path: Path) -> str | None:
         if test(mode):
             return kind
     return "not a regular file"
+
+
+def display(path: Path) -> str:
+    """``path`` relative to the working directory when below it, else absolute."""
+    path = Path(path).resolve()
+    if path.is_relative_to(Path.cwd()):
+        return path.relative_to(Path.cwd()).as_posix()
+    return str(path)
+
+
+def tree_sha256(folder: Path) -> str:
+    """One hash of the files below ``folder`` (hidden ones, temporary files, left out)."""
+    lines = []
+    for path in sorted(Path(folder).rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            lines.append(f"{relative}={file_sha256(path)}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()

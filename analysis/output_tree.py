@@ -31,12 +31,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import io
-from analysis.context import Paths, study_name
+from analysis.context import Context, Paths, study_name
 from analysis.errors import OutputError
 
 OWNER_FILE = "study_owner.json"
@@ -114,18 +115,38 @@ def upstream(step: str, inputs: Mapping[str, Iterable[Path]], products: Mapping[
     return seen
 
 
+def configured_files(study_config: Path, model_spec: Path, options: Mapping[str, object],
+                     root: Path) -> list[Path]:
+    """The input files the user names: the study configuration, the survey file it names
+    (read leniently: relative to ``root``), the model specification and any file option."""
+    files = [Path(study_config), Path(model_spec)]
+    try:
+        study = tomllib.loads(io.read_toml_text(study_config)).get("study", {})
+        data_file = Path(study["data_file"])
+        files.append(data_file if data_file.is_absolute() else Path(root) / data_file)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError,
+            AttributeError):
+        pass  # the clean step reports a broken configuration in its own words
+    return files + [value for value in options.values() if isinstance(value, Path)]
+
+
 def input_problems(paths: Paths, inputs: Mapping[str, Iterable[Path]],
-                   products: Mapping[Path, str], previous: Mapping[Path, str]) -> list[str]:
+                   products: Mapping[Path, str], previous: Mapping[Path, str],
+                   configured: Iterable[Path] = ()) -> list[str]:
     """Why the run would write over or next to an input, one text per input.
 
     ``inputs``: step -> the files it reads; ``products``: file -> the step writing it;
-    ``previous``: the files an earlier run wrote (path -> SHA-256). A file a step reads from
-    an earlier step is the pipeline at work; any other input is the user's and must lie
-    outside the run's folders (an unchanged stale output the report still reads is the
-    package's own file).
+    ``previous``: the files an earlier run wrote (path -> SHA-256); ``configured``: the
+    files the user names (:func:`configured_files`). A file a step reads from an earlier
+    step is the pipeline at work. No other input may be written by a step, lie in
+    ``data_clean/`` (all generated: an unchanged stale output is the package's own) or below
+    an output root given on the command line; a configured file may not lie in ``output/``
+    either (results a referee puts back there, such as the R cross-check's, may).
     """
     root, problems = protected_root(paths), []
-    for step, files in inputs.items():
+    named = {Path(os.path.abspath(p)) for p in configured}
+    reads = {**inputs, "configuration": named}
+    for step, files in reads.items():
         for path in map(Path, map(os.path.abspath, files)):
             writer = products.get(path)
             if writer is not None and step not in upstream(writer, inputs, products):
@@ -134,23 +155,24 @@ def input_problems(paths: Paths, inputs: Mapping[str, Iterable[Path]],
                    for p, w in products.items()):
                 continue  # a folder standing for the files other steps write below it
             if writer is not None:
-                problems.append(f"{path} is read by step '{step}' and written by step "
-                                f"'{writer}'")
-            elif within(path, paths.data_clean) or within(path, paths.output):
+                problems.append(f"{path} is read by {step!r} and written by step {writer!r}")
+            elif within(path, paths.data_clean) or (path in named
+                                                     and within(path, paths.output)):
                 if os.path.lexists(path) and not (
                         path in previous and path.is_file()
-                        and io.file_sha256(path) == previous[path]):
+                        and io.file_sha256(path) == previous[path]) or path in named:
                     problems.append(f"{path} lies in a folder the run writes "
                                     f"({paths.data_clean} or {paths.output})")
-            elif root is not None and within(path, root):
+            elif root is not None and within(path, root) and not within(path, paths.output):
                 problems.append(f"{path} lies below the output root {root}")
     return list(dict.fromkeys(problems))
 
 
 def check_inputs(paths: Paths, inputs: Mapping[str, Iterable[Path]],
-                 products: Mapping[Path, str], previous: Mapping[Path, str]) -> None:
+                 products: Mapping[Path, str], previous: Mapping[Path, str],
+                 configured: Iterable[Path] = ()) -> None:
     """OutputError naming the first input the run would endanger."""
-    problems = input_problems(paths, inputs, products, previous)
+    problems = input_problems(paths, inputs, products, previous, configured)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise OutputError(
@@ -236,12 +258,14 @@ class SetAside:
         return removed
 
 
-def prepare(paths: Paths, study_config: Path, inputs: Mapping[str, Iterable[Path]],
-            products: Mapping[Path, str], previous: Mapping[Path, str]) -> SetAside:
+def prepare(ctx: Context, inputs: Mapping[str, Iterable[Path]], products: Mapping[Path, str],
+            previous: Mapping[Path, str]) -> SetAside:
     """Before any step: the inputs are safe, the folders are this study's, and the outputs
     no step makes any more are set aside (OutputError when the run must not start)."""
-    check_inputs(paths, inputs, products, previous)
-    claim(paths, study_config)
+    paths = ctx.paths
+    check_inputs(paths, inputs, products, previous, configured_files(
+        ctx.study_config_path, ctx.model_spec_path, ctx.options, paths.root))
+    claim(paths, ctx.study_config_path)
     return SetAside(paths).move(stale_outputs(paths, previous, products))
 
 
@@ -255,3 +279,22 @@ def manifest(paths: Paths) -> dict[str, tuple[int, str]]:
               for name in HAND_WRITTEN)]
     base = Path(os.path.commonpath([paths.data_clean.resolve(), paths.output.resolve()]))
     return io.manifest([paths.data_clean, paths.output], base, skip)
+
+
+def write_manifest(paths: Paths) -> int:
+    """Write ``<output>/manifest.csv`` (path, size, SHA-256 of every output); how many."""
+    files = manifest(paths)
+    io.write_rows(paths.output / "manifest.csv", ("path", "size", "sha256"),
+                  ((path, *entry) for path, entry in files.items()))
+    return len(files)
+
+
+def compare_trees(fresh: Paths, paths: Paths) -> tuple[list[dict], int, Path]:
+    """The files of the tree at ``paths`` that differ from a fresh run's (``fresh``), the
+    number the fresh run produced, and ``<output>/logs/verify.csv`` listing them."""
+    reference = manifest(fresh)
+    rows = io.compare_manifests(reference, manifest(paths))
+    columns = ("path", "status", "old_size", "new_size", "old_sha256", "new_sha256")
+    report = io.write_rows(paths.logs / "verify.csv", columns,
+                           ([row[c] for c in columns] for row in rows))
+    return rows, len(reference), report

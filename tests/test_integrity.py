@@ -239,24 +239,28 @@ def test_inputs_in_or_linked_into_an_output_folder_are_refused(survey, tmp_path,
 
 
 def test_input_problems_unit(tmp_path):
-    """The rule itself: an input a later or the same step writes, an input inside the
-    folders, below an explicit root; an earlier step's output and an unchanged stale
-    output are fine."""
+    """The rule itself: an input a later or the same step writes, a file in data_clean/ the
+    package did not write as it is, a configured file in output/, anything else below an
+    explicit root; an earlier step's output, an unchanged stale output and results a
+    referee puts back into output/ are fine."""
     paths = output_tree.Paths.under(tmp_path / "root")
     clean, table = paths.data_clean / "clean.csv", paths.tables / "t.csv"
     products = {clean: "clean", table: "tables"}
-    assert output_tree.input_problems(paths, {"tables": [clean]}, products, {}) == []
-    assert output_tree.input_problems(paths, {"clean": [table], "tables": [clean]},
-                                      products, {})
-    stale = paths.tables / "old.csv"
+    problems = output_tree.input_problems
+    assert problems(paths, {"tables": [clean]}, products, {}) == []
+    assert problems(paths, {"clean": [table], "tables": [clean]}, products, {})
+    stale = paths.data_clean / "old.csv"
     stale.parent.mkdir(parents=True)
     stale.write_text("x\n")
     sha = {stale: output_tree.io.file_sha256(stale)}
-    assert output_tree.input_problems(paths, {"report": [stale]}, products, sha) == []
+    assert problems(paths, {"report": [stale]}, products, sha) == []
     stale.write_text("edited by hand\n")
-    assert output_tree.input_problems(paths, {"report": [stale]}, products, sha)
-    assert output_tree.input_problems(paths, {"clean": [tmp_path / "root" / "raw.sav"]},
-                                      products, {})
+    assert problems(paths, {"report": [stale]}, products, sha)
+    returned = paths.output / "crosscheck" / "crosscheck_r.csv"
+    assert problems(paths, {"crosscheck": [returned]}, products, {}) == []
+    assert problems(paths, {}, products, {}, configured=[returned])
+    assert problems(paths, {"clean": [tmp_path / "root" / "raw.sav"]}, products, {})
+    assert problems(paths, {"clean": [tmp_path / "elsewhere.sav"]}, products, {}) == []
 
 
 # ------------------------------------------------------------ 3. studies never collide

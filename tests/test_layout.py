@@ -92,10 +92,11 @@ def test_every_module_is_under_500_lines():
     assert long == {}
 
 
-@pytest.mark.xfail(strict=True, reason="the runner is about 590 lines (CLI with typo checks, "
-                   "pytask glue with change reasons, verify, run log), with the import "
-                   "analysis in analysis/code_graph.py and the run's facts in "
-                   "analysis/provenance.py: not yet under 400")
+@pytest.mark.xfail(strict=True, reason="the runner is about 570 lines (CLI with typo checks, "
+                   "pytask glue with change reasons, verify), with the import analysis in "
+                   "analysis/code_graph.py, the run's facts and run log in "
+                   "analysis/provenance.py and the output tree's policies in "
+                   "analysis/output_tree.py: not yet under 400")
 def test_the_runner_we_maintain_is_under_400_lines():
     assert sum(lines(p) for p in (PACKAGE / "runner").glob("*.py")) < 400
 

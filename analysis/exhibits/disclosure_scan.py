@@ -122,7 +122,7 @@ def check_csv(path: Path, n_firms: int | None, id_names: Sequence[str], threshol
 
 def text_problems(text: str, id_names: Sequence[str]) -> list[str]:
     n = disclosure_text.identifier_values(text, id_names)
-    return [f"names {n} firm identifier value(s)"] if n else []
+    return [f"names {n} identifier value(s) of firms"] if n else []
 
 
 def file_text(path: Path) -> str:

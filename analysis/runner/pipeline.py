@@ -3,21 +3,22 @@
     uv run run_all.py                       # every step; unchanged steps are skipped
     uv run run_all.py --only tables         # this step (repeatable), after the out-of-date
                                             # steps whose outputs it reads
-    uv run run_all.py --config other.toml   # another study; outputs in output/studies/other/
+    uv run run_all.py --config other.toml   # another study: output/studies/<its name>/
     uv run run_all.py --verify              # fresh run in a temporary folder, compare bytes
 
 The steps become pytask tasks (:mod:`analysis.runner.steps`); pytask decides what is out of
 date. Its state (``pytask.lock``, ``.pytask/``) lives in ``<output>/logs/pytask/``, so runs
-into different output folders never share it. A run writes the run log and, when it
-succeeds, ``<output>/manifest.csv``. Exit codes: 0 success, 1 a step failed (or --verify
-found differences), 2 usage error, 130 interrupted.
+into different output folders never share it. Before any step the output tree is checked
+(:mod:`analysis.output_tree`: the study owns its folders, no input lies in them); every
+message is screened for disclosure. A run writes the run log and, when it succeeds,
+``<output>/manifest.csv`` after removing the outputs no step makes any more. Exit codes:
+0 success, 1 a step failed (or --verify found differences), 2 usage error, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import importlib
 import shutil
 import sys
@@ -25,7 +26,6 @@ import tempfile
 import time
 import traceback
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,21 +35,19 @@ from analysis.context import (
     Context,
     Paths,
     check_options,
+    close_matches,
     inside_project_warning,
     parse_option,
 )
 from analysis.errors import ConfigError, OutputError, explain
 from analysis.exhibits.disclosure_text import MessageScreen
-from analysis.runner.record import write_run_log
+from analysis.io import display
+from analysis.provenance import now, write_run_log
 from analysis.runner.steps import registry
 
 PROG = "run_all"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STATUS = {"success": "ran", "skip_unchanged": "skipped", "fail": "failed", "skip": "not selected"}
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool,
@@ -74,7 +72,7 @@ def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool,
     try:
         tasks = build_tasks(ctx, registry(), set(selected) if force else set())
         check_before_run(ctx, tasks)
-        aside = output_tree.prepare(ctx.paths, ctx.study_config_path, *plan(ctx, tasks))
+        aside = output_tree.prepare(ctx, *plan(ctx, tasks))
         io.write_text(state, "# Written by run_all.py\n[tool.pytask.ini_options]\n")
     except StepSetupError as exc:  # a step's module, inputs() or outputs(): before any work
         failures, tasks = [(exc.step, exc.error)], []
@@ -161,10 +159,7 @@ def run(ctx: Context, selected: Sequence[str], args: argparse.Namespace, argv: l
                                    skip=[ctx.paths.output / "studies"])
         result = execute(ctx, selected, args.force, args.debug, screen)
         if result["status"] == "success":
-            files = output_tree.manifest(ctx.paths)
-            result["manifest_files"] = len(files)
-            io.write_rows(ctx.paths.output / "manifest.csv", ("path", "size", "sha256"),
-                          ((path, *entry) for path, entry in files.items()))
+            result["manifest_files"] = output_tree.write_manifest(ctx.paths)
         result["disclosure_screen"] = screen.summary()
         log = display(write_run_log(ctx, result, argv))
         if args.diagnostics:
@@ -195,27 +190,15 @@ def verify(ctx: Context, debug: bool) -> int:
                          MessageScreen.for_study(ctx.study_config_path))
         if result["status"] != "success":
             return EXIT_INTERRUPTED if result["status"] == "interrupted" else EXIT_FAILED
-        reference = output_tree.manifest(fresh.paths)
-        rows = io.compare_manifests(reference, output_tree.manifest(ctx.paths))
+        rows, produced, report = output_tree.compare_trees(fresh.paths, ctx.paths)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    columns = ("path", "status", "old_size", "new_size", "old_sha256", "new_sha256")
-    report = io.write_rows(ctx.paths.logs / "verify.csv", columns,
-                           ([row[c] for c in columns] for row in rows))
     for row in rows:
         print(f"verify: {row['status']:<8} {row['path']}")
-    print(f"verify: {len(rows)} file(s) differ from a fresh run ({len(reference)} produced); "
+    print(f"verify: {len(rows)} file(s) differ from a fresh run ({produced} produced); "
           f"missing = absent from the tree, extra = not produced by the code; see "
-          f"{display(report)}" if rows else f"verify: {len(reference)} outputs identical")
+          f"{display(report)}" if rows else f"verify: {produced} outputs identical")
     return EXIT_FAILED if rows else EXIT_OK
-
-
-def display(path: Path) -> str:
-    """``path`` relative to the working directory when below it, else absolute."""
-    path = Path(path).resolve()
-    if path.is_relative_to(Path.cwd()):
-        return path.relative_to(Path.cwd()).as_posix()
-    return str(path)
 
 
 def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -266,14 +249,6 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     args.option = check_options(dict(args.option))
     selected = names[names.index(args.start):] if args.start else args.only or names
     return args, [name for name in names if name in selected]
-
-
-def close_matches(name: str, known: list[str]) -> str:
-    """ " (did you mean --force?)", or the valid names when none is close."""
-    close = difflib.get_close_matches(name.split("=")[0], known, n=2)
-    if close:
-        return f" (did you mean {' or '.join(close)}?)"
-    return f" ({', '.join(known)})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

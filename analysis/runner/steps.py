@@ -27,7 +27,7 @@ from pytask import Mark, PathNode, TaskWithoutPath, get_state_of_path
 
 from analysis.code_graph import code_files
 from analysis.context import Context
-from analysis.io import special_file_kind
+from analysis.io import special_file_kind, tree_sha256
 
 ENVIRONMENT_FILES = ("pyproject.toml", "uv.lock")
 #: Optional flags of a step module -> pytask's marker: among the steps ready to run, those
@@ -67,18 +67,8 @@ class FileNode(PathNode):
         if kind not in (None, "a directory"):
             return kind  # a pipe or a device is never opened: reading it would block
         if self.path.is_dir():
-            return tree_state(self.path)
+            return tree_sha256(self.path)
         return get_state_of_path(self.path) or (None if self.required else "missing")
-
-
-def tree_state(folder: Path) -> str:
-    """One hash of the files below ``folder`` (hidden ones, temporary files, left out)."""
-    lines = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-            lines.append(f"{relative}={get_state_of_path(path)}\n")
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 @dataclass

@@ -49,8 +49,8 @@ def run(ctx: Context) -> None:
     facts = run_facts(cfg.title, cfg.data_note if cfg.synthetic else "", ctx.paths.root,
                       [ctx.study_config_path, ctx.model_spec_path], ctx.seed, ctx.options)
     page = build_report(entries, files, facts, checksums, own=own_name(ctx))
-    named = identifier_values(visible_text(page), id_columns(cfg))  # checked after it
+    named = identifier_values(visible_text(page), id_columns(cfg))  # written after the check
     if named:
-        raise DisclosureError(f"{ctx.paths.report}: the page would name {named} firm "
-                              "identifier value(s); not written")
+        raise DisclosureError(f"{ctx.paths.report}: the page would name {named} identifier "
+                              "value(s) of firms; not written")
     io.write_text(ctx.paths.report, page)

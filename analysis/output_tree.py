@@ -8,11 +8,12 @@ nowhere else. Before any step:
   has none). A run of another study refuses to write there, so two studies never
   overwrite each other. ``run_all.py --config`` runs go to ``output/studies/<name>/``,
   named by :func:`study_folder_name` after that identity, not after the file's name.
-* **Inputs are never written** (:func:`input_problems`): no file a step reads that no
-  other step writes (the survey file, the configuration files, the published estimates)
-  may lie in a folder the run writes, be written by a step, or lie below an output root
-  given on the command line (``--output-root`` at or above the data folder). Symbolic
-  links are followed both ways.
+* **Inputs are never written** (:func:`input_problems`): no file a step reads may be
+  written by a step (other than an earlier one: the pipeline at work), lie in
+  ``data_clean/`` or below an output root given on the command line (``--output-root`` at
+  or above the data folder); the files the user names (study configuration, survey file,
+  model specification, file options) may not lie in ``output/`` either. Symbolic links are
+  followed both ways.
 
 After every successful run:
 

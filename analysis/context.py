@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis import config
+from analysis import config, io
 from analysis.errors import ConfigError
 
 
@@ -107,8 +109,9 @@ class Paths:
 
     @property
     def disclosure_flags(self) -> Path:
-        """The folder of the small-cell flags each step writes (C6)."""
-        return self.output / "disclosure"
+        """The folder of the small-cell flags each step writes (C6). They name cells and
+        counts below the threshold, so they stay with the private data, out of output/."""
+        return self.data_clean / "disclosure"
 
     def flags_file(self, step: str) -> Path:
         return self.disclosure_flags / f"{step}.csv"
@@ -120,12 +123,13 @@ class Paths:
     @classmethod
     def for_study(cls, study_config: Path, output_root: Path | None = None) -> Paths:
         """Where a run writes: under ``output_root`` if given, else the default folders
-        for the default study and ``output/studies/<stem>/`` for another one."""
+        for the default study and ``output/studies/<study>/`` for another one (named by
+        :func:`study_folder_name`)."""
         if output_root is not None:
             return cls.under(Path(output_root).resolve())
         if Path(study_config).resolve() == config.DEFAULT_STUDY_CONFIG.resolve():
             return cls.default()
-        return cls.under(config.OUTPUT / "studies" / Path(study_config).stem)
+        return cls.under(config.OUTPUT / "studies" / study_folder_name(study_config))
 
     @classmethod
     def under(cls, base: Path, root: Path | None = None) -> Paths:
@@ -135,6 +139,30 @@ class Paths:
             data_clean=base / "data_clean",
             output=base / "output",
         )
+
+
+def study_name(study_config: Path) -> str | None:
+    """The ``[study] name`` of a study configuration (None when absent or unreadable: the
+    steps report a broken configuration in their own words)."""
+    try:
+        data = tomllib.loads(io.read_toml_text(study_config))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    study = data.get("study")
+    name = study.get("name") if isinstance(study, dict) else None
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
+def study_folder_name(study_config: Path) -> str:
+    """``output/studies/<this>/``: the slugged ``[study] name``, or the file's stem and a
+    hash of its full path when the study has no name."""
+    name = study_name(study_config)
+    if name:
+        slug = re.sub(r"[^a-z0-9_]+", "-", name.lower()).strip("-")
+        if slug:
+            return slug
+    path = str(Path(study_config).resolve())
+    return f"{Path(study_config).stem}-{hashlib.sha256(path.encode()).hexdigest()[:10]}"
 
 
 def inside_project_warning(study_config: Path, output_root: Path | None) -> str | None:
@@ -224,3 +252,11 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"{where}: '{key}' names no file ({option.help})")
         checked[key] = value
     return checked
+
+
+def close_matches(name: str, known: list[str]) -> str:
+    """ " (did you mean --force?)", or the valid names when none is close."""
+    close = difflib.get_close_matches(name.split("=")[0], known, n=2)
+    if close:
+        return f" (did you mean {' or '.join(close)}?)"
+    return f" ({', '.join(known)})"

@@ -149,15 +149,23 @@ class ExhibitError(ReplicationError):
 
 
 class DisclosureError(ExhibitError):
-    """An exhibit would disclose firm-level information."""
+    """An exhibit would disclose firm-level information (it was not written, or removed)."""
 
-    hint = "remove firm-level rows or identifier columns from the exhibit named"
+    hint = ("change the configuration that made the exhibit named so that it describes "
+            "groups of firms (for example a robustness subsample or a model variable that is "
+            "a firm identifier), or merge small categories; see docs/disclosure_control.md")
 
 
 class OutputError(ReplicationError):
-    """An output could not be written (for example, the folder is read-only)."""
+    """An output could not be written (for example, the folder is read-only or the disk is
+    full), or a run would write where it must not; ``hint`` may be given per error."""
 
     hint = "choose another --output-root or make the folder writable"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint:
+            self.hint = hint
 
 
 class RunnerError(ReplicationError):

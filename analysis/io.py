@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import os
 import tempfile
@@ -88,8 +89,29 @@ def check_writable(folder: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise OutputError(f"cannot write to output folder {folder}: {err.strerror or err}; "
-                          "choose another --output-root or make the folder writable") from None
+        raise write_failure(Path(folder), err, "output folder") from None
+
+
+#: What to do about a failed write, by errno (the default: OutputError's own hint).
+WRITE_HINTS = {
+    errno.ENOSPC: "free some disk space (or choose an --output-root on another disk) and "
+                  "rerun; the previous version of the file is unchanged",
+    errno.EDQUOT: "free some of your disk quota (or choose another --output-root) and rerun; "
+                  "the previous version of the file is unchanged",
+    errno.EACCES: "make the folder writable for you (or choose another --output-root) and "
+                  "rerun; the previous version of the file is unchanged",
+    errno.EPERM: "make the folder writable for you (or choose another --output-root) and "
+                 "rerun; the previous version of the file is unchanged",
+    errno.EROFS: "the disk is read-only: choose an --output-root on a writable disk and rerun",
+}
+
+
+def write_failure(path: Path, err: OSError, what: str = "file") -> OutputError:
+    """The one-line error of a failed write: the file (not its temporary copy), the
+    system's reason, what to do."""
+    path = path.with_suffix("") if path.suffix == TEMP_SUFFIX else path
+    return OutputError(f"cannot write {what} {path}: {err.strerror or err}",
+                       hint=WRITE_HINTS.get(err.errno or 0))
 
 
 def file_sha256(path: Path) -> str:
@@ -151,8 +173,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
                                         dir=path.parent)
     except OSError as err:
-        raise OutputError(f"cannot write to folder {path.parent}: {err.strerror or err} "
-                          f"(check that it is a writable folder)") from err
+        raise write_failure(path, err) from None
     os.close(fd)
     tmp = Path(tmp_name)
     # mkstemp creates files readable by the owner only; outputs are for everyone to read.
@@ -162,6 +183,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as err:  # disk full, quota, permissions: the old file stays as it was
+        tmp.unlink(missing_ok=True)
+        raise write_failure(path, err) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -224,3 +248,21 @@ def special_file_kind(path: Path) -> str | None:
         if test(mode):
             return kind
     return "not a regular file"
+
+
+def display(path: Path) -> str:
+    """``path`` relative to the working directory when below it, else absolute."""
+    path = Path(path).resolve()
+    if path.is_relative_to(Path.cwd()):
+        return path.relative_to(Path.cwd()).as_posix()
+    return str(path)
+
+
+def tree_sha256(folder: Path) -> str:
+    """One hash of the files below ``folder`` (hidden ones, temporary files, left out)."""
+    lines = []
+    for path in sorted(Path(folder).rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            lines.append(f"{relative}={file_sha256(path)}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()

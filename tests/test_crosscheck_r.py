@@ -199,7 +199,7 @@ def wide(tmp_path_factory) -> Path:
     """The CIS-like example (it has sampling weights) with every supported estimator, SE
     type and weighting."""
     base = tmp_path_factory.mktemp("crosscheck_wide")
-    spec = base / "wide.toml"
+    spec = base.parent / f"{base.name}_wide.toml"  # an input: outside the output root
     spec.write_text(WIDE, encoding="utf-8")
     code = pipeline.main(["--config", str(STUDY), "--models", str(spec), "--output-root",
                           str(base), *STEPS])
@@ -222,7 +222,8 @@ def test_the_step_compares_the_r_results_a_referee_made(rscript, wide):
     of another script version are stale, not compared."""
     folder = wide / "output"
     run_r(rscript, folder / "crosscheck" / "crosscheck.R")
-    args = ["--config", str(STUDY), "--models", str(wide / "wide.toml"), "--output-root",
+    args = ["--config", str(STUDY), "--models", str(wide.parent / f"{wide.name}_wide.toml"),
+            "--output-root",
             str(wide), "--only", "crosscheck"]
     assert pipeline.main(args) == 0
     summary = pd.read_csv(folder / "tables" / "crosscheck_summary.csv")

@@ -11,7 +11,7 @@ import pytest
 
 from analysis import config
 from analysis.errors import DisclosureError
-from analysis.exhibits import descriptives, disclosure, summary
+from analysis.exhibits import descriptives, disclosure, disclosure_scan, disclosure_text, summary
 from analysis.runner import pipeline
 
 FLAG = disclosure.DisclosureSettings(min_cell_count=5, suppress=False)
@@ -85,17 +85,57 @@ def test_invalid_threshold_is_refused():
 
 
 def test_firm_level_exhibits_are_detected(tmp_path):
-    listing = tmp_path / "listing.csv"
-    pd.DataFrame({"orgnr": [1, 2], "x": [3, 4]}).to_csv(listing, index=False)
-    per_firm = tmp_path / "per_firm.csv"
-    pd.DataFrame({"x": range(7)}).to_csv(per_firm, index=False)
-    table = tmp_path / "table.csv"
-    pd.DataFrame({"x": range(3)}).to_csv(table, index=False)
-    problems = disclosure.firm_level_problems([listing, per_firm, table], n_firms=7,
-                                              id_columns=("firm_id", "orgnr"))
-    assert len(problems) == 2
-    assert "listing.csv" in problems[0] and "'orgnr'" in problems[0]
-    assert "per_firm.csv" in problems[1] and "7 rows" in problems[1]
+    """An identifier column, one row per firm, a key with one value per firm, an identifier
+    value in a note; a table of groups passes. Its whole exhibit (every format) goes."""
+    write = {"listing": pd.DataFrame({"orgnr": [1, 2], "x": [3, 4]}),
+             "per_firm": pd.DataFrame({"x": range(7)}),
+             "keyed": pd.DataFrame({"level": [f"k{i % 6}" for i in range(12)], "x": 1.5}),
+             "table": pd.DataFrame({"group": ["a", "b", "c"], "N": [10, 3, 0]})}
+    for stem, frame in write.items():
+        frame.to_csv(tmp_path / f"{stem}.csv", index=False)
+    (tmp_path / "listing.md").write_text("| orgnr | x |\n")
+    (tmp_path / "note.md").write_text("Dropped: subsample firm_id=17 (product).\n")
+    (tmp_path / "page.html").write_text('<div id="t1">id 4</div>')
+    tree = disclosure_scan.check_tree(tmp_path, [], n_firms=6, id_names=["firm_id", "orgnr",
+                                                                        "id"],
+                                      threshold=5, suppress=False)
+    withheld = {p.name for p in tree.withheld}
+    assert withheld == {"listing.csv", "listing.md", "keyed.csv", "note.md"}
+    problems = {found.path.name: found for found in tree.files}
+    assert problems["table.csv"].small == [("b", "N", 3)]  # 0 describes nobody
+    per_firm = disclosure_scan.check_tree(tmp_path, [], n_firms=7, id_names=["firm_id"],
+                                          threshold=5, suppress=False)
+    assert any(p.name == "per_firm.csv" for p in per_firm.withheld)
+    suppressing = disclosure_scan.check_tree(tmp_path, [], n_firms=None, id_names=["x_id"],
+                                             threshold=5, suppress=True)
+    assert {p.name for p in suppressing.withheld} == {"table.csv"}  # a small count left
+    assert disclosure_scan.withhold(tree.withheld) and not (tmp_path / "listing.md").exists()
+
+
+def test_messages_are_screened_and_the_originals_kept():
+    screen = disclosure_text.MessageScreen(5, ["firm_id", "intnr"])
+    text = ("record 12 (intnr=17): value 99; 1 predicts success perfectly (2 obs, all with "
+            "outcome 0); 1 row affected; 12 rows affected; N=3; n_jobs=1; duplicates (intnr)")
+    safe = screen(text, "clean")
+    assert safe == ("record 12 (intnr=<withheld>): value 99; 1 predicts success perfectly "
+                    "(fewer than 5 obs, all with outcome 0); fewer than 5 rows affected; 12 "
+                    "rows affected; N < 5; n_jobs=1; duplicates (intnr)")
+    assert screen("nothing to hide") == "nothing to hide"
+    assert screen.summary()["messages_checked"] == 2 and screen.changed == 1
+    assert "intnr=17" in screen.diagnostics() and "2 obs" in screen.diagnostics()
+
+
+def test_dominance_rule_flags_a_mean_two_firms_dominate():
+    values = pd.Series([1000.0, 900.0] + [10.0] * 10)  # the largest two: 95% of the total
+    cells = disclosure.cells_frame([disclosure.magnitude_cell("employees", "Mean", values)])
+    flags = disclosure.flag_cells("t", cells, FLAG)
+    assert len(flags) == 1 and flags["basis"][0].startswith("dominance")
+    lenient = disclosure.DisclosureSettings(5, False, dominance_n=2, dominance_share=0.99)
+    assert disclosure.flag_cells("t", cells, lenient).empty
+    negative = disclosure.magnitude_cell("x", "Mean", pd.Series([-1.0, 5.0, 5.0]))
+    assert negative[-1] is None  # the rule is for non-negative magnitudes
+    with pytest.raises(DisclosureError):
+        disclosure.DisclosureSettings(5, False, dominance_n=0)
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +185,7 @@ def test_pipeline_report_flags_and_suppresses(small_study):
 
 def test_pipeline_report_exists_when_nothing_is_flagged(small_study):
     base, _, text = small_study
-    tables = run_steps(base, text + "\n[disclosure]\nmin_cell_count = 1\n", "nothing")
+    tables = run_steps(base, text + "\n[disclosure]\nmin_cell_count = 1\ndominance_share = 1.0\n",
+                       "nothing")
     assert pd.read_csv(tables / "disclosure_report.csv").empty
     assert "Nothing flagged" in (tables / "disclosure_report.md").read_text()

@@ -120,16 +120,17 @@ def test_a_covariate_added_to_a_block_becomes_a_row(root, tmp_path):
     # The extender's one edit; EXTRA_TABLE (a table without the manager block) is the
     # test's control group.
     edited = original.replace(old, old[:-1] + ', "trust_regional"]')
-    spec_path = tmp_path / "models.toml"
+    spec_path = tmp_path / "models.toml"  # an input: outside the output root
     spec_path.write_text(edited + EXTRA_TABLE, encoding="utf-8")
-    shutil.copytree(root / "data_clean", tmp_path / "data_clean")
-    run_pipeline(tmp_path, ["estimate", "tables"], models=spec_path)
+    out = tmp_path / "run"
+    shutil.copytree(root / "data_clean", out / "data_clean")
+    run_pipeline(out, ["estimate", "tables"], models=spec_path)
 
     spec = load_model_spec(spec_path)
     for name, table in spec.tables.items():
         models = [m for f in table.families for m in spec.families[f].variants.values()]
         uses_manager = any("manager" in blocks for blocks in models)
-        grid = markdown_rows((tmp_path / "output" / "tables" / f"{name}.md").read_text("utf-8"))
+        grid = markdown_rows((out / "output" / "tables" / f"{name}.md").read_text("utf-8"))
         rows = {row[0]: row[1:] for row in grid}
         assert ("trust_regional" in rows) == uses_manager, name
         if uses_manager:  # filled in the manager columns (named in one of the two headers)

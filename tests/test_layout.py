@@ -19,7 +19,8 @@ PACKAGE = config.ROOT / "analysis"
 #: Stages from the bottom up; a module may import only from its own stage or lower ones.
 STAGES = ("base", "data", "models", "exhibits", "tasks", "runner")
 BASE = {"analysis", "analysis.config", "analysis.context", "analysis.errors", "analysis.io",
-        "analysis.parallel", "analysis.provenance", "analysis.code_graph"}
+        "analysis.parallel", "analysis.provenance", "analysis.code_graph",
+        "analysis.output_tree"}
 
 
 def modules() -> dict[str, Path]:
@@ -91,10 +92,11 @@ def test_every_module_is_under_500_lines():
     assert long == {}
 
 
-@pytest.mark.xfail(strict=True, reason="the runner is about 590 lines (CLI with typo checks, "
-                   "pytask glue with change reasons, verify, run log), with the import "
-                   "analysis in analysis/code_graph.py and the run's facts in "
-                   "analysis/provenance.py: not yet under 400")
+@pytest.mark.xfail(strict=True, reason="the runner is about 570 lines (CLI with typo checks, "
+                   "pytask glue with change reasons, verify), with the import analysis in "
+                   "analysis/code_graph.py, the run's facts and run log in "
+                   "analysis/provenance.py and the output tree's policies in "
+                   "analysis/output_tree.py: not yet under 400")
 def test_the_runner_we_maintain_is_under_400_lines():
     assert sum(lines(p) for p in (PACKAGE / "runner").glob("*.py")) < 400
 

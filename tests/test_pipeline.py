@@ -525,10 +525,18 @@ def test_verify_catches_a_one_byte_edit_and_names_the_file(project):
 
 
 def test_default_and_other_study_paths(tmp_path):
+    """Another study's folder is named by its [study] name (slugged), or by its file's stem
+    and a hash of its full path when it has none: two study.toml never share a folder."""
     assert Paths.for_study(config.DEFAULT_STUDY_CONFIG, None) == Paths.default()
-    other = Paths.for_study(tmp_path / "sweden.toml", None)
-    assert other.output == config.OUTPUT / "studies" / "sweden" / "output"
-    assert other.data_clean == config.OUTPUT / "studies" / "sweden" / "data_clean"
+    named = tmp_path / "a" / "study.toml"
+    named.parent.mkdir()
+    named.write_text("[study]\nname = 'Sweden 2012'\n")
+    other = Paths.for_study(named, None)
+    assert other.output == config.OUTPUT / "studies" / "sweden-2012" / "output"
+    assert other.data_clean == config.OUTPUT / "studies" / "sweden-2012" / "data_clean"
+    unnamed = [tmp_path / folder / "study.toml" for folder in ("b", "c")]
+    folders = {Paths.for_study(path, None).output.parent.name for path in unnamed}
+    assert len(folders) == 2 and all(name.startswith("study-") for name in folders)
     rooted = Paths.for_study(tmp_path / "sweden.toml", tmp_path / "elsewhere")
     assert rooted.output == (tmp_path / "elsewhere" / "output").resolve()
 
@@ -551,3 +559,55 @@ def test_building_the_real_tasks_imports_no_stage_code():
     done = subprocess.run([sys.executable, "-c", probe], cwd=config.ROOT, capture_output=True,
                           text=True, check=True, timeout=120)
     assert done.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------- checks of every run (issue 20)
+
+
+def test_an_every_run_step_runs_whatever_was_selected_skipped_or_failed(project):
+    """The disclosure check's contract: selected with any --only, rerun when nothing
+    changed, and run after another step failed once something was written."""
+    project.add_step("check", [str(project.output)], flags="RUN_LAST = True\nEVERY_RUN = True")
+    assert project.main()[0] == 0 and project.calls()[-1] == "check"
+    code, out, _ = project.main()
+    assert code == 0 and project.calls() == ["check"]
+    assert "check: ran" in out and "checks the outputs of every run" in out
+    assert "not selected" not in [line for line in out.splitlines() if "check:" in line][0]
+    assert project.main("--only", "c")[0] == 0 and project.calls() == ["check"]
+    project.add_step("d", ["output:b.txt"], action="raise ValueError('late failure')")
+    project.raw_a.write_text("raw a, revised;")
+    code, _, err = project.main()
+    assert code == 1 and "step 'd' failed" in err
+    assert project.calls() == ["a", "b", "d", "check"]
+    assert project.statuses()["check"] == "ran"
+
+
+def test_a_step_check_runs_before_any_step(project):
+    project.add_step("typo", [], flags="def check(ctx):\n    raise ValueError('no such key')")
+    code, _, err = project.main()
+    assert code == 1 and "step 'typo' failed: ValueError: no such key" in err
+    assert project.calls() == []
+
+
+def test_outputs_no_step_makes_any_more_are_removed_after_a_success(project):
+    """A step dropped from the registry: its output goes when the next run succeeds (and is
+    listed in the run log), stays when it fails; a file edited since, a README and a file
+    the package never wrote stay."""
+    project.add_step("d", [str(project.raw_c)], clean=True)
+    project.add_step("e", [str(project.raw_c)])
+    assert project.main()[0] == 0
+    readme, own = project.output / "README.md", project.output / "mine.txt"
+    readme.write_text("hand-written\n")
+    own.write_text("not the package's\n")
+    (project.output / "e.txt").write_text("edited by hand\n")
+    project.steps[:] = [s for s in project.steps if s.name not in ("d", "e")]
+    project.add_step("f", [], action="raise ValueError('fails')")
+    assert project.main()[0] == 1
+    assert (project.output / "d.txt").is_file() and (project.data_clean / "d.csv").is_file()
+    project.steps.pop()
+    assert project.main()[0] == 0
+    assert not (project.output / "d.txt").exists() and not (project.data_clean / "d.csv").exists()
+    assert sorted(Path(p).name for p in project.run_log()["removed_stale_outputs"]) == [
+        "d.csv", "d.txt"]
+    assert readme.is_file() and own.is_file() and (project.output / "e.txt").is_file()
+    assert "d.txt" not in (project.output / "manifest.csv").read_text()

@@ -33,6 +33,25 @@ STANDARD_VARIABLES: tuple[str, ...] = (
 )
 
 
+#: Prefixes of the dummies the build step makes; their names follow the data's categories.
+DUMMY_PREFIXES = ("sector_", "region_", "size_class_", "glocal_type_")
+
+
+def producible_variables(partners: Sequence[str], scales: Sequence[str]
+                         ) -> tuple[set[str], tuple[str, ...]]:
+    """Every variable the build step can make for a survey whose collaboration battery has
+    ``partners`` and ``scales`` (before any data are read: the variable registry of that
+    layout and of the canonical one, whose regional variables stand-ins replace, and the
+    pass-through columns), and the prefixes of the dummies it makes. A superset, for the
+    check of the model specification before any step; the estimate step checks the
+    analysis data's own columns."""
+    names = set(variables.PASS_THROUGH) | set(STANDARD_VARIABLES)
+    for layout in ((variables.PARTNER_TYPES, variables.SCALES), (partners, scales)):
+        names |= set(variables.variable_registry(*layout))
+        names |= set(variables.variable_registry(*layout, log_plus_one=True))
+    return names, DUMMY_PREFIXES
+
+
 def substitutes(columns: Sequence[str], scales: Sequence[str]) -> dict[str, str]:
     """Stand-ins for the regional variables when the survey has no city-region scale.
 

@@ -127,6 +127,8 @@ KEYS: dict[str, tuple[str, dict[str, str]]] = {
     "disclosure": ("statistical disclosure control of the exhibits", {
         "min_cell_count": "cells based on fewer firms are flagged (default 5)",
         "suppress": "true: blank such cells instead of flagging them",
+        "dominance_n": "dominance rule: the n largest firms of a magnitude cell (default 2)",
+        "dominance_share": "... may contribute at most this share of its total (default 0.85)",
     }),
 }
 

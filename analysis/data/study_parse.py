@@ -350,7 +350,15 @@ def _parse_disclosure(check: Checker, data: Mapping[str, Any]) -> Disclosure:
         raise check.fail("disclosure.min_cell_count", f"must be at least 1, got {count}")
     suppress = check.value(table, "suppress", "disclosure", (bool,), required=False,
                            default=Disclosure.suppress)
-    return Disclosure(count, suppress)
+    top = check.value(table, "dominance_n", "disclosure", (int,), required=False,
+                      default=Disclosure.dominance_n)
+    if not 1 <= top <= 5:
+        raise check.fail("disclosure.dominance_n", f"must be 1 to 5, got {top}")
+    share = check.value(table, "dominance_share", "disclosure", (int, float), required=False,
+                        default=Disclosure.dominance_share)
+    if not 0 < share <= 1:
+        raise check.fail("disclosure.dominance_share", f"must be in (0, 1], got {share}")
+    return Disclosure(count, suppress, top, float(share))
 
 
 def _cross_check(check: Checker, cfg: StudyConfig) -> None:

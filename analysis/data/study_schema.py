@@ -177,10 +177,13 @@ class Collaboration:
 
 @dataclass(frozen=True)
 class Disclosure:
-    """Statistical disclosure control of the exhibits (contract C6)."""
+    """Statistical disclosure control of the exhibits (contract C6): the minimum frequency
+    rule, the (n, k) dominance rule for magnitudes, and flag or suppress."""
 
     min_cell_count: int = 5
     suppress: bool = False
+    dominance_n: int = 2
+    dominance_share: float = 0.85
 
 
 @dataclass(frozen=True)

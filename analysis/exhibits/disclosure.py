@@ -14,14 +14,23 @@ cell is itself a count of firms, ``suppressed`` otherwise. Each step writes its 
 ``output/tables/disclosure_report.{csv,md}`` and checks that no exhibit holds firm-level
 rows (:func:`firm_level_problems`).
 
+A magnitude cell (a mean or total of a non-negative variable, such as employment) also
+follows an (n, k) dominance rule: it is flagged (suppressed) when its ``dominance_n``
+largest firms contribute more than ``dominance_share`` of its total (default n = 2,
+k = 85%); the cell records the cumulative shares of its largest contributions
+(:func:`magnitude_cell`).
+
+Every file the run leaves in ``output/`` is checked again by the disclosure step
+(:mod:`analysis.exhibits.disclosure_scan`); :func:`scan_flags` turns what it finds into
+report rows and :func:`checks_exhibit` lists every file checked.
+
 What this does not do (documented limits): no secondary suppression (a suppressed count
-may still be derivable from a total and the other rows), no dominance rule for means of
-skewed variables, and weighted shares are judged by their unweighted firm counts.
+may still be derivable from a total and the other rows), and weighted shares are judged by
+their unweighted firm counts.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +42,11 @@ from analysis import io
 from analysis.errors import DisclosureError
 
 DEFAULT_MIN_CELL_COUNT = 5
+DEFAULT_DOMINANCE_N = 2
+DEFAULT_DOMINANCE_SHARE = 0.85
 CELL_COLUMNS = ("row", "column", "count", "basis")
+#: Largest contributions a magnitude cell records (the n of the rule can be 1 to this).
+MAX_DOMINANCE_N = 5
 FLAG_COLUMNS = ("exhibit", "row", "column", "count", "threshold", "action", "basis")
 SUPPRESSED = "suppressed"
 #: The basis of a cell that is itself a count of firms (suppressed as "<k").
@@ -48,12 +61,23 @@ class DisclosureSettings:
 
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT
     suppress: bool = False
+    dominance_n: int = DEFAULT_DOMINANCE_N
+    dominance_share: float = DEFAULT_DOMINANCE_SHARE
 
     def __post_init__(self) -> None:
         if isinstance(self.min_cell_count, bool) or not isinstance(self.min_cell_count, int) \
                 or self.min_cell_count < 1:
             raise DisclosureError(f"[disclosure] min_cell_count must be an integer >= 1, got "
                                   f"{self.min_cell_count!r}")
+        if not 1 <= self.dominance_n <= MAX_DOMINANCE_N or not 0 < self.dominance_share <= 1:
+            raise DisclosureError(f"[disclosure] dominance_n must be 1 to {MAX_DOMINANCE_N} "
+                                  f"and dominance_share in (0, 1], got {self.dominance_n!r} "
+                                  f"and {self.dominance_share!r}")
+
+    @property
+    def dominance_rule(self) -> str:
+        return (f"the largest {self.dominance_n} firm{'s' if self.dominance_n > 1 else ''} "
+                f"contribute more than {self.dominance_share:.0%} of the total")
 
     @property
     def marker(self) -> str:
@@ -74,7 +98,10 @@ def settings_from_config(cfg: Any) -> DisclosureSettings:
     section = getattr(cfg, "disclosure", None)
     if section is None:
         return DisclosureSettings()
-    return DisclosureSettings(int(section.min_cell_count), bool(section.suppress))
+    return DisclosureSettings(
+        int(section.min_cell_count), bool(section.suppress),
+        int(getattr(section, "dominance_n", DEFAULT_DOMINANCE_N)),
+        float(getattr(section, "dominance_share", DEFAULT_DOMINANCE_SHARE)))
 
 
 # ------------------------------------------------------------------------------- cells
@@ -85,12 +112,30 @@ def empty_cells() -> pd.DataFrame:
                          "count": pd.Series(dtype="int64"), "basis": pd.Series(dtype="object")})
 
 
-def cells_frame(records: Iterable[tuple[object, object, int, str]]) -> pd.DataFrame:
-    """A cells frame from ``(row, column, count, basis)`` tuples."""
-    rows = [(str(r), str(c), int(n), str(b)) for r, c, n, b in records]
+def cells_frame(records: Iterable[tuple]) -> pd.DataFrame:
+    """A cells frame from ``(row, column, count, basis)`` tuples, or 5-tuples whose last
+    item is a magnitude cell's cumulative shares of its largest contributions."""
+    rows = [(str(r[0]), str(r[1]), int(r[2]), str(r[3]), r[4] if len(r) > 4 else None)
+            for r in records]
     if not rows:
         return empty_cells()
-    return pd.DataFrame(rows, columns=list(CELL_COLUMNS)).astype({"count": "int64"})
+    frame = pd.DataFrame(rows, columns=[*CELL_COLUMNS, "dominance"])
+    if frame["dominance"].isna().all():
+        frame = frame.drop(columns="dominance")
+    return frame.astype({"count": "int64"})
+
+
+def magnitude_cell(row: object, column: object, values: pd.Series) -> tuple:
+    """The cell of a mean or total of ``values``: its firm count and, when the values are
+    non-negative with a positive total, the cumulative shares of its largest contributions
+    (for the dominance rule)."""
+    known = values.dropna().astype("float64")
+    total = float(known.sum())
+    if known.empty or total <= 0 or float(known.min()) < 0:
+        return (row, column, len(known), "firms with the variable known", None)
+    largest = known.nlargest(MAX_DOMINANCE_N).cumsum() / total
+    return (row, column, len(known), "firms with the variable known",
+            tuple(round(float(v), 6) for v in largest))
 
 
 def share_cells(row: object, column: object, values: pd.Series) -> list[tuple]:
@@ -118,7 +163,9 @@ def flag_cells(exhibit: str, cells: pd.DataFrame | None,
     """
     if cells is None or cells.empty:
         return empty_flags()
-    small = cells[(cells["count"] > 0) & (cells["count"] < settings.min_cell_count)]
+    cells = dominance_rows(cells, settings)
+    small = cells[((cells["count"] > 0) & (cells["count"] < settings.min_cell_count))
+                  | cells["basis"].str.startswith("dominance")]
     if small.empty:
         return empty_flags()
     # keep the first (row, column) position of the exhibit, smallest count first
@@ -138,6 +185,20 @@ def flag_cells(exhibit: str, cells: pd.DataFrame | None,
         "basis": small["basis"].to_numpy(),
     }, columns=list(FLAG_COLUMNS))
     return flags.astype({"count": "int64", "threshold": "int64"}).reset_index(drop=True)
+
+
+def dominance_rows(cells: pd.DataFrame, settings: DisclosureSettings) -> pd.DataFrame:
+    """``cells`` with a magnitude cell that breaks the dominance rule re-labelled (its
+    basis names the rule), the dominance column dropped."""
+    if "dominance" not in cells.columns:
+        return cells
+    n, k = settings.dominance_n, settings.dominance_share
+    dominated = [isinstance(d, tuple) and len(d) >= n and d[n - 1] > k
+                 and c >= settings.min_cell_count
+                 for d, c in zip(cells["dominance"], cells["count"], strict=True)]
+    out = cells.drop(columns="dominance")
+    out.loc[dominated, "basis"] = f"dominance: {settings.dominance_rule}"
+    return out
 
 
 def suppress_cells(frame: pd.DataFrame, key_column: str, flags: pd.DataFrame,
@@ -168,12 +229,15 @@ def disclosure_note(flags: pd.DataFrame, settings: DisclosureSettings) -> tuple[
         return ()
     n, k = len(flags), settings.min_cell_count
     cells = f"{n} cell{'s' if n != 1 else ''}"
+    rule = f"based on fewer than {k} firms"
+    if flags["basis"].str.startswith("dominance").any():
+        rule += f" or dominated ({settings.dominance_rule})"
     if settings.suppress:
-        return (f"Disclosure control: {cells} based on fewer than {k} firms suppressed "
-                f"(shown as {settings.marker} for counts, '{SUPPRESSED}' for statistics); "
-                f"see disclosure_report.",)
-    return (f"Disclosure control: {cells} based on fewer than {k} firms flagged in "
-            f"disclosure_report (not suppressed: [disclosure] suppress = false).",)
+        return (f"Disclosure control: {cells} {rule} suppressed (shown as "
+                f"{settings.marker} for counts, '{SUPPRESSED}' for statistics); see "
+                f"disclosure_report.",)
+    return (f"Disclosure control: {cells} {rule} flagged in disclosure_report (not "
+            f"suppressed: [disclosure] suppress = false).",)
 
 
 def check_exhibit(exhibit: str, frame: pd.DataFrame, cells: pd.DataFrame | None,
@@ -183,6 +247,60 @@ def check_exhibit(exhibit: str, frame: pd.DataFrame, cells: pd.DataFrame | None,
     if settings.suppress and cells is not None:
         frame = suppress_cells(frame, key_column, flags, cells, settings)
     return CheckedExhibit(frame, flags, disclosure_note(flags, settings))
+
+
+def count_cells(frame: pd.DataFrame, key_column: str, labels: Sequence[str] = (),
+                row_statistics: bool = False) -> pd.DataFrame:
+    """The cells of an exhibit's count columns (``N``, ``Removed``, ``N valid``, ...: see
+    :data:`analysis.exhibits.disclosure_scan.COUNT_HEADER`), each a count of firms. With
+    ``row_statistics`` every other cell of a row (but the key and ``labels``) is a statistic
+    of the row's firms: it rests on the row's smallest count (a subsample's estimates)."""
+    from analysis.exhibits.disclosure_scan import is_count_column
+
+    counts = [c for c in frame.columns if c != key_column and is_count_column(str(c))]
+    others = [c for c in frame.columns if c not in (key_column, *labels, *counts)]
+    records: list[tuple] = []
+    for key, values in zip(frame[key_column].astype(str), frame[counts].itertuples(
+            index=False, name=None), strict=True):
+        known = [(c, int(v)) for c, v in zip(counts, values, strict=True) if pd.notna(v)]
+        records += [(key, c, v, COUNT_BASIS) for c, v in known]
+        if row_statistics and known:
+            smallest = min(v for _, v in known)
+            records += [(key, c, smallest, "firms behind the row") for c in others]
+    return cells_frame(records)
+
+
+def appendix_cells(data: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The cells of a data appendix (one row per variable of ``data``): its count columns,
+    the 1s and 0s behind the mean of a 0/1 variable, the firms of each category behind its
+    shares, and the mean of any other variable as a magnitude cell (dominance rule)."""
+    records: list[tuple] = []
+    for name, mean, shares in zip(table["variable"], table["mean"], table["shares"],
+                                  strict=True):
+        values = data[name] if name in data.columns else None
+        if values is None:
+            continue
+        if pd.notna(mean):
+            known = values.dropna().astype("float64")
+            if known.isin([0.0, 1.0]).all():
+                records += share_cells(name, "mean", known)[1:]
+            else:
+                records.append(magnitude_cell(name, "mean", known))
+        if isinstance(shares, str) and shares:
+            records += [(name, "shares", int(n), "firms in a category")
+                        for n in values.dropna().astype(str).value_counts()]
+    cells = cells_frame(records)
+    counts = count_cells(table, "variable")
+    return pd.concat([counts, cells], ignore_index=True) if not cells.empty else counts
+
+
+def check_counts(stem: str, frame: pd.DataFrame, key_column: str,
+                 settings: DisclosureSettings, labels: Sequence[str] = (),
+                 row_statistics: bool = False) -> CheckedExhibit:
+    """Flag (and, if configured, suppress) the small counts of an exhibit's count columns
+    (:func:`count_cells`)."""
+    cells = count_cells(frame, key_column, labels, row_statistics)
+    return check_exhibit(stem, frame, cells, key_column, settings)
 
 
 def merge_flags(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -195,45 +313,6 @@ def merge_flags(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------- firm level
-
-
-def csv_shape(path: Path) -> tuple[list[str], int]:
-    """Header and number of data records of a CSV file (quoted newlines handled)."""
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        return header, sum(1 for _ in reader)
-
-
-def firm_level_problems(files: Sequence[Path], n_firms: int | None,
-                        id_columns: Iterable[str] = ID_COLUMNS) -> list[str]:
-    """Exhibit CSVs that look like firm-level listings, one message per file.
-
-    A file is firm level if a column is a firm identifier (``id_columns``: the canonical
-    ids and the survey's own id columns) or if it has exactly one row per firm.
-    """
-    ids = {c.lower() for c in id_columns}
-    problems = []
-    for path in files:
-        header, n_rows = csv_shape(path)
-        named = [c for c in header if c.strip().lower() in ids]
-        if named:
-            problems.append(f"{path}: column {named[0]!r} identifies firms; exhibits must not "
-                            f"list firms (aggregate or drop the column)")
-        elif n_firms and n_rows == n_firms:
-            problems.append(f"{path}: {n_rows} rows, one per firm of the analysis data; "
-                            f"exhibits must not list firms (aggregate the rows)")
-    return problems
-
-
-def exhibit_csvs(output: Path, skip: Iterable[Path]) -> list[Path]:
-    """Every CSV below ``output`` except hidden files, ``output``'s own top-level files
-    (the manifest) and those below or equal to ``skip`` (logs, flags, other studies, the
-    report itself)."""
-    skipped = [Path(p) for p in skip]
-    return [path for path in sorted(Path(output).rglob("*.csv"))
-            if not path.name.startswith(".") and path.parent != Path(output)
-            and not any(path == s or path.is_relative_to(s) for s in skipped)]
 
 
 def number_of_rows(files: Sequence[Path]) -> int | None:
@@ -290,18 +369,76 @@ def report_exhibit(report: pd.DataFrame, settings: DisclosureSettings, n_files: 
         f"Threshold: cells based on fewer than {k} firms ([disclosure] min_cell_count = {k}) "
         f"are {mode}. Counts are unweighted numbers of firms; a zero count describes nobody "
         f"and is not flagged.",
-        f"Firm-level check: none of the {n_files} exhibit CSV files has a firm identifier "
-        f"column or one row per firm.",
-        f"Flags collected from: {', '.join(sources) if sources else 'no step'}.",
-        "Not covered: secondary suppression (a suppressed cell may be derivable from totals) "
-        "and dominance rules for means of skewed variables.",
+        f"Dominance rule for magnitudes (means of non-negative variables): a cell is "
+        f"{'suppressed' if settings.suppress else 'flagged'} when {settings.dominance_rule} "
+        f"([disclosure] dominance_n = {settings.dominance_n}, dominance_share = "
+        f"{settings.dominance_share:g}).",
+        f"Firm-level check: none of the {n_files} files in the output folder names a firm "
+        f"identifier, lists one row per firm or has a column with one value per firm "
+        f"(every file checked: disclosure_checks).",
+        f"Flags collected from: {', '.join(sources) if sources else 'no step'}, and the "
+        f"count columns and notes of every file.",
+        "Not covered: secondary suppression (a suppressed cell may be derivable from totals).",
     ]
     if report.empty:
         frame = pd.DataFrame({"Result": [f"Nothing flagged: no exhibit cell is based on fewer "
-                                         f"than {k} firms."]})
+                                         f"than {k} firms or dominated."]})
         return frame, "Disclosure report", notes
     exhibits = report["exhibit"].nunique()
     title = (f"Disclosure report: {len(report)} cell(s) in {exhibits} exhibit(s) based on "
-             f"fewer than {k} firms")
+             f"fewer than {k} firms or dominated")
     return report, title, notes
 
+
+def published_counts(report: pd.DataFrame, settings: DisclosureSettings) -> pd.DataFrame:
+    """The report as published: with suppression on, a flagged cell's count is ``<k``."""
+    if not settings.suppress or report.empty:
+        return report
+    k = settings.min_cell_count
+    return report.astype({"count": object}).assign(
+        count=[settings.marker if 0 < c < k else c for c in report["count"]])
+
+
+def scan_flags(tree: Any, settings: DisclosureSettings) -> pd.DataFrame:
+    """Report rows for the small counts the file check found (a ``TreeCheck`` of
+    :mod:`analysis.exhibits.disclosure_scan`), one per exhibit cell or note."""
+    records = [(found.path.stem, row, column, count, "count column" if column != "(text)"
+                else "count of firms or observations in a note")
+               for found in tree.files if found.path.suffix in (".csv", ".md")
+               for row, column, count in found.small]
+    if not records:
+        return empty_flags()
+    frame = pd.DataFrame(records, columns=["exhibit", "row", "column", "count", "basis"])
+    frame = frame.assign(threshold=settings.min_cell_count, action="flagged")
+    return frame[list(FLAG_COLUMNS)].astype({"count": "int64", "threshold": "int64"})
+
+
+def merge_report(flags: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """The steps' flags, then the cells the file check found that no step flagged."""
+    seen = set(zip(flags["exhibit"], flags["row"], flags["column"], strict=True))
+    new = [(e, r, c) not in seen for e, r, c in zip(found["exhibit"], found["row"],
+                                                     found["column"], strict=True)]
+    return merge_flags([flags, found[new].drop_duplicates(["exhibit", "row", "column"])])
+
+
+def checks_exhibit(tree: Any, output: Path, settings: DisclosureSettings
+                   ) -> tuple[pd.DataFrame, str, list[str]]:
+    """Every file the disclosure step checked, what was checked and what it found, and the
+    messages: (frame, title, notes)."""
+    rows = []
+    for found in tree.files:
+        small = len(found.small)
+        result = (f"{small} small count(s) flagged (disclosure_report)" if small else "ok")
+        rows.append((found.path.relative_to(output).as_posix(), found.checks, result))
+    rows.append(("replication_report.html", "firm identifiers", "checked by the report "
+                 "step when it writes the page (after this check)"))
+    rows.append(("messages on screen and logs/run_log.*", "firm identifiers; small counts",
+                 "screened by run_all.py on every run: identifier values withheld, counts "
+                 f"below {settings.min_cell_count} said as 'fewer than "
+                 f"{settings.min_cell_count}' (run log: disclosure_screen)"))
+    frame = pd.DataFrame(rows, columns=["File", "Checks", "Result"])
+    notes = [f"Every file in the output folder when the disclosure step ran ({len(tree.files)} "
+             f"files), and the messages of the run. A file that lists firms, or that shows a "
+             f"small count while [disclosure] suppress = true, is removed with its exhibit "
+             f"and stops the run. Figures are drawn from the checked estimates."]
+    return frame, f"Disclosure checks: {len(tree.files)} files and the run's messages", notes

@@ -12,6 +12,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import ModelError, RobustnessError
+from analysis.exhibits.disclosure import DisclosureSettings, check_counts, merge_flags
+from analysis.exhibits.disclosure_text import redact
 from analysis.exhibits.display import bootstrap_display, curve_display, subsample_display
 from analysis.exhibits.figures import (
     placeholder_figure,
@@ -146,14 +148,34 @@ def write_curve(curve: pd.DataFrame | None, headline: Headline, tables: Path, fi
     write_rendered(figure, figures, CURVE_STEM)
 
 
+def checked_subsamples(sub: rb.FrameExhibit, disclosure: DisclosureSettings
+                       ) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """A subsample exhibit after disclosure control: a subsample of fewer firms than the
+    threshold is flagged, or suppressed (its N, estimates, problem and notes); the frame,
+    the notes and the flags."""
+    by = str(sub.frame.columns[0])
+    checked = check_counts(sub.stem, sub.frame, by, disclosure, labels=("Outcome",),
+                           row_statistics=True)
+    if not disclosure.suppress:
+        return checked.frame, [*sub.notes, *checked.notes], checked.flags
+    hidden = set(checked.flags["row"])  # the notes of a suppressed subsample go with it; the
+    notes = [redact(n, disclosure.min_cell_count, ())  # others say small counts as "fewer"
+             for n in sub.notes if not any(n.startswith(f"{level}, ") for level in hidden)]
+    return checked.frame, [*notes, *checked.notes], checked.flags
+
+
 def write_robustness_exhibits(results: Mapping[str, Any], headline: Headline,
                               settings: RobustnessConfig, notes: list[str], tables: Path,
-                              figures: Path, source: Path) -> None:
-    """Every exhibit of :func:`analysis.models.robustness.run_analyses`' ``results``.
+                              figures: Path, source: Path,
+                              disclosure: DisclosureSettings | None = None) -> pd.DataFrame:
+    """Every exhibit of :func:`analysis.models.robustness.run_analyses`' ``results``; the
+    disclosure flags of the subsample exhibits.
 
     Nothing is written when an analysis other than the curve failed (ModelError naming
     ``source``, the analysis data): no half-updated set of robustness exhibits.
     """
+    disclosure = disclosure or DisclosureSettings()
+    flags = []
     order = ["estimators", "clustered_se", "manager",
              *[f"subsample:{by}" for by in settings.subsample_by], "bootstrap"]
     failed = [results[key] for key in order if isinstance(results[key], RobustnessError)]
@@ -163,10 +185,12 @@ def write_robustness_exhibits(results: Mapping[str, Any], headline: Headline,
         write_regression_exhibit(results[key], tables, notes)
     for by in settings.subsample_by:
         sub = results[f"subsample:{by}"]
-        by = str(sub.frame.columns[0])  # one panel per region or sector, named in words
-        write_frame_exhibit(sub.frame, tables, sub.stem, sub.title, [*sub.notes, *notes],
+        frame, sub_notes, sub_flags = checked_subsamples(sub, disclosure)
+        flags.append(sub_flags)
+        by = str(frame.columns[0])  # one panel per region or sector, named in words
+        write_frame_exhibit(frame, tables, sub.stem, sub.title, [*sub_notes, *notes],
                             layout=FrameLayout(panel_column=by),
-                            shown=subsample_display(sub.frame))
+                            shown=subsample_display(frame))
     frame, result = results["bootstrap"]
     boot = rb.bootstrap_exhibit(frame, result, headline, settings.bootstrap_level)
     shown, constant, layout = bootstrap_display(boot.frame, settings.bootstrap_level)
@@ -177,3 +201,4 @@ def write_robustness_exhibits(results: Mapping[str, Any], headline: Headline,
         write_curve(None, headline, tables, figures, notes, problem=str(curve))
     else:
         write_curve(curve, headline, tables, figures, notes, figure=results["curve_figure"])
+    return merge_flags(flags)

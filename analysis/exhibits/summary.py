@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ExhibitError
-from analysis.exhibits.disclosure import COUNT_BASIS, cells_frame, share_cells
+from analysis.exhibits.disclosure import COUNT_BASIS, cells_frame, magnitude_cell, share_cells
 
 
 def as_float(series: pd.Series) -> pd.Series:
@@ -186,7 +186,8 @@ def summary_display(table: pd.DataFrame, frame: pd.DataFrame,
 
 def summary_cells(frame: pd.DataFrame, variables: Sequence[str],
                   weight: str | None = None, sample: pd.Series | None = None) -> pd.DataFrame:
-    """Counts behind Table 1: N of each row; 1s and 0s of binary rows; firms at min and max.
+    """Counts behind Table 1: N of each row; 1s and 0s of binary rows; firms at min and max;
+    each mean as a magnitude cell (the dominance rule, :func:`magnitude_cell`).
 
     A share of a 0/1 variable reveals how many firms have 1 (and 0); the minimum and the
     maximum of any other variable are the values of the firms at the extremes. With a
@@ -200,8 +201,9 @@ def summary_cells(frame: pd.DataFrame, variables: Sequence[str],
         x = known_values(inside, name, weight)
         n = len(x)
         records.append((name, prefix + "N", n, COUNT_BASIS))
+        records.append(magnitude_cell(name, prefix + "Mean", x))  # and the dominance rule
         records += [(name, prefix + col, n, "firms with the variable known")
-                    for col in ("Mean", "SD", "Min", "Max")]
+                    for col in ("SD", "Min", "Max")]
         if n and x.isin([0.0, 1.0]).all():
             for col in ("Mean", "SD"):
                 records += share_cells(name, prefix + col, x)[1:]
@@ -213,8 +215,7 @@ def summary_cells(frame: pd.DataFrame, variables: Sequence[str],
         if sample is not None:
             every = known_values(frame, name, weight)
             records.append((name, ALL_PREFIX + "N", len(every), COUNT_BASIS))
-            records.append((name, ALL_PREFIX + "Mean", len(every),
-                            "firms with the variable known"))
+            records.append(magnitude_cell(name, ALL_PREFIX + "Mean", every))
             if len(every) and every.isin([0.0, 1.0]).all():
                 records += share_cells(name, ALL_PREFIX + "Mean", every)[1:]
     return cells_frame(records)

@@ -54,10 +54,12 @@ def _where_named(spec: ModelSpec, name: str) -> str:
 
 
 def check_variables(spec: ModelSpec, columns: Iterable[str],
-                    substitutes: Mapping[str, str] | None = None) -> None:
+                    substitutes: Mapping[str, str] | None = None,
+                    where: str = "the analysis data set") -> None:
     """Every variable of the specification is in the data, stood in for, or optional.
 
-    ``columns``: the analysis data's columns; ``substitutes``: the stand-ins of the analysis
+    ``columns``: the analysis data's columns (or, before any step, every variable the build
+    step can make: ``where`` says which); ``substitutes``: the stand-ins of the analysis
     meta (standard name -> the variable that replaces it on this survey). Raises ConfigError
     naming the file, the key, the variable and the nearest valid names.
     """
@@ -69,14 +71,24 @@ def check_variables(spec: ModelSpec, columns: Iterable[str],
         if name in present or name in stand_ins or name in optional:
             continue
         raise ConfigError(
-            f"{spec.path}: {_where_named(spec, name)} names '{name}', which is not in the "
-            "analysis data set" + suggestion(name, present)
+            f"{spec.path}: {_where_named(spec, name)} names '{name}', which is not in "
+            f"{where}" + suggestion(name, present)
             + ". Check the spelling; a variable that some surveys lack must be listed in "
             "'optional' (it is then left out, with a note, where the data lack it)")
     for name in spec.optional:  # checked after the variables: a typo there is named first
         if name not in named:
             raise ConfigError(f"{spec.path}: optional names '{name}', which no block, outcome "
                               "or cluster of the specification uses" + suggestion(name, named))
+
+
+def check_before_build(spec: ModelSpec, names: Iterable[str], prefixes: Sequence[str]
+                       ) -> None:
+    """Before any step: every variable of the specification is one the build step can make
+    for this study (``names``, or a dummy with one of ``prefixes``), or optional; else
+    ConfigError with the nearest valid names (:func:`check_variables`)."""
+    known = set(names) | {v for v in spec_variables(spec) if v.startswith(tuple(prefixes))}
+    check_variables(spec, known, where="the variables the build step makes for this study "
+                    "(the variable registry of analysis/data)")
 
 
 def unlabelled(spec: ModelSpec) -> list[str]:

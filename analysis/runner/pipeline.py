@@ -3,44 +3,46 @@
     uv run run_all.py                       # every step; unchanged steps are skipped
     uv run run_all.py --only tables         # this step (repeatable), after the out-of-date
                                             # steps whose outputs it reads
-    uv run run_all.py --config other.toml   # another study; outputs in output/studies/other/
+    uv run run_all.py --config other.toml   # another study: output/studies/<its name>/
     uv run run_all.py --verify              # fresh run in a temporary folder, compare bytes
 
 The steps become pytask tasks (:mod:`analysis.runner.steps`); pytask decides what is out of
 date. Its state (``pytask.lock``, ``.pytask/``) lives in ``<output>/logs/pytask/``, so runs
-into different output folders never share it. A run writes the run log and, when it
-succeeds, ``<output>/manifest.csv``. Exit codes: 0 success, 1 a step failed (or --verify
-found differences), 2 usage error, 130 interrupted.
+into different output folders never share it. Before any step the output tree is checked
+(:mod:`analysis.output_tree`: the study owns its folders, no input lies in them); every
+message is screened for disclosure. A run writes the run log and, when it succeeds,
+``<output>/manifest.csv`` after removing the outputs no step makes any more. Exit codes:
+0 success, 1 a step failed (or --verify found differences), 2 usage error, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import importlib
-import os
 import shutil
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from analysis import config, io
+from analysis import config, io, output_tree
 from analysis.context import (
     OPTIONS,
     Context,
     Paths,
     check_options,
+    close_matches,
     inside_project_warning,
     parse_option,
 )
 from analysis.errors import ConfigError, OutputError, explain
-from analysis.runner.record import write_run_log
+from analysis.exhibits.disclosure_text import MessageScreen
+from analysis.io import display
+from analysis.provenance import now, write_run_log
 from analysis.runner.steps import registry
 
 PROG = "run_all"
@@ -48,64 +50,88 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STATUS = {"success": "ran", "skip_unchanged": "skipped", "fail": "failed", "skip": "not selected"}
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool) -> dict[str, Any]:
-    """Run the selected steps, after the out-of-date steps they depend on, with pytask."""
+def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool,
+            screen: MessageScreen) -> dict[str, Any]:
+    """Run the selected steps, after the out-of-date steps they depend on, with pytask;
+    first the checks of the output tree (analysis.output_tree), after it its outcome."""
     import pytask
 
-    from analysis.runner.steps import StepSetupError, build_tasks
+    from analysis.runner.steps import (
+        StepSetupError,
+        build_tasks,
+        check_before_run,
+        plan,
+        run_unfinished,
+    )
 
     result: dict[str, Any] = {"status": "success", "started_at": now(), "steps": []}
     clock = time.perf_counter()
-    failures: list[tuple[str, BaseException]] = []
-    reports = {}
+    failures: list[tuple[str | None, BaseException]] = []
+    reports, aside = {}, None
     state = ctx.paths.logs / "pytask" / "pytask.toml"  # pytask's root: its state goes here
-    io.write_text(state, "# Written by run_all.py\n[tool.pytask.ini_options]\n")
     try:
         tasks = build_tasks(ctx, registry(), set(selected) if force else set())
+        check_before_run(ctx, tasks)
+        aside = output_tree.prepare(ctx, *plan(ctx, tasks))
+        io.write_text(state, "# Written by run_all.py\n[tool.pytask.ini_options]\n")
     except StepSetupError as exc:  # a step's module, inputs() or outputs(): before any work
         failures, tasks = [(exc.step, exc.error)], []
+    except OutputError as exc:  # the output tree: before any work
+        failures, tasks = [(None, exc)], []
     else:
-        # The database in memory: pytask.lock (in the state folder) records the states.
-        session = pytask.build(
-            tasks=tasks, config=state, marker_expression=" or ".join(selected), capture="no",
-            database_url="sqlite://", show_traceback=debug, stop_after_first_failure=True,
-            verbose=1 if sys.stdout.isatty() else 0)
-        reports = {report.task.name: report for report in session.execution_reports}
-        if session.exit_code not in (pytask.ExitCode.OK, pytask.ExitCode.FAILED):
-            failures.append(("pytask", RuntimeError(f"exit code {session.exit_code}")))
+        try:  # the database in memory: pytask.lock (in the state folder) records states
+            session = pytask.build(
+                tasks=tasks, config=state, capture="no", database_url="sqlite://",
+                marker_expression=" or ".join([*selected, "every_run"]),
+                show_traceback=False, stop_after_first_failure=True,
+                verbose=1 if sys.stdout.isatty() else 0)
+        except OSError as err:  # pytask's own state: its lock is replaced atomically
+            failures.append((None, io.write_failure(Path(err.filename or state), err,
+                                                    "pytask's state file")))
+        else:
+            reports = {report.task.name: report for report in session.execution_reports}
+            if session.exit_code not in (pytask.ExitCode.OK, pytask.ExitCode.FAILED):
+                failures.append(("pytask", RuntimeError(f"exit code {session.exit_code}")))
+            failures += run_unfinished(tasks, reports)  # the checks run after a failure
     for index, task in enumerate(tasks, start=1):
-        step, error = step_record(task, reports.get(task.name))
+        step, error = step_record(task, reports.get(task.name), screen)
         if error is not None:
             failures.append((task.name, error))
         result["steps"].append(step)
-        print(f"[{index}/{len(tasks)}] {step_line(step, task.name in selected)}")
-    for step_name, exc in failures:
+        wanted = task.name in selected or "every_run" in task.depends_on
+        print(f"[{index}/{len(tasks)}] {step_line(step, wanted)}")
+    for step_name, exc in dict.fromkeys(failures):
         if isinstance(exc, KeyboardInterrupt):
             result["status"] = "interrupted"
             continue
         if debug:
-            print("".join(traceback.format_exception(exc)), end="", file=sys.stderr)
-        print(f"{PROG}: step '{step_name}' failed: {explain(exc)}", file=sys.stderr)
+            print(screen("".join(traceback.format_exception(exc)), f"traceback of {step_name}"),
+                  end="", file=sys.stderr)
+        where = f"step '{step_name}' failed: " if step_name else ""
+        print(f"{PROG}: {where}{screen(explain(exc), f'message of {step_name}')}",
+              file=sys.stderr)
         result["status"] = "failed"
+    if aside is not None:  # stale outputs: deleted after a success, else put back
+        removed = aside.discard() if result["status"] == "success" else aside.restore()
+        result["removed_stale_outputs"] = [display(path) for path in removed]
     result["finished_at"] = now()
     result["duration_s"] = round(time.perf_counter() - clock, 3)
     return result
 
 
-def step_record(task: Any, report: Any) -> tuple[dict[str, Any], BaseException | None]:
-    """A task's entry in the run log and, when it failed, its error."""
+def step_record(task: Any, report: Any, screen: MessageScreen
+                ) -> tuple[dict[str, Any], BaseException | None]:
+    """A task's entry in the run log (its messages screened) and, when it failed, its error."""
     status = STATUS.get(report.outcome.name.lower(), "not run") if report else "not run"
+    status = task.info.get("status", status)  # a check run after a failure (run_unfinished)
     step = {"name": task.name, "module": task.step.module, "status": status,
             "duration_s": task.info.get("duration_s", 0.0), "reason": task.info.get("reason")}
-    error = report.exc_info[1] if report and report.exc_info else None
+    error = report.exc_info[1] if report and report.exc_info else task.info.get("error")
     if status != "failed" or error is None:
         return step, None
-    step.update(error=str(error), error_type=type(error).__qualname__,
-                traceback="".join(traceback.format_exception(error)))
+    step.update(error=screen(str(error), f"log of {task.name}"),
+                error_type=type(error).__qualname__, traceback=screen(
+                    "".join(traceback.format_exception(error)), f"logged traceback of {task.name}"))
     return step, error
 
 
@@ -122,32 +148,25 @@ def step_line(step: dict[str, Any], selected: bool) -> str:
     return f"{step['name']}: {text}"
 
 
-def manifest(paths: Paths) -> dict[str, tuple[int, str]]:
-    """The generated files of a run: not the logs, the manifest, other studies, READMEs."""
-    skip = [paths.logs, paths.output / "manifest.csv", paths.output / "studies",
-            paths.data_clean / "README.md", paths.output / "README.md"]
-    base = Path(os.path.commonpath([paths.data_clean.resolve(), paths.output.resolve()]))
-    return io.manifest([paths.data_clean, paths.output], base, skip)
-
-
 def run(ctx: Context, selected: Sequence[str], args: argparse.Namespace, argv: list[str]
         ) -> int:
     """Run, then write the manifest (on success) and the run log; one summary line."""
+    screen = MessageScreen.for_study(ctx.study_config_path)
     try:
         for folder in (ctx.paths.data_clean, ctx.paths.output):
             io.check_writable(folder)
-    except OutputError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        io.remove_stale_temp_files([ctx.paths.data_clean, ctx.paths.output],
+                                   skip=[ctx.paths.output / "studies"])
+        result = execute(ctx, selected, args.force, args.debug, screen)
+        if result["status"] == "success":
+            result["manifest_files"] = output_tree.write_manifest(ctx.paths)
+        result["disclosure_screen"] = screen.summary()
+        log = display(write_run_log(ctx, result, argv))
+        if args.diagnostics:
+            io.write_text(args.diagnostics, screen.diagnostics())
+    except OutputError as exc:  # a write of the runner's own: the old files stay as they were
+        print(f"{PROG}: {explain(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    io.remove_stale_temp_files([ctx.paths.data_clean, ctx.paths.output],
-                               skip=[ctx.paths.output / "studies"])
-    result = execute(ctx, selected, args.force, args.debug)
-    if result["status"] == "success":
-        files = manifest(ctx.paths)
-        result["manifest_files"] = len(files)
-        io.write_rows(ctx.paths.output / "manifest.csv", ("path", "size", "sha256"),
-                      ((path, *entry) for path, entry in files.items()))
-    log = display(write_run_log(ctx, result, argv))
     counts = ", ".join(f"{sum(s['status'] == what for s in result['steps'])} {what}"
                        for what in ("ran", "skipped"))
     if result["status"] == "success":
@@ -167,30 +186,19 @@ def verify(ctx: Context, debug: bool) -> int:
     try:
         fresh = dataclasses.replace(ctx, paths=Paths.under(scratch, root=ctx.paths.root))
         print(f"verify: rerunning every step into {scratch}")
-        result = execute(fresh, [step.name for step in registry()], True, debug)
+        result = execute(fresh, [step.name for step in registry()], True, debug,
+                         MessageScreen.for_study(ctx.study_config_path))
         if result["status"] != "success":
             return EXIT_INTERRUPTED if result["status"] == "interrupted" else EXIT_FAILED
-        reference = manifest(fresh.paths)
-        rows = io.compare_manifests(reference, manifest(ctx.paths))
+        rows, produced, report = output_tree.compare_trees(fresh.paths, ctx.paths)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    columns = ("path", "status", "old_size", "new_size", "old_sha256", "new_sha256")
-    report = io.write_rows(ctx.paths.logs / "verify.csv", columns,
-                           ([row[c] for c in columns] for row in rows))
     for row in rows:
         print(f"verify: {row['status']:<8} {row['path']}")
-    print(f"verify: {len(rows)} file(s) differ from a fresh run ({len(reference)} produced); "
+    print(f"verify: {len(rows)} file(s) differ from a fresh run ({produced} produced); "
           f"missing = absent from the tree, extra = not produced by the code; see "
-          f"{display(report)}" if rows else f"verify: {len(reference)} outputs identical")
+          f"{display(report)}" if rows else f"verify: {produced} outputs identical")
     return EXIT_FAILED if rows else EXIT_OK
-
-
-def display(path: Path) -> str:
-    """``path`` relative to the working directory when below it, else absolute."""
-    path = Path(path).resolve()
-    if path.is_relative_to(Path.cwd()):
-        return path.relative_to(Path.cwd()).as_posix()
-    return str(path)
 
 
 def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -212,7 +220,7 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     add("--from", dest="start", metavar="STEP", help="run this step and every later one")
     add("--force", action="store_true", help="rerun the selected steps even if unchanged")
     add("--config", type=Path, default=config.DEFAULT_STUDY_CONFIG, metavar="PATH",
-        help="study configuration (TOML); a non-default one writes to output/studies/<stem>/")
+        help="study configuration (TOML); another one writes to output/studies/<its name>/")
     add("--models", type=Path, default=config.DEFAULT_MODEL_SPEC, metavar="PATH",
         help="model specification (TOML)")
     add("--output-root", type=Path, metavar="DIR", help="write data_clean/ and output/ there")
@@ -222,6 +230,8 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     add("--verify", action="store_true", help="rerun everything in a temporary folder and "
         "compare every generated file with the current tree; exit 1 if any differs")
     add("--debug", action="store_true", help="show tracebacks of failures")
+    add("--diagnostics", type=Path, metavar="PATH", help="write the full text of messages "
+        "that name firms or small counts to this private file (never inside output/)")
     args, unknown = parser.parse_known_args(argv)
     names = [step.name for step in registry()]
     if unknown:
@@ -239,14 +249,6 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     args.option = check_options(dict(args.option))
     selected = names[names.index(args.start):] if args.start else args.only or names
     return args, [name for name in names if name in selected]
-
-
-def close_matches(name: str, known: list[str]) -> str:
-    """ " (did you mean --force?)", or the valid names when none is close."""
-    close = difflib.get_close_matches(name.split("=")[0], known, n=2)
-    if close:
-        return f" (did you mean {' or '.join(close)}?)"
-    return f" ({', '.join(known)})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -273,6 +275,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = Context(paths=Paths.for_study(args.config, args.output_root),
                   study_config_path=args.config.resolve(), model_spec_path=args.models.resolve(),
                   seed=config.SEED, options=args.option)
+    if args.diagnostics and any(output_tree.within(args.diagnostics, folder)
+                                for folder in (ctx.paths.output, ctx.paths.data_clean)):
+        print(f"{PROG}: --diagnostics {args.diagnostics}: the private diagnostics file must "
+              f"lie outside {ctx.paths.output} and {ctx.paths.data_clean}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return verify(ctx, args.debug) if args.verify else run(ctx, selected, args, argv)
     except KeyboardInterrupt:  # outside a step (hashing, manifest): nothing half written

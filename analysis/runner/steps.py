@@ -1,7 +1,8 @@
 """The registered steps (analysis.tasks.STEPS) as pytask tasks.
 
 A step keeps its contract (``DESCRIPTION``, ``inputs(ctx)``, ``outputs(ctx)``, ``run(ctx)``,
-optional ``RUN_FIRST`` / ``RUN_LAST``: pytask's try_first / try_last); its task depends on
+optional ``RUN_FIRST`` / ``RUN_LAST``: pytask's try_first / try_last; ``EVERY_RUN``: selected
+and run on every run, even after another step failed); its task depends on
 its inputs, the study configuration, the model specification, ``pyproject.toml``,
 ``uv.lock``, the seed, the options and its code (the source of every module of its package
 it imports, transitively: static import analysis), and produces its outputs. A folder among
@@ -26,7 +27,7 @@ from pytask import Mark, PathNode, TaskWithoutPath, get_state_of_path
 
 from analysis.code_graph import code_files
 from analysis.context import Context
-from analysis.io import special_file_kind
+from analysis.io import special_file_kind, tree_sha256
 
 ENVIRONMENT_FILES = ("pyproject.toml", "uv.lock")
 #: Optional flags of a step module -> pytask's marker: among the steps ready to run, those
@@ -66,18 +67,8 @@ class FileNode(PathNode):
         if kind not in (None, "a directory"):
             return kind  # a pipe or a device is never opened: reading it would block
         if self.path.is_dir():
-            return tree_state(self.path)
+            return tree_sha256(self.path)
         return get_state_of_path(self.path) or (None if self.required else "missing")
-
-
-def tree_state(folder: Path) -> str:
-    """One hash of the files below ``folder`` (hidden ones, temporary files, left out)."""
-    lines = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-            lines.append(f"{relative}={get_state_of_path(path)}\n")
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 @dataclass
@@ -119,6 +110,7 @@ class StepTask(TaskWithoutPath):
     step: Step
     ctx: Context
     last: dict[str, Any] | None = None  # its entry in pytask.lock
+    reads: list[Path] = field(default_factory=list)  # its inputs(ctx), as declared
     info: dict[str, Any] = field(default_factory=dict)
 
     def state(self) -> str:
@@ -126,6 +118,7 @@ class StepTask(TaskWithoutPath):
 
     def execute(self, **kwargs: Any) -> None:
         self.info["reason"], start = self.reason(), time.perf_counter()
+        self.info["ran"] = True
         try:
             importlib.import_module(self.step.module).run(self.ctx)
         finally:
@@ -135,6 +128,8 @@ class StepTask(TaskWithoutPath):
         """What changed since its last run: "code changed: analysis/x.py", ..."""
         if "force" in self.depends_on:
             return "forced"
+        if "every_run" in self.depends_on:
+            return "checks the outputs of every run"
         if self.last is None:
             return "no earlier run"
         root = (self.ctx.paths.logs / "pytask").resolve()
@@ -230,11 +225,60 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
         depends_on = {"inputs": inputs, **shared, "code": code}
         if step.name in forced:
             depends_on["force"] = force
+        elif getattr(module, "EVERY_RUN", False):
+            depends_on["every_run"] = force
         marks = [Mark(step.name, (), {})]
+        marks += [Mark("every_run", (), {})] if "every_run" in depends_on else []
         marks += [Mark(mark, (), {}) for flag, mark in PRIORITIES.items()
                   if getattr(module, flag, False)]
         tasks.append(StepTask(name=step.name, function=module.run, step=step, ctx=ctx,
-                              depends_on=depends_on, markers=marks,
+                              depends_on=depends_on, markers=marks, reads=paths,
                               produces={"outputs": [node(p) for p in outputs]},
                               last=previous.get(step.name)))
     return tasks
+
+
+def plan(ctx: Context, tasks: list[StepTask]
+         ) -> tuple[dict[str, list[Path]], dict[Path, str], dict[Path, str]]:
+    """What each task reads (the settings files included), which task writes each file, and
+    what the last runs wrote (``pytask.lock``: file -> SHA-256), for analysis.output_tree."""
+    root = ctx.paths.logs / "pytask"
+    reads = {task.name: [*task.reads, *(node.path for node in task.depends_on["settings"])]
+             for task in tasks}
+    products = {node.path: task.name for task in tasks for node in task.produces["outputs"]}
+    previous = {Path(os.path.normpath(root / key)): str(sha) for entry in
+                previous_runs(ctx).values() for key, sha in entry.get("produces", {}).items()}
+    return reads, products, previous
+
+
+def run_unfinished(tasks: list[StepTask], reports: dict[str, Any]
+                   ) -> list[tuple[str, BaseException]]:
+    """Run the EVERY_RUN steps that pytask did not run because a step failed before them,
+    when another step wrote its outputs (the checks of the outputs run whatever happened
+    after it); their failures."""
+    outcomes = {report.outcome.name.lower() for report in reports.values()}
+    if not any(report.exc_info and isinstance(report.exc_info[1], Exception)
+               for report in reports.values()) or "success" not in outcomes:
+        return []  # nothing failed, the user interrupted the run, or nothing was written
+    failures = []
+    for task in tasks:
+        if "every_run" in task.depends_on and not task.info.get("ran"):
+            try:
+                task.execute()
+                task.info["status"] = "ran"
+            except Exception as err:
+                task.info.update(status="failed", error=err)
+                failures.append((task.name, err))
+    return failures
+
+
+def check_before_run(ctx: Context, tasks: list[StepTask]) -> None:
+    """Each step's optional ``check(ctx)`` (what the user typed, checked before any step
+    runs); StepSetupError naming the step whose check failed."""
+    for task in tasks:
+        check = getattr(importlib.import_module(task.step.module), "check", None)
+        try:
+            if check is not None:
+                check(ctx)
+        except Exception as err:
+            raise StepSetupError(task.name, err) from err

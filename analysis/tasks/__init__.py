@@ -3,9 +3,12 @@
 Each entry is ``(name, module path)``. The module must expose ``DESCRIPTION: str``,
 ``inputs(ctx) -> list[Path]``, ``outputs(ctx) -> list[Path]`` and ``run(ctx) -> None``;
 optionally ``RUN_FIRST = True`` (among the steps ready to run, it starts first: the steps
-that check the survey) or ``RUN_LAST = True`` (it starts when no other selected step is
-ready: a step that checks the others' outputs). :mod:`analysis.runner.steps` turns each
-into a pytask task:
+that check the survey), ``RUN_LAST = True`` (it starts when no other selected step is
+ready: a step that checks the others' outputs), ``EVERY_RUN = True`` (selected and run on
+every run, whatever was selected, unchanged or failed: the disclosure check) and
+``check(ctx) -> None`` (run before any step: what the user typed, such as the model
+specification's variable names). :mod:`analysis.runner.steps` turns each into a pytask
+task:
 
 - ``inputs(ctx)`` lists every file the step reads (a folder stands for the files other
   steps write below it), including the outputs of earlier steps: those steps run first,

@@ -38,14 +38,17 @@ def outputs(ctx: Context) -> list[Path]:
         appendix / f"{APPENDIX_STEM}.csv",
         appendix / f"{APPENDIX_STEM}.md",
         *(ctx.paths.tables / f"{POLICY_STEM}.{ext}" for ext in TABLE_FORMATS),
+        ctx.paths.flags_file("build"),
     ]
 
 
 def run(ctx: Context) -> None:
     from analysis import io
     from analysis.data import analysis_appendix, meta, variables
+    from analysis.data.study_config import load_study_config
     from analysis.data.study_settings import layout, pool_sparse_categories, study_settings
     from analysis.errors import DataError
+    from analysis.exhibits import disclosure
     from analysis.exhibits.frames import to_markdown, write_frame_exhibit
 
     clean = io.read_parquet(ctx.paths.clean_data)
@@ -68,21 +71,29 @@ def run(ctx: Context) -> None:
 
     docs = analysis_appendix.variable_docs(analysis, clean, partners, scales, settings)
     table = analysis_appendix.analysis_appendix(analysis, clean, docs)
+    rules = disclosure.settings_from_config(load_study_config(ctx.study_config_path,
+                                                              root=ctx.paths.root))
+    checked = disclosure.check_exhibit(APPENDIX_STEM, table, disclosure.appendix_cells(
+        analysis, table), "variable", rules)
     alpha = analysis_appendix.alpha_text(clean)
     notes = [f"{len(analysis)} firms. Definitions and source items of every variable of "
              f"{ctx.paths.analysis_data.name}."] + ([f"Open-mindedness index: {alpha}"]
                                                     if alpha else [])
     notes += [settings.data_note] if settings.data_note else []
     folder = ctx.paths.data_appendix
-    io.write_csv(folder / f"{APPENDIX_STEM}.csv", table)
+    io.write_csv(folder / f"{APPENDIX_STEM}.csv", checked.frame)
     io.write_text(folder / f"{APPENDIX_STEM}.md",
-                  to_markdown(table, "Variables of the analysis data set", notes)
-                  + "\n" + analysis_appendix.policy_markdown())
+                  to_markdown(checked.frame, "Variables of the analysis data set",
+                              [*notes, *checked.notes]) + "\n"
+                  + analysis_appendix.policy_markdown())
 
     policy_notes = [f"{len(clean)} firms in the clean survey. Rules by construct:"]
     policy_notes += [f"{c}: {r}" for c, r in variables.MISSING_DATA_POLICY.items()]
     policy_notes += [settings.data_note] if settings.data_note else []
-    write_frame_exhibit(counts.rename(columns={"construct": "Construct", "case": "Case",
-                                               "firms": "Firms affected"}),
-                        ctx.paths.tables, POLICY_STEM,
-                        "Missing-data policy: firms affected by each rule", policy_notes)
+    policy = disclosure.check_counts(POLICY_STEM, counts.rename(columns={
+        "construct": "Construct", "case": "Case", "firms": "Firms affected"}), "Case", rules)
+    write_frame_exhibit(policy.frame, ctx.paths.tables, POLICY_STEM,
+                        "Missing-data policy: firms affected by each rule",
+                        [*policy_notes, *policy.notes])
+    disclosure.write_flags(ctx.paths.flags_file("build"),
+                           disclosure.merge_flags([checked.flags, policy.flags]))

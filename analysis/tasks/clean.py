@@ -34,6 +34,7 @@ def outputs(ctx: Context) -> list[Path]:
         ctx.paths.clean_flow,
         ctx.paths.data_appendix / f"{APPENDIX_STEM}.csv",
         ctx.paths.data_appendix / f"{APPENDIX_STEM}.md",
+        ctx.paths.flags_file("clean"),
     ]
 
 
@@ -43,6 +44,7 @@ def run(ctx: Context) -> None:
     from analysis.data.study_config import check_columns, check_data_file
     from analysis.data.study_settings import check_weight
     from analysis.errors import DataError
+    from analysis.exhibits import disclosure
     from analysis.exhibits.frames import to_markdown
 
     cfg = load_study_config(ctx.study_config_path, root=ctx.paths.root)
@@ -56,10 +58,14 @@ def run(ctx: Context) -> None:
     check_weight(cfg, raw)
     result = clean.clean_survey(raw, meta, cfg)  # validates before anything is written
     table = appendix.describe_variables(result.data, result.docs)
+    checked = disclosure.check_exhibit(
+        APPENDIX_STEM, table, disclosure.appendix_cells(result.data, table), "variable",
+        disclosure.settings_from_config(cfg))
 
     io.write_parquet(ctx.paths.clean_data, result.data)
     io.write_csv(ctx.paths.clean_flow, result.flow)
-    io.write_csv(ctx.paths.data_appendix / f"{APPENDIX_STEM}.csv", table)
+    io.write_csv(ctx.paths.data_appendix / f"{APPENDIX_STEM}.csv", checked.frame)
     io.write_text(ctx.paths.data_appendix / f"{APPENDIX_STEM}.md",
-                  to_markdown(table, f"{APPENDIX_TITLE} ({cfg.title})",
-                              appendix.clean_appendix_notes(cfg)))
+                  to_markdown(checked.frame, f"{APPENDIX_TITLE} ({cfg.title})",
+                              [*appendix.clean_appendix_notes(cfg), *checked.notes]))
+    disclosure.write_flags(ctx.paths.flags_file("clean"), checked.flags)

@@ -5,7 +5,7 @@ Writes Table 1 (summary statistics of every model variable in the estimation sam
 headline models, beside the N and mean of all firms), collaboration prevalence by partner
 type and scale, the correlations of the breadth measures, and innovation rates by glocal
 type and by city-region into ``<output>/tables``, each checked for small cells first (flags
-in ``<output>/disclosure/describe.csv``).
+in ``<data_clean>/disclosure/describe.csv``).
 """
 
 from __future__ import annotations

@@ -37,6 +37,9 @@ def outputs(ctx: Context) -> list[Path]:
 def run(ctx: Context) -> None:
     from analysis import io
     from analysis.data.study_config import load_study_config
+    from analysis.errors import DisclosureError
+    from analysis.exhibits.disclosure import id_columns
+    from analysis.exhibits.disclosure_text import identifier_values, visible_text
     from analysis.exhibits.exhibit_map import exhibit_files, read_map
     from analysis.exhibits.report import build_report, read_exhibits, run_facts
 
@@ -46,4 +49,8 @@ def run(ctx: Context) -> None:
     facts = run_facts(cfg.title, cfg.data_note if cfg.synthetic else "", ctx.paths.root,
                       [ctx.study_config_path, ctx.model_spec_path], ctx.seed, ctx.options)
     page = build_report(entries, files, facts, checksums, own=own_name(ctx))
+    named = identifier_values(visible_text(page), id_columns(cfg))  # written after the check
+    if named:
+        raise DisclosureError(f"{ctx.paths.report}: the page would name {named} identifier "
+                              "value(s) of firms; not written")
     io.write_text(ctx.paths.report, page)

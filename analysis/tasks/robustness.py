@@ -5,7 +5,9 @@ study configuration (data note) and ``config/robustness.toml``; writes into
 ``<output>/tables``: robustness_estimators, robustness_clustered_se,
 robustness_manager_controls, robustness_subsamples_<by>, robustness_bootstrap and
 specification_curve (each .csv/.md/.tex/.html/.docx), and ``<output>/figures``
-specification_curve.pdf/.png. Progress of the analyses goes to stderr.
+specification_curve.pdf/.png; the subsamples' disclosure flags (a subsample of fewer firms
+than the threshold is flagged or suppressed) to ``Paths.flags_file("robustness")``.
+Progress of the analyses goes to stderr.
 """
 
 from __future__ import annotations
@@ -47,11 +49,13 @@ def inputs(ctx: Context) -> list[Path]:
 def outputs(ctx: Context) -> list[Path]:
     stems = [*FIXED_STEMS, *(f"robustness_subsamples_{by}" for by in settings(ctx).subsample_by)]
     return ([ctx.paths.tables / f"{stem}.{ext}" for stem in stems for ext in TABLE_FORMATS]
-            + [ctx.paths.figures / f"{CURVE_STEM}.{ext}" for ext in ("pdf", "png")])
+            + [ctx.paths.figures / f"{CURVE_STEM}.{ext}" for ext in ("pdf", "png")]
+            + [ctx.paths.flags_file("robustness")])
 
 
 def run(ctx: Context) -> None:
     from analysis import io
+    from analysis.exhibits import disclosure
     from analysis.exhibits import robustness_exhibits as exhibits
     from analysis.exhibits.figures import preload_savefig_modules
     from analysis.models import robustness
@@ -67,5 +71,7 @@ def run(ctx: Context) -> None:
     results = robustness.run_analyses(
         data, headline, chosen, ctx.seed, curve_figure=functools.partial(
             exhibits.render_curve_figure, headline=headline, notes=notes))
-    exhibits.write_robustness_exhibits(results, headline, chosen, notes, ctx.paths.tables,
-                                       ctx.paths.figures, ctx.paths.analysis_data)
+    flags = exhibits.write_robustness_exhibits(
+        results, headline, chosen, notes, ctx.paths.tables, ctx.paths.figures,
+        ctx.paths.analysis_data, disclosure.settings_from_config(survey.study))
+    disclosure.write_flags(ctx.paths.flags_file("robustness"), flags)

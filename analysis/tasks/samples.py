@@ -26,11 +26,13 @@ def inputs(ctx: Context) -> list[Path]:
 
 
 def outputs(ctx: Context) -> list[Path]:
-    return [ctx.paths.tables / f"{STEM}.{ext}" for ext in TABLE_FORMATS]
+    return [*(ctx.paths.tables / f"{STEM}.{ext}" for ext in TABLE_FORMATS),
+            ctx.paths.flags_file("samples")]
 
 
 def run(ctx: Context) -> None:
     from analysis import io
+    from analysis.exhibits import disclosure
     from analysis.exhibits.frames import write_frame_exhibit
     from analysis.exhibits.layout import FrameLayout
     from analysis.exhibits.samples import flow_notes, read_flow, sample_flow
@@ -46,5 +48,9 @@ def run(ctx: Context) -> None:
                         survey.unavailable)
     cfg = survey.study
     notes = flow_notes(Path(cfg.source).name, Path(cfg.data_file).name, survey.data_note)
-    write_frame_exhibit(frame, ctx.paths.tables, STEM, TITLE, notes,
+    checked = disclosure.check_counts(STEM, frame, "Stage",
+                                      disclosure.settings_from_config(cfg))
+    write_frame_exhibit(checked.frame, ctx.paths.tables, STEM, TITLE,
+                        [*notes, *checked.notes],
                         layout=FrameLayout(decimals=0, panel_column="panel", long=False))
+    disclosure.write_flags(ctx.paths.flags_file("samples"), checked.flags)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -163,6 +164,26 @@ def test_only_runs_the_named_steps_and_the_out_of_date_steps_they_depend_on(proj
     assert project.statuses()["c"] == "not selected"
     code, _, _ = project.main("--only", "b")
     assert code == 0 and project.calls() == []
+
+
+def test_steps_left_out_of_date_by_a_selection_are_named(project):
+    """After --only a, step b reads a new a.txt it has not seen: the run says so (line,
+    warning, run log); c, whose inputs did not change, is not named."""
+    project.add_step("d", ["output:b.txt"])
+    project.main()
+    project.raw_a.write_text("raw a, edited;")
+    code, out, err = project.main("--only", "a")
+    assert code == 0 and project.calls()[-1] == "a"
+    assert re.search(r"b: not selected, now out of date \(inputs changed: \S*/output/a.txt\)"
+                     r": run it to update", out)
+    assert "c: not selected\n" in out + "\n" and "d: not selected\n" in out + "\n"
+    assert "warning: out of date, not selected: b (" in err
+    log = json.loads((project.output / "logs" / "run_log.json").read_text())
+    reasons = {s["name"]: s["reason"] for s in log["steps"]}
+    assert reasons["a"].endswith("raw_a.txt") and reasons["b"].endswith("output/a.txt")
+    assert reasons["c"] is None and reasons["d"] is None
+    code, out, err = project.main()  # the whole pipeline brings them up to date
+    assert project.calls() == ["b", "d"] and "warning" not in err  # d: b wrote anew
 
 
 def test_from_selects_the_named_step_and_every_later_one(project):

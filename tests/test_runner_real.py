@@ -29,9 +29,11 @@ def tables(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_only_tables_after_a_specification_change_shows_the_new_models(full_run, tmp_path):
+def test_only_tables_after_a_specification_change_shows_the_new_models(full_run, tmp_path,
+                                                                       capsys):
     """Table 2 loses firm_age: --only tables reruns the estimates first (never the old
-    numbers under the new layout) and writes what a fresh run writes."""
+    numbers under the new layout) and writes what a fresh run writes; the steps left out
+    of date (not selected, their inputs changed) are named in the log and a warning."""
     models = tmp_path / "models.toml"
     text = config.DEFAULT_MODEL_SPEC.read_text(encoding="utf-8")
     changed = text.replace('"higher_ed_share", "firm_age"]', '"higher_ed_share"]')
@@ -43,10 +45,14 @@ def test_only_tables_after_a_specification_change_shows_the_new_models(full_run,
     shutil.copytree(full_run, root)  # outputs and pytask state of the old specification
     before = tables(root)
     argv = ["--models", str(models), "--only", "tables", *OPTION]
+    capsys.readouterr()
     assert pipeline.main(["--output-root", str(root), *argv]) == 0
+    out, err = capsys.readouterr()
     ran = statuses(root)
     assert ran["estimate"] == "ran" and ran["tables"] == "ran"
     assert ran["robustness"] == ran["figures"] == "not selected"
+    assert "figures: not selected, now out of date" in out  # they read the old estimates
+    assert "warning: out of date, not selected:" in err and "figures" in err
     fresh = tmp_path / "fresh"
     assert pipeline.main(["--output-root", str(fresh), *argv]) == 0
     after = tables(root)

@@ -2,7 +2,8 @@
 
     uv run run_all.py                       # every step; unchanged steps are skipped
     uv run run_all.py --only tables         # this step (repeatable), after the out-of-date
-                                            # steps whose outputs it reads
+                                            # steps whose outputs it reads; the steps it
+                                            # leaves out of date are named
     uv run run_all.py --config other.toml   # another study: output/studies/<its name>/
     uv run run_all.py --verify              # fresh run in a temporary folder, compare bytes
 
@@ -124,8 +125,11 @@ def step_record(task: Any, report: Any, screen: MessageScreen
     """A task's entry in the run log (its messages screened) and, when it failed, its error."""
     status = STATUS.get(report.outcome.name.lower(), "not run") if report else "not run"
     status = task.info.get("status", status)  # a check run after a failure (run_unfinished)
+    reason = task.info.get("reason")
+    if status == "not selected":  # left out of date by a step that ran before it?
+        reason = task.changes() or None
     step = {"name": task.name, "module": task.step.module, "status": status,
-            "duration_s": task.info.get("duration_s", 0.0), "reason": task.info.get("reason")}
+            "duration_s": task.info.get("duration_s", 0.0), "reason": reason}
     error = report.exc_info[1] if report and report.exc_info else task.info.get("error")
     if status != "failed" or error is None:
         return step, None
@@ -143,6 +147,8 @@ def step_line(step: dict[str, Any], selected: bool) -> str:
             text += "; not selected, but a selected step depends on it"
     elif step["status"] == "skipped":
         text = "skipped (unchanged)"
+    elif step["status"] == "not selected" and step["reason"]:
+        text = f"not selected, now out of date ({step['reason']}): run it to update"
     else:
         text = step["status"]
     return f"{step['name']}: {text}"
@@ -169,6 +175,11 @@ def run(ctx: Context, selected: Sequence[str], args: argparse.Namespace, argv: l
         return EXIT_FAILED
     counts = ", ".join(f"{sum(s['status'] == what for s in result['steps'])} {what}"
                        for what in ("ran", "skipped"))
+    stale = [s["name"] for s in result["steps"] if s["status"] == "not selected" and s["reason"]]
+    if stale and result["status"] == "success":
+        print(f"{PROG}: warning: out of date, not selected: {', '.join(stale)} (their outputs "
+              f"describe the earlier inputs; run them, or every step, to update)",
+              file=sys.stderr)
     if result["status"] == "success":
         print(f"{PROG}: {len(selected)} step(s) in {result['duration_s']:.2f} s: {counts}; "
               f"manifest {display(ctx.paths.output / 'manifest.csv')} "

@@ -132,6 +132,12 @@ class StepTask(TaskWithoutPath):
             return "checks the outputs of every run"
         if self.last is None:
             return "no earlier run"
+        return self.changes() or "out of date"
+
+    def changes(self) -> str:
+        """What changed since its last run ("" when nothing did, or it never ran)."""
+        if self.last is None:
+            return ""
         root = (self.ctx.paths.logs / "pytask").resolve()
         old = {**self.last.get("depends_on", {}), **self.last.get("produces", {})}
         changed: dict[str, list[str]] = {}
@@ -150,8 +156,7 @@ class StepTask(TaskWithoutPath):
                     names = [entry.split("=")[0] for entry in state.split()
                              if entry not in before]
                 changed.setdefault(kind, []).extend(names)
-        return "; ".join(change_text(kind, names) for kind, names in changed.items()) or (
-            "out of date")
+        return "; ".join(change_text(kind, names) for kind, names in changed.items())
 
 
 def change_text(kind: str, names: list[str]) -> str:

@@ -258,11 +258,14 @@ def display(path: Path) -> str:
     return str(path)
 
 
-def tree_sha256(folder: Path) -> str:
-    """One hash of the files below ``folder`` (hidden ones, temporary files, left out)."""
+def tree_sha256(folder: Path, skip: Sequence[Path] = ()) -> str:
+    """One hash of the files below ``folder`` (hidden ones, temporary files and those at or
+    below a path in ``skip`` left out)."""
     lines = []
     for path in sorted(Path(folder).rglob("*")):
         relative = path.relative_to(folder)
+        if any(path == other or path.is_relative_to(other) for other in skip):
+            continue
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
             lines.append(f"{relative}={file_sha256(path)}\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()

@@ -147,13 +147,16 @@ def input_problems(paths: Paths, inputs: Mapping[str, Iterable[Path]],
     root, problems = protected_root(paths), []
     named = {Path(os.path.abspath(p)) for p in configured}
     reads = {**inputs, "configuration": named}
+    writers_below: dict[Path, set[str]] = {}  # folder -> the steps writing files below it
+    for product, writer in products.items():
+        for folder in product.parents:
+            writers_below.setdefault(folder, set()).add(writer)
     for step, files in reads.items():
         for path in map(Path, map(os.path.abspath, files)):
             writer = products.get(path)
             if writer is not None and step not in upstream(writer, inputs, products):
                 continue
-            if any(p != path and p.is_relative_to(path) and w != step
-                   for p, w in products.items()):
+            if writers_below.get(path, set()) - {step}:
                 continue  # a folder standing for the files other steps write below it
             if writer is not None:
                 problems.append(f"{path} is read by {step!r} and written by step {writer!r}")

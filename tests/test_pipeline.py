@@ -585,16 +585,29 @@ def test_building_the_real_tasks_imports_no_stage_code():
 # --------------------------------------------------------------- checks of every run (issue 20)
 
 
+UNREAD = """
+def unread(ctx):
+    return [ctx.paths.logs, ctx.paths.output / "manifest.csv", ctx.paths.output / "check.txt"]
+"""
+
+
 def test_an_every_run_step_runs_whatever_was_selected_skipped_or_failed(project):
-    """The disclosure check's contract: selected with any --only, rerun when nothing
-    changed, and run after another step failed once something was written."""
-    project.add_step("check", [str(project.output)], flags="RUN_LAST = True\nEVERY_RUN = True")
+    """The disclosure check's contract: selected with any --only; rerun whenever a file it
+    checks changed (also by hand, with no step run), not when nothing did (what it does
+    not read, such as the run log, does not count); run after another step failed once
+    something was written."""
+    project.add_step("check", [str(project.output)],
+                     flags="RUN_LAST = True\nEVERY_RUN = True\n" + UNREAD)
     assert project.main()[0] == 0 and project.calls()[-1] == "check"
     code, out, _ = project.main()
+    assert code == 0 and project.calls() == []
+    assert "check: skipped (unchanged)" in out
+    (project.output / "b.txt").write_text("edited by hand")
+    code, out, _ = project.main("--only", "c")
     assert code == 0 and project.calls() == ["check"]
-    assert "check: ran" in out and "checks the outputs of every run" in out
-    assert "not selected" not in [line for line in out.splitlines() if "check:" in line][0]
-    assert project.main("--only", "c")[0] == 0 and project.calls() == ["check"]
+    assert re.search(r"check: ran in \S+ s \(inputs changed: \S*output\)", out)
+    assert project.main("--only", "c")[0] == 0 and project.calls() == []
+    assert project.statuses()["check"] == "skipped"  # selected, though not named
     project.add_step("d", ["output:b.txt"], action="raise ValueError('late failure')")
     project.raw_a.write_text("raw a, revised;")
     code, _, err = project.main()

@@ -26,7 +26,6 @@ from typing import Any
 from analysis.config import WEIGHTS
 from analysis.data.wording import Wording
 from analysis.errors import ConfigError, ModelError
-from analysis.models.estimation.survey import SurveyDesign
 from analysis.models.spec_checks import suggestion
 from analysis.models.specification import (
     Family,
@@ -143,6 +142,9 @@ def for_survey_design(spec: ModelSpec, design: Mapping[str, str] | None,
             "[design] (strata / psu / fpc): a survey design takes sampling weights only, as "
             "Stata's svyset takes pweights only; use weights = \"pweight\" (or true), or "
             "remove [design] for frequency-weighted models without design-based SEs")
+    # imported here: the check before any step (check_before_build) needs no estimator
+    from analysis.models.estimation.survey import SurveyDesign
+
     survey = SurveyDesign(strata=design.get("strata"), psu=design.get("psu"),
                           fpc=design.get("fpc"), singleton=design.get("singleton", "fail"))
     families = {name: replace(fam, weights="pweight" if survey_weighted else fam.weights)

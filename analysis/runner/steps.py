@@ -2,7 +2,8 @@
 
 A step keeps its contract (``DESCRIPTION``, ``inputs(ctx)``, ``outputs(ctx)``, ``run(ctx)``,
 optional ``RUN_FIRST`` / ``RUN_LAST``: pytask's try_first / try_last; ``EVERY_RUN``: selected
-and run on every run, even after another step failed); its task depends on
+on every run, and run even after another step failed; ``unread(ctx)``: paths below its input
+folders it does not read); its task depends on
 its inputs, the study configuration, the model specification, ``pyproject.toml``,
 ``uv.lock``, the seed, the options and its code (the source of every module of its package
 it imports, transitively: static import analysis), and produces its outputs. A folder among
@@ -61,13 +62,14 @@ class FileNode(PathNode):
     absent, so that its step runs and says what is missing in its own words."""
 
     required: bool = True
+    unread: tuple[Path, ...] = ()  # below a folder: what the step does not read
 
     def state(self) -> str | None:
         kind = special_file_kind(self.path)
         if kind not in (None, "a directory"):
             return kind  # a pipe or a device is never opened: reading it would block
         if self.path.is_dir():
-            return tree_sha256(self.path)
+            return tree_sha256(self.path, self.unread)
         return get_state_of_path(self.path) or (None if self.required else "missing")
 
 
@@ -128,8 +130,6 @@ class StepTask(TaskWithoutPath):
         """What changed since its last run: "code changed: analysis/x.py", ..."""
         if "force" in self.depends_on:
             return "forced"
-        if "every_run" in self.depends_on:
-            return "checks the outputs of every run"
         if self.last is None:
             return "no earlier run"
         return self.changes() or "out of date"
@@ -204,8 +204,10 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
     """One task per step; a failing module, inputs() or outputs() is a StepSetupError."""
     root, nodes = ctx.paths.root, {}
 
-    def node(path: Path, required: bool = True) -> FileNode:
+    def node(path: Path, required: bool = True, unread: tuple[Path, ...] = ()) -> FileNode:
         label = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        if unread:  # one step's view of a folder: a node of its own
+            return FileNode(name=label, path=path, required=required, unread=unread)
         return nodes.setdefault(path, FileNode(name=label, path=path, required=required))
 
     declared = declare(ctx, steps)
@@ -221,17 +223,20 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
     for step in steps:
         module, paths, outputs = declared[step.name]
         last = getattr(module, "RUN_LAST", False)
+        unread = tuple(Path(os.path.abspath(root / p)) for p in getattr(
+            module, "unread", lambda ctx: [])(ctx))
         inputs = []
         for path in paths:
             below = [] if last else written_below(path, step.name, products)
-            inputs += [node(p) for p in below] or [node(path, required=path in products)]
+            inputs += [node(p) for p in below] or [
+                node(path, required=path in products, unread=unread if path.is_dir() else ())]
         code = CodeNode(f"code of {step.name}",
                         files={node(p).name: p for p in code_files(step.module, imports)})
         depends_on = {"inputs": inputs, **shared, "code": code}
         if step.name in forced:
             depends_on["force"] = force
-        elif getattr(module, "EVERY_RUN", False):
-            depends_on["every_run"] = force
+        elif getattr(module, "EVERY_RUN", False):  # selected on every run, not forced
+            depends_on["every_run"] = ValueNode("every_run")
         marks = [Mark(step.name, (), {})]
         marks += [Mark("every_run", (), {})] if "every_run" in depends_on else []
         marks += [Mark(mark, (), {}) for flag, mark in PRIORITIES.items()
@@ -262,8 +267,9 @@ def run_unfinished(tasks: list[StepTask], reports: dict[str, Any]
     when another step wrote its outputs (the checks of the outputs run whatever happened
     after it); their failures."""
     outcomes = {report.outcome.name.lower() for report in reports.values()}
-    if not any(report.exc_info and isinstance(report.exc_info[1], Exception)
-               for report in reports.values()) or "success" not in outcomes:
+    if not any(report.outcome.name.lower() == "fail" and report.exc_info
+               and isinstance(report.exc_info[1], Exception) for report in reports.values()
+               ) or "success" not in outcomes:
         return []  # nothing failed, the user interrupted the run, or nothing was written
     failures = []
     for task in tasks:
@@ -279,11 +285,13 @@ def run_unfinished(tasks: list[StepTask], reports: dict[str, Any]
 
 def check_before_run(ctx: Context, tasks: list[StepTask]) -> None:
     """Each step's optional ``check(ctx)`` (what the user typed, checked before any step
-    runs); StepSetupError naming the step whose check failed."""
+    runs; not for a step that is up to date: its last run, on the same inputs, settings and
+    code, passed it); StepSetupError naming the step whose check failed."""
     for task in tasks:
         check = getattr(importlib.import_module(task.step.module), "check", None)
+        if check is None or (task.last is not None and not task.changes()):
+            continue
         try:
-            if check is not None:
-                check(ctx)
+            check(ctx)
         except Exception as err:
             raise StepSetupError(task.name, err) from err

@@ -4,8 +4,10 @@ Each entry is ``(name, module path)``. The module must expose ``DESCRIPTION: str
 ``inputs(ctx) -> list[Path]``, ``outputs(ctx) -> list[Path]`` and ``run(ctx) -> None``;
 optionally ``RUN_FIRST = True`` (among the steps ready to run, it starts first: the steps
 that check the survey), ``RUN_LAST = True`` (it starts when no other selected step is
-ready: a step that checks the others' outputs), ``EVERY_RUN = True`` (selected and run on
-every run, whatever was selected, unchanged or failed: the disclosure check) and
+ready: a step that checks the others' outputs), ``EVERY_RUN = True`` (selected on every
+run, whatever was selected, and run even after another step failed: the disclosure check;
+it reruns, as any step, when its inputs changed), ``unread(ctx) -> list[Path]`` (what the
+step does not read below a folder among its inputs: changes there do not rerun it) and
 ``check(ctx) -> None`` (run before any step: what the user typed, such as the model
 specification's variable names). :mod:`analysis.runner.steps` turns each into a pytask
 task:

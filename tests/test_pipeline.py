@@ -616,6 +616,19 @@ def test_an_every_run_step_runs_whatever_was_selected_skipped_or_failed(project)
     assert project.statuses()["check"] == "ran"
 
 
+def test_a_step_that_names_the_commit_reruns_when_the_git_state_moves(project, monkeypatch):
+    """PROVENANCE (the replication report): a new commit or uncommitted changes rerun it,
+    and only it, so its page never names an older commit."""
+    state = {"available": True, "commit": "a" * 40, "dirty": False}
+    monkeypatch.setattr(steps, "git_state", lambda root: dict(state))
+    project.add_step("report", ["output:b.txt"], flags="PROVENANCE = True")
+    assert project.main()[0] == 0 and project.calls()[-1] == "report"
+    assert project.main()[0] == 0 and project.calls() == []
+    state["dirty"] = True
+    code, out, _ = project.main()
+    assert code == 0 and project.calls() == ["report"] and "git state changed" in out
+
+
 def test_a_step_check_runs_before_any_step(project):
     project.add_step("typo", [], flags="def check(ctx):\n    raise ValueError('no such key')")
     code, _, err = project.main()

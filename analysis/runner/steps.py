@@ -3,7 +3,8 @@
 A step keeps its contract (``DESCRIPTION``, ``inputs(ctx)``, ``outputs(ctx)``, ``run(ctx)``,
 optional ``RUN_FIRST`` / ``RUN_LAST``: pytask's try_first / try_last; ``EVERY_RUN``: selected
 on every run, and run even after another step failed; ``unread(ctx)``: paths below its input
-folders it does not read); its task depends on
+folders it does not read; ``PROVENANCE``: it reports the git commit, which it then depends
+on); its task depends on
 its inputs, the study configuration, the model specification, ``pyproject.toml``,
 ``uv.lock``, the seed, the options and its code (the source of every module of its package
 it imports, transitively: static import analysis), and produces its outputs. A folder among
@@ -29,6 +30,7 @@ from pytask import Mark, PathNode, TaskWithoutPath, get_state_of_path
 from analysis.code_graph import code_files
 from analysis.context import Context
 from analysis.io import special_file_kind, tree_sha256
+from analysis.provenance import git_state
 
 ENVIRONMENT_FILES = ("pyproject.toml", "uv.lock")
 #: Optional flags of a step module -> pytask's marker: among the steps ready to run, those
@@ -237,6 +239,8 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
             depends_on["force"] = force
         elif getattr(module, "EVERY_RUN", False):  # selected on every run, not forced
             depends_on["every_run"] = ValueNode("every_run")
+        if getattr(module, "PROVENANCE", False):  # it prints the commit: rerun when it moves
+            depends_on["git state"] = ValueNode("git state", json.dumps(git_state(root)))
         marks = [Mark(step.name, (), {})]
         marks += [Mark("every_run", (), {})] if "every_run" in depends_on else []
         marks += [Mark(mark, (), {}) for flag, mark in PRIORITIES.items()

@@ -7,7 +7,9 @@ that check the survey), ``RUN_LAST = True`` (it starts when no other selected st
 ready: a step that checks the others' outputs), ``EVERY_RUN = True`` (selected on every
 run, whatever was selected, and run even after another step failed: the disclosure check;
 it reruns, as any step, when its inputs changed), ``unread(ctx) -> list[Path]`` (what the
-step does not read below a folder among its inputs: changes there do not rerun it) and
+step does not read below a folder among its inputs: changes there do not rerun it),
+``PROVENANCE = True`` (the step reports the git commit and whether tracked files changed:
+it reruns when they do) and
 ``check(ctx) -> None`` (run before any step: what the user typed, such as the model
 specification's variable names). :mod:`analysis.runner.steps` turns each into a pytask
 task:

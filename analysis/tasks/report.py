@@ -16,6 +16,9 @@ from analysis.context import Context
 
 DESCRIPTION = ("Replication report: one self-contained HTML page with every exhibit of the "
                "README's map and the verification state")
+#: The page names the commit (and uncommitted changes) of the code that made it: a new
+#: commit reruns this step, so the page never names an older one (and --verify agrees).
+PROVENANCE = True
 
 def own_name(ctx: Context) -> str:
     """The report's path below the output folder."""

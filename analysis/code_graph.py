@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -74,10 +75,24 @@ def imported_modules(path: Path, name: str, package: str = "analysis") -> set[st
     return {m for m in found if m == package or m.startswith(package + ".")}
 
 
-def code_files(module: str, cache: dict[str, set[str]]) -> list[Path]:
+def source_imports(path: Path, name: str, package: str,
+                   stored: dict[str, tuple[str, list[str]]]) -> set[str]:
+    """:func:`imported_modules`, reused from ``stored`` (module -> SHA-256 of its source and
+    its imports, as an earlier run found them) when the source is byte for byte the same:
+    parsing every module on every run would cost a rerun most of its time."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if name in stored and stored[name][0] == digest:
+        return set(stored[name][1])
+    found = imported_modules(path, name, package)
+    stored[name] = (digest, sorted(found))
+    return found
+
+
+def code_files(module: str, cache: dict[str, set[str]],
+               stored: dict[str, tuple[str, list[str]]] | None = None) -> list[Path]:
     """Sources of ``module`` and of the modules of its package it imports, transitively,
     with their packages' ``__init__.py``; ``cache``: module -> its imports (shared between
-    calls, so each source is parsed once)."""
+    calls, so each source is parsed once); ``stored``: see :func:`source_imports`."""
     package = module.split(".")[0]
     seen: dict[str, Path] = {}
     todo = [module]
@@ -90,6 +105,7 @@ def code_files(module: str, cache: dict[str, set[str]]) -> list[Path]:
                 continue
             seen[dotted] = path
             if dotted not in cache:
-                cache[dotted] = imported_modules(path, dotted, package)
+                cache[dotted] = (imported_modules(path, dotted, package) if stored is None
+                                 else source_imports(path, dotted, package, stored))
             todo.extend(cache[dotted])
     return sorted(seen.values())

@@ -628,7 +628,7 @@ def markdown(report: dict[str, Any]) -> str:
              f"- Python {m['python']}; " + ", ".join(
                  f"{k} {v}" for k, v in m["packages"].items() if v),
              f"- Command: `{report['command']}`; total {fmt(report['total_s'], 0)} s", ""]
-    lines += ["## Targets (issue 7)", "", "| target | measured | met |", "|---|---|---|"]
+    lines += ["## Targets (issues 7 and 15)", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t['target']} | {t['measured']} | {verdict(t['met'])} |"
               for t in report["targets"]]
     pipe = report.get("pipeline")

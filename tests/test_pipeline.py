@@ -366,6 +366,36 @@ def test_code_files_cover_the_stage_modules_a_step_calls():
     assert package / "exhibits" / "latex.py" in tables
 
 
+def test_the_import_analysis_of_an_unchanged_source_is_reused(tmp_path):
+    """source_imports: the stored imports of a source with the same SHA-256 are reused (no
+    parse: a stored answer that parsing would not give shows it), a changed source is
+    parsed again and its entry replaced."""
+    path = tmp_path / "mod.py"
+    path.write_text("import pkg.a\n")
+    stored: dict = {}
+    assert code_graph.source_imports(path, "pkg.mod", "pkg", stored) == {"pkg.a"}
+    digest = stored["pkg.mod"][0]
+    stored["pkg.mod"] = (digest, ["pkg.only_in_the_store"])
+    assert code_graph.source_imports(path, "pkg.mod", "pkg", stored) == {
+        "pkg.only_in_the_store"}
+    path.write_text("import pkg.b\n")
+    assert code_graph.source_imports(path, "pkg.mod", "pkg", stored) == {"pkg.b"}
+    assert stored["pkg.mod"][0] != digest
+
+
+def test_a_rerun_reuses_the_stored_import_analysis(project):
+    project.main()
+    stored = project.output / "logs" / "pytask" / "imports.json"
+    modules = json.loads(stored.read_text())
+    assert {f"{project.package}.a", f"{project.package}.b"} <= set(modules)
+    (project.package_dir / "b.py").write_text(
+        (project.package_dir / "b.py").read_text() + "\nfrom . import shared\n")
+    project.main()
+    assert f"{project.package}.shared" in json.loads(stored.read_text())[
+        f"{project.package}.b"][1]
+    assert "b" in project.calls()  # its code changed
+
+
 # --------------------------------------------------------------------------- failures
 
 

@@ -15,6 +15,7 @@ others anyway, always for its tree as it is then. Files are compared by content 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -29,7 +30,8 @@ from pytask import Mark, PathNode, TaskWithoutPath, get_state_of_path
 
 from analysis.code_graph import code_files
 from analysis.context import Context
-from analysis.io import special_file_kind, tree_sha256
+from analysis.errors import OutputError
+from analysis.io import special_file_kind, tree_sha256, write_text
 from analysis.provenance import git_state
 
 ENVIRONMENT_FILES = ("pyproject.toml", "uv.lock")
@@ -221,6 +223,7 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
               "seed": ValueNode("seed", str(ctx.seed)), "options": ValueNode("options", options)}
     force = ValueNode("force", str(time.time_ns()))
     previous, imports = previous_runs(ctx), {}
+    stored = stored_imports(ctx)
     tasks = []
     for step in steps:
         module, paths, outputs = declared[step.name]
@@ -233,11 +236,11 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
             inputs += [node(p) for p in below] or [
                 node(path, required=path in products, unread=unread if path.is_dir() else ())]
         code = CodeNode(f"code of {step.name}",
-                        files={node(p).name: p for p in code_files(step.module, imports)})
+                        files={node(p).name: p for p in code_files(step.module, imports, stored)})
         depends_on = {"inputs": inputs, **shared, "code": code}
         if step.name in forced:
             depends_on["force"] = force
-        elif getattr(module, "EVERY_RUN", False):  # selected on every run, not forced
+        if getattr(module, "EVERY_RUN", False):  # selected on every run, not forced
             depends_on["every_run"] = ValueNode("every_run")
         if getattr(module, "PROVENANCE", False):  # it prints the commit: rerun when it moves
             depends_on["git state"] = ValueNode("git state", json.dumps(git_state(root)))
@@ -249,7 +252,23 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
                               depends_on=depends_on, markers=marks, reads=paths,
                               produces={"outputs": [node(p) for p in outputs]},
                               last=previous.get(step.name)))
+    save_stored_imports(ctx, stored)
     return tasks
+
+
+def stored_imports(ctx: Context) -> dict[str, tuple[str, list[str]]]:
+    """The import analysis of the last run (``imports.json`` beside pytask's state)."""
+    try:
+        return json.loads((ctx.paths.logs / "pytask" / "imports.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def save_stored_imports(ctx: Context, stored: dict[str, tuple[str, list[str]]]) -> None:
+    """Keep the import analysis for the next run (a cache: a failed write costs time only)."""
+    with contextlib.suppress(OSError, OutputError):
+        write_text(ctx.paths.logs / "pytask" / "imports.json",
+                   json.dumps(stored, sort_keys=True))
 
 
 def plan(ctx: Context, tasks: list[StepTask]

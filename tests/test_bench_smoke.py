@@ -53,7 +53,7 @@ def test_quick_estimation_run_writes_table_and_json(tmp_path):
         assert ours["first_ame_se"] * factor == pytest.approx(ref["first_ame_se"], rel=1e-6)
         assert rows[(n, "reference")]["time_ratio"] == 1.0
     table = (tmp_path / "quick.md").read_text()
-    assert "## Estimation layer" in table and "## Targets (issue 7)" in table
+    assert "## Estimation layer" in table and "## Targets (issues 7 and 15)" in table
     assert table.count("| 1,604 |") == 3
     assert report["machine"]["cores"] >= 1 and report["machine"]["python"]
 

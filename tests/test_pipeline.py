@@ -652,7 +652,7 @@ def test_a_step_that_names_the_commit_reruns_when_the_git_state_moves(project, m
     state = {"available": True, "commit": "a" * 40, "dirty": False}
     monkeypatch.setattr(steps, "git_state", lambda root: dict(state))
     project.add_step("report", ["output:b.txt"], flags="PROVENANCE = True")
-    assert project.main()[0] == 0 and project.calls()[-1] == "report"
+    assert project.main()[0] == 0 and "report" in project.calls()
     assert project.main()[0] == 0 and project.calls() == []
     state["dirty"] = True
     code, out, _ = project.main()

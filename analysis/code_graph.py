@@ -92,7 +92,9 @@ def code_files(module: str, cache: dict[str, set[str]],
                stored: dict[str, tuple[str, list[str]]] | None = None) -> list[Path]:
     """Sources of ``module`` and of the modules of its package it imports, transitively,
     with their packages' ``__init__.py``; ``cache``: module -> its imports (shared between
-    calls, so each source is parsed once); ``stored``: see :func:`source_imports`."""
+    calls, so each source is parsed once); ``stored``: see :func:`source_imports` (none:
+    every source is parsed)."""
+    stored = {} if stored is None else stored
     package = module.split(".")[0]
     seen: dict[str, Path] = {}
     todo = [module]
@@ -105,7 +107,6 @@ def code_files(module: str, cache: dict[str, set[str]],
                 continue
             seen[dotted] = path
             if dotted not in cache:
-                cache[dotted] = (imported_modules(path, dotted, package) if stored is None
-                                 else source_imports(path, dotted, package, stored))
+                cache[dotted] = source_imports(path, dotted, package, stored)
             todo.extend(cache[dotted])
     return sorted(seen.values())

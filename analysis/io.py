@@ -264,7 +264,7 @@ def tree_sha256(folder: Path, skip: Sequence[Path] = ()) -> str:
     lines = []
     for path in sorted(Path(folder).rglob("*")):
         relative = path.relative_to(folder)
-        if any(path == other or path.is_relative_to(other) for other in skip):
+        if any(path.is_relative_to(other) for other in skip):
             continue
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
             lines.append(f"{relative}={file_sha256(path)}\n")

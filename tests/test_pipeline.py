@@ -659,6 +659,15 @@ def test_a_step_that_names_the_commit_reruns_when_the_git_state_moves(project, m
     assert code == 0 and project.calls() == ["report"] and "git state changed" in out
 
 
+def test_a_failing_unread_stops_the_run_before_any_step(project):
+    """unread(ctx) is declared as inputs() and outputs() are: its failure names the step."""
+    project.add_step("check", [str(project.output)],
+                     flags="def unread(ctx):\n    raise ValueError('no such folder')")
+    code, _, err = project.main()
+    assert code == 1 and "step 'check' failed: ValueError: no such folder" in err
+    assert project.calls() == []
+
+
 def test_a_step_check_runs_before_any_step(project):
     project.add_step("typo", [], flags="def check(ctx):\n    raise ValueError('no such key')")
     code, _, err = project.main()

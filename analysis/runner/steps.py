@@ -180,18 +180,20 @@ def previous_runs(ctx: Context) -> dict[str, dict[str, Any]]:
     return {str(entry.get("id")): entry for entry in lock.get("task", [])}
 
 
-def declare(ctx: Context, steps: list[Step]) -> dict[str, tuple[Any, list[Path], list[Path]]]:
-    """Each step's module, inputs and outputs (absolute paths); StepSetupError when a
-    module, ``inputs(ctx)`` or ``outputs(ctx)`` fails."""
+def declare(ctx: Context, steps: list[Step]
+            ) -> dict[str, tuple[Any, list[Path], list[Path], list[Path]]]:
+    """Each step's module, inputs, outputs and unread paths (absolute); StepSetupError when
+    a module, ``inputs(ctx)``, ``outputs(ctx)`` or ``unread(ctx)`` fails."""
     declared = {}
     for step in steps:
         try:
             module = importlib.import_module(step.module)
-            inputs, outputs = module.inputs(ctx), module.outputs(ctx)
+            lists = (module.inputs(ctx), module.outputs(ctx),
+                     getattr(module, "unread", lambda ctx: [])(ctx))
         except Exception as err:
             raise StepSetupError(step.name, err) from err
         absolute = [[Path(os.path.abspath(ctx.paths.root / p)) for p in paths]
-                    for paths in (inputs, outputs)]
+                    for paths in lists]
         declared[step.name] = (module, *absolute)
     return declared
 
@@ -215,7 +217,7 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
         return nodes.setdefault(path, FileNode(name=label, path=path, required=required))
 
     declared = declare(ctx, steps)
-    products = {path: name for name, (_, _, outputs) in declared.items() for path in outputs}
+    products = {path: name for name, (_, _, outputs, _) in declared.items() for path in outputs}
     settings = [ctx.study_config_path, ctx.model_spec_path,
                 *(root / name for name in ENVIRONMENT_FILES)]
     options = json.dumps(ctx.options, sort_keys=True, default=str)
@@ -226,15 +228,13 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
     stored = stored_imports(ctx)
     tasks = []
     for step in steps:
-        module, paths, outputs = declared[step.name]
+        module, paths, outputs, unread = declared[step.name]
         last = getattr(module, "RUN_LAST", False)
-        unread = tuple(Path(os.path.abspath(root / p)) for p in getattr(
-            module, "unread", lambda ctx: [])(ctx))
         inputs = []
         for path in paths:
             below = [] if last else written_below(path, step.name, products)
-            inputs += [node(p) for p in below] or [
-                node(path, required=path in products, unread=unread if path.is_dir() else ())]
+            inputs += [node(p) for p in below] or [node(
+                path, required=path in products, unread=tuple(unread) if path.is_dir() else ())]
         code = CodeNode(f"code of {step.name}",
                         files={node(p).name: p for p in code_files(step.module, imports, stored)})
         depends_on = {"inputs": inputs, **shared, "code": code}

@@ -11,6 +11,7 @@ converted to PDF and take no more pages than their LaTeX versions.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from docx.oxml.ns import qn
 from latex import measure_exhibits
 from word import docx_geometry, pdf_pages
 
+from analysis.errors import ExhibitError
 from analysis.exhibits import docx_layout
 from analysis.exhibits.docx import read_cells, to_docx
 from analysis.exhibits.layout import Row, Span, Table
@@ -130,3 +132,21 @@ def test_the_width_table_is_times_roman():
     assert {c: docx_layout.text_width(c, 1.0) for c in widths} == widths
     characters = "".join(docx_layout.TIMES_WIDTHS.values())
     assert len(characters) == len(set(characters))  # each character in one group
+
+
+def test_text_with_markup_characters_tabs_and_edge_spaces_is_kept():
+    table = Table(title="A & B <test>", columns=("label", "text"),
+                  header=((Span(""), Span("x > y")),),
+                  rows=(Row(("a & b", " lead\ttab ")),), notes=("1 < 2 & 3 > 2",))
+    document = python_docx.Document(io.BytesIO(to_docx(table)))
+    assert read_cells(to_docx(table)) == [["", "x > y"], ["a & b", " leadtab "]]
+    assert document.paragraphs[0].text == "A & B <test>"
+    assert document.paragraphs[-1].text == "Note: 1 < 2 & 3 > 2"
+    assert document.core_properties.title == "A & B <test>"
+
+
+def test_a_control_character_names_the_table_and_the_character():
+    table = Table(title="Labels", columns=("label",), header=((Span("Item"),),),
+                  rows=(Row(("bad\x0blabel",)),))
+    with pytest.raises(ExhibitError, match=r"Word table 'Labels'.*'bad\\x0blabel'.*U\+000B"):
+        to_docx(table)

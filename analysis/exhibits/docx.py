@@ -11,26 +11,32 @@ and into every cell, autofit off (Word and LibreOffice lay a table out from thos
 not from its content). A coefficient's label is one cell merged down beside its standard
 error, and the two rows are kept on one page; no row breaks across pages.
 
-Word files are zip archives whose members carry the time they were written;
-:func:`normalise_zip` pins those times (and the document's dates) so that a rerun writes
-the same bytes.
+python-docx sets up the blank document once per font size (page, styles, core properties);
+the table's body is written here as XML text and parsed once, which checks it (built cell
+by cell through python-docx's API, a run's Word files took about 13 times as long). Word
+files are zip archives whose members carry the time they were written; :func:`archive`
+dates them all :data:`EPOCH` (as the document's dates) so that a rerun writes the same
+bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import re
 import zipfile
+from xml.sax.saxutils import escape
 
 import docx
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
+from docx.opc.oxml import serialize_part_xml
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
-from docx.shared import Inches, Pt, Twips
+from docx.shared import Inches, Pt
 from docx.table import _Cell
 
+from analysis.errors import ExhibitError
 from analysis.exhibits.docx_layout import (
     CELL_MARGIN_PT,
     NOTES_BEFORE_PT,
@@ -41,7 +47,7 @@ from analysis.exhibits.docx_layout import (
     round_widths,
     spill_groups,
 )
-from analysis.exhibits.layout import Row, Table, parse_number, typeset
+from analysis.exhibits.layout import Table, parse_number, typeset
 
 FONT = "Times New Roman"
 #: Fixed timestamp of every archive member and of the document (the zip format's epoch).
@@ -50,244 +56,251 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 MARGIN_TWIPS = round(CELL_MARGIN_PT * 20)
 
 
-def normalise_zip(data: bytes) -> bytes:
-    """The archive with every member dated :data:`EPOCH` (same content, same order)."""
-    source = zipfile.ZipFile(io.BytesIO(data))
+#: An archive member: its name, its attributes and its content.
+Member = tuple[str, int, bytes]
+
+
+def archive(members: list[Member]) -> bytes:
+    """A zip archive of ``members``, in their order, every one dated :data:`EPOCH`."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=EPOCH)
+        for name, attributes, data in members:
+            member = zipfile.ZipInfo(name, date_time=EPOCH)
             member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = info.external_attr
-            target.writestr(member, source.read(info.filename))
+            member.external_attr = attributes
+            target.writestr(member, data)
     return out.getvalue()
 
 
-#: The elements that follow a table's and a cell's properties in the schema's order (Word
-#: rejects a file whose properties are out of order).
-TBL_PR_ORDER = ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual",
-                "w:tblStyleRowBandSize", "w:tblStyleColBandSize", "w:tblW", "w:jc",
-                "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd", "w:tblLayout",
-                "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
-TC_PR_ORDER = ("w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders",
-               "w:shd", "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign",
-               "w:hideMark")
-MARGIN_ORDER = ("w:top", "w:left", "w:start", "w:bottom", "w:right", "w:end")
+#: Word's table look flags (python-docx's default table), kept so the file is as before.
+TABLE_LOOK = ('<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" '
+              'w:noHBand="0" w:noVBand="1" w:val="04A0"/>')
 
 
-def _child(parent, tag: str, order: tuple[str, ...]):
-    """The ``tag`` child of a properties element, created in its place in ``order`` when
-    missing."""
-    element = parent.find(qn(tag))
-    if element is None:
-        element = OxmlElement(tag)
-        later = {qn(t) for t in order[order.index(tag) + 1:]}
-        successor = next((child for child in parent if child.tag in later), None)
-        if successor is None:
-            parent.append(element)
-        else:
-            successor.addprevious(element)
-    return element
+def _twips(points: float) -> int:
+    """Points as whole twips, converted as python-docx converts ``Pt`` (EMUs truncated)."""
+    return Pt(points).twips
 
 
-def _border(cell, edge: str, size: int) -> None:
-    """A single black border of ``size`` eighths of a point on one edge of a cell."""
-    borders = _child(cell._tc.get_or_add_tcPr(), "w:tcBorders", TC_PR_ORDER)
-    element = OxmlElement(f"w:{edge}")
-    for key, value in (("val", "single"), ("sz", str(size)), ("space", "0"),
-                       ("color", "000000")):
-        element.set(qn(f"w:{key}"), value)
-    borders.append(element)
+#: Characters XML 1.0 does not allow, so that no Word file can hold them.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _row_flag(row, tag: str) -> None:
-    """A row property without a value: ``w:tblHeader`` (repeated at the top of every
-    page), ``w:cantSplit`` (never broken across pages)."""
-    flag = OxmlElement(tag)
-    flag.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(flag)
+def _run(text: str, size: float, italic: bool | None = None, bold: bool = False,
+         superscript: bool = False) -> str:
+    """One ``w:r``: its properties, then its text (a tab as ``w:tab``, a line break as
+    ``w:br``, spaces kept at either end), as python-docx's ``add_run`` writes it;
+    ExhibitError for a character no XML file may hold."""
+    bad = NOT_XML.search(text)
+    if bad is not None:
+        raise ExhibitError(f"the text {text!r} holds the control character "
+                           f"U+{ord(bad.group()):04X}, which a Word file cannot hold")
+    props = "<w:b/>" if bold else ""
+    props += {None: "", True: "<w:i/>", False: '<w:i w:val="0"/>'}[italic]
+    props += f'<w:sz w:val="{int(Pt(size).pt * 2)}"/>'
+    props += '<w:vertAlign w:val="superscript"/>' if superscript else ""
+    content = []
+    for piece in re.split(r"(\t|\r|\n)", text):
+        if piece == "\t":
+            content.append("<w:tab/>")
+        elif piece in ("\r", "\n"):
+            content.append("<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if piece.strip() != piece else ""
+            content.append(f"<w:t{space}>{escape(piece)}</w:t>")
+    return f"<w:r><w:rPr>{props}</w:rPr>{''.join(content)}</w:r>"
 
 
-def _set_width(cell, twips: int) -> None:
-    """A cell's width in twips (python-docx writes it as ``w:tcW``, type dxa)."""
-    cell.width = Twips(twips)
+def _paragraph(runs: str = "", keep_next: bool = False, spacing: str = "",
+               right_indent: int | None = None, align: str = "") -> str:
+    """One ``w:p``; its properties in the schema's order (Word rejects them out of order)."""
+    props = "<w:keepNext/>" if keep_next else ""
+    props += f"<w:spacing {spacing}/>" if spacing else ""
+    props += f'<w:ind w:right="{right_indent}"/>' if right_indent is not None else ""
+    props += f'<w:jc w:val="{align}"/>' if align else ""
+    if not props and not runs:
+        return "<w:p/>"
+    return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{runs}</w:p>"
 
 
-def _table_geometry(grid, widths: list[int]) -> None:
-    """Fixed layout (no autofit), the total width, the grid columns and the cell margins
-    written out, as Word and LibreOffice read them (the grid wins over the cells in
-    LibreOffice, the cells in Word)."""
-    grid.autofit = False
-    tbl_pr = grid._tbl.tblPr
-    width = _child(tbl_pr, "w:tblW", TBL_PR_ORDER)
-    width.set(qn("w:type"), "dxa")
-    width.set(qn("w:w"), str(sum(widths)))
-    indent = _child(tbl_pr, "w:tblInd", TBL_PR_ORDER)
-    indent.set(qn("w:type"), "dxa")
-    indent.set(qn("w:w"), "0")
-    margins = _child(tbl_pr, "w:tblCellMar", TBL_PR_ORDER)
-    for edge, value in (("top", 0), ("left", MARGIN_TWIPS), ("bottom", 0),
-                        ("right", MARGIN_TWIPS)):
-        element = _child(margins, f"w:{edge}", MARGIN_ORDER)
-        element.set(qn("w:w"), str(value))
-        element.set(qn("w:type"), "dxa")
-    for column, twips in zip(grid._tbl.tblGrid.findall(qn("w:gridCol")), widths,
-                             strict=True):
-        column.set(qn("w:w"), str(twips))
+def _cell(paragraph: str, twips: int, span: int = 1, merge: str = "",
+          borders: tuple[tuple[str, int], ...] = ()) -> str:
+    """One top-aligned ``w:tc`` of ``twips`` width over ``span`` grid columns; ``merge``:
+    "restart" or "continue" for a cell merged down; ``borders``: (edge, eighths of a
+    point) single black rules."""
+    props = f'<w:tcW w:type="dxa" w:w="{twips}"/>'
+    props += f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+    props += {"": "", "restart": '<w:vMerge w:val="restart"/>', "continue": "<w:vMerge/>"}[merge]
+    if borders:
+        props += "<w:tcBorders>" + "".join(
+            f'<w:{edge} w:val="single" w:sz="{size}" w:space="0" w:color="000000"/>'
+            for edge, size in borders) + "</w:tcBorders>"
+    return f'<w:tc><w:tcPr>{props}<w:vAlign w:val="top"/></w:tcPr>{paragraph}</w:tc>'
 
 
-def _top_aligned(cell) -> None:
-    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
+def _row(cells: list[str], header: bool = False) -> str:
+    """One ``w:tr``, never broken across pages; a header row repeats on every page."""
+    flags = '<w:tblHeader w:val="true"/>' if header else ""
+    return f'<w:tr><w:trPr>{flags}<w:cantSplit w:val="true"/></w:trPr>{"".join(cells)}</w:tr>'
 
 
-def _write_number(paragraph, text: str, column: Column, size: float) -> bool:
-    """A number aligned on its decimal point, stars superscript; False if ``text`` is no
-    number. The cell is right-aligned with a right indent that puts every decimal point of
-    the column at one place (a decimal tab stop would do the same in Word, but LibreOffice
-    wraps text after a decimal tab in narrow cells)."""
+def _number_runs(text: str, column: Column, size: float) -> tuple[str, int] | None:
+    """The runs of a number aligned on its decimal point (stars superscript) and the right
+    indent that puts every decimal point of the column at one place; None if ``text`` is
+    no number. (A decimal tab stop would do the same in Word, but LibreOffice wraps text
+    after a decimal tab in narrow cells.)"""
     cell = parse_number(text)
     if cell is None:
-        return False
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    paragraph.paragraph_format.right_indent = Pt(round(column.indent(text, size), 1))
+        return None
     digits = cell.whole + (f".{cell.frac}" if cell.frac is not None else "")
-    run = paragraph.add_run(typeset(f"{cell.open}{cell.sign}{digits}{cell.close}"))
-    run.font.size = Pt(size)
+    runs = _run(typeset(f"{cell.open}{cell.sign}{digits}{cell.close}"), size)
     if cell.stars:
-        star = paragraph.add_run(cell.stars)
-        star.font.superscript = True
-        star.font.size = Pt(size)
-    return True
+        runs += _run(cell.stars, size, superscript=True)
+    return runs, _twips(round(column.indent(text, size), 1))
 
 
-def _write_text(paragraph, text: str, size: float, italic: bool = False) -> None:
-    run = paragraph.add_run(typeset(text))
-    run.font.size = Pt(size)
-    run.italic = italic
-
-
-def _fill_row(cells, row: Row, table: Table, plan: DocxPlan) -> None:
-    if row.kind == "panel":
-        merged = cells[0].merge(cells[-1])
-        _write_text(merged.paragraphs[0], row.cells[0], plan.size_pt, italic=True)
-        return
-    for j, (text, kind) in enumerate(zip(row.cells, table.columns, strict=True)):
-        paragraph = cells[j].paragraphs[0]
-        if (kind == "number" and text and not row.center
-                and _write_number(paragraph, text, plan.columns[j], plan.size_pt)):
-            continue
-        if kind == "number":
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        if text:
-            _write_text(paragraph, text, plan.size_pt)
-
-
-def _header_rows(grid, table: Table, size: float) -> None:
+def _header_xml(table: Table, widths: list[int], size: float) -> list[str]:
+    """The header rows: spanners as cells over their columns, a heavy rule on top and a
+    light one under the last header row and under each ruled spanner."""
+    rows = []
     for i, spans in enumerate(table.header):
-        row = grid.rows[i]
-        _row_flag(row, "w:tblHeader")
-        _row_flag(row, "w:cantSplit")
-        start = 0
+        cells, start = [], 0
         for span in spans:
-            cell = row.cells[start]
-            if span.width > 1:
-                cell = cell.merge(row.cells[start + span.width - 1])
-            _top_aligned(cell)
-            paragraph = cell.paragraphs[0]
-            paragraph.paragraph_format.keep_with_next = True
-            if table.columns[start] == "number" or span.width > 1:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _write_text(paragraph, span.text, size)
-            if i == 0:
-                _border(cell, "top", 12)
+            borders = (("top", 12),) if i == 0 else ()
             if i == len(table.header) - 1 or span.ruled:
-                _border(cell, "bottom", 6)
+                borders += (("bottom", 6),)
+            centred = table.columns[start] == "number" or span.width > 1
+            paragraph = _paragraph(_run(typeset(span.text), size, italic=False),
+                                   keep_next=True, align="center" if centred else "")
+            cells.append(_cell(paragraph, sum(widths[start:start + span.width]),
+                               span.width, borders=borders))
             start += span.width
+        rows.append(_row(cells, header=True))
+    return rows
 
 
-def _keep_together(grid, table: Table, n_header: int) -> None:
-    """A coefficient's label as one cell beside its standard error (the label cell merged
-    down over the rows below it with an empty label), and those rows kept on one page
-    (keep with next on every row of the group but the last)."""
+def _body_xml(table: Table, plan: DocxPlan, widths: list[int]) -> list[str]:
+    """The body rows. A coefficient's label is one cell merged down beside the rows below
+    it (their labels empty), and those rows are kept on one page (keep with next on every
+    row of the group but the last; a panel heading stays with the row after it)."""
+    size, merged, keep = plan.size_pt, {}, set()
     for first, last in spill_groups(table.rows):
-        rows = [grid.rows[n_header + i] for i in range(first, last + 1)]
-        if table.rows[first].kind == "panel":  # a panel heading stays with its first row
-            last_rows = []
+        if table.rows[first].kind == "panel":
+            keep.add(first)
         elif last > first:
-            rows[0].cells[0].merge(rows[-1].cells[0])
-            last_rows = rows[-1:]
-        else:
+            merged.update({i: "continue" for i in range(first + 1, last + 1)})
+            merged[first] = "restart"
+            keep.update(range(first, last))
+    rows = []
+    for i, row in enumerate(table.rows):
+        borders = (("top", 6),) if row.rule else ()
+        borders += (("bottom", 12),) if i == len(table.rows) - 1 else ()
+        if row.kind == "panel":
+            paragraph = _paragraph(_run(typeset(row.cells[0]), size, italic=True),
+                                   keep_next=i in keep)
+            rows.append(_row([_cell(paragraph, sum(widths), len(widths), borders=borders)]))
             continue
-        for row in rows[:len(rows) - len(last_rows)]:
-            for cell in row.cells:
-                for paragraph in cell.paragraphs:
-                    paragraph.paragraph_format.keep_with_next = True
+        cells = []
+        for j, (text, kind) in enumerate(zip(row.cells, table.columns, strict=True)):
+            merge = merged.get(i, "") if j == 0 else ""
+            keep_next = i in keep and merge != "continue"
+            number = (_number_runs(text, plan.columns[j], size)
+                      if kind == "number" and text and not row.center else None)
+            if number is not None:
+                paragraph = _paragraph(number[0], keep_next, right_indent=number[1],
+                                       align="right")
+            else:
+                runs = _run(typeset(text), size, italic=False) if text else ""
+                paragraph = _paragraph(runs, keep_next,
+                                       align="center" if kind == "number" else "")
+            cells.append(_cell(paragraph, widths[j], merge=merge, borders=borders))
+        rows.append(_row(cells))
+    return rows
 
 
-def _layout_rows(grid, table: Table, plan: DocxPlan, n_header: int) -> None:
-    """Every cell's width and top alignment; rows never split across pages."""
+def _table_xml(table: Table, plan: DocxPlan) -> str:
+    """The ``w:tbl``: fixed layout (no autofit) with the planned widths in the grid and in
+    every cell (the grid wins over the cells in LibreOffice, the cells in Word), no indent
+    and the cell margins written out."""
     widths = round_widths([c.width for c in plan.columns])
-    _table_geometry(grid, widths)
-    for row in grid.rows:
-        if row._index >= n_header:
-            _row_flag(row, "w:cantSplit")
-        for cell, twips in zip(row.cells, widths, strict=True):
-            _set_width(cell, twips)
-            _top_aligned(cell)
+    margins = "".join(f'<w:{edge} w:w="{value}" w:type="dxa"/>' for edge, value in
+                      (("top", 0), ("left", MARGIN_TWIPS), ("bottom", 0),
+                       ("right", MARGIN_TWIPS)))
+    properties = (f'<w:tblPr><w:tblW w:type="dxa" w:w="{sum(widths)}"/>'
+                  '<w:tblInd w:type="dxa" w:w="0"/><w:tblLayout w:type="fixed"/>'
+                  f"<w:tblCellMar>{margins}</w:tblCellMar>{TABLE_LOOK}</w:tblPr>")
+    grid = "".join(f'<w:gridCol w:w="{twips}"/>' for twips in widths)
+    rows = _header_xml(table, widths, plan.size_pt) + _body_xml(table, plan, widths)
+    return f"<w:tbl>{properties}<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
 
 
-def build_document(table: Table) -> docx.Document:
-    """The Word document of one table."""
+def _body_xml_text(table: Table, plan: DocxPlan) -> str:
+    """The title, the table and the notes: the XML of the document's body."""
+    title = _paragraph(_run(typeset(table.title), 10.0, bold=True), keep_next=True,
+                       spacing=f'w:after="{_twips(TITLE_AFTER_PT)}"')
+    notes = [_paragraph(_run(typeset(("Note: " if i == 0 else "") + note), plan.note_pt,
+                             italic=False),
+                        spacing=f'w:before="{_twips(NOTES_BEFORE_PT if i == 0 else 0)}"')
+             for i, note in enumerate(table.notes)]
+    return "".join([title, _table_xml(table, plan), *notes])
+
+
+def blank_document(size_pt: float) -> docx.Document:
+    """A document with no content yet: the page, the Normal style (Times New Roman at
+    ``size_pt``, single spaced, no space around paragraphs) and fixed core properties."""
     document = docx.Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Inches(8.5), Inches(11)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Inches(1))
-    plan = plan_docx(table)
     normal = document.styles["Normal"]
     normal.font.name = FONT
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    normal.font.size = Pt(plan.size_pt)
+    normal.font.size = Pt(size_pt)
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.line_spacing = 1.0
-    title = document.add_paragraph()
-    title.paragraph_format.space_after = Pt(TITLE_AFTER_PT)
-    title.paragraph_format.keep_with_next = True
-    run = title.add_run(typeset(table.title))
-    run.bold = True
-    run.font.size = Pt(10)
-    n_header = len(table.header)
-    grid = document.add_table(rows=n_header + len(table.rows), cols=table.width)
-    _layout_rows(grid, table, plan, n_header)
-    _header_rows(grid, table, plan.size_pt)
-    for i, row in enumerate(table.rows):
-        cells = grid.rows[n_header + i].cells
-        _fill_row(cells, row, table, plan)
-        if row.rule:
-            for cell in cells:
-                _border(cell, "top", 6)
-        if i == len(table.rows) - 1:
-            for cell in grid.rows[n_header + i].cells:
-                _border(cell, "bottom", 12)
-    _keep_together(grid, table, n_header)
-    for i, note in enumerate(table.notes):
-        paragraph = document.add_paragraph()
-        paragraph.paragraph_format.space_before = Pt(NOTES_BEFORE_PT if i == 0 else 0)
-        _write_text(paragraph, ("Note: " if i == 0 else "") + note, plan.note_pt)
     core = document.core_properties
-    core.title, core.author, core.comments = table.title, "", ""
+    core.title, core.author, core.comments = "", "", ""
     core.created = core.modified = dt.datetime(*EPOCH, tzinfo=dt.UTC)
     core.revision = 1
     return document
 
 
-def to_docx(table: Table) -> bytes:
-    """The table as the bytes of a .docx file (the same bytes on every run)."""
+@functools.lru_cache(maxsize=8)
+def blank_members(size_pt: float) -> tuple[Member, ...]:
+    """The members of :func:`blank_document` saved (cached: python-docx takes longer to
+    open its template and save a package than this module takes to write a table)."""
     buffer = io.BytesIO()
-    build_document(table).save(buffer)
-    return normalise_zip(buffer.getvalue())
+    blank_document(size_pt).save(buffer)
+    source = zipfile.ZipFile(buffer)
+    return tuple((info.filename, info.external_attr, source.read(info.filename))
+                 for info in source.infolist())
+
+
+def to_docx(table: Table) -> bytes:
+    """The table as the bytes of a .docx file (the same bytes on every run): the blank
+    document at the planned font size with the title, the table and the notes in its body
+    and the title among its core properties."""
+    plan = plan_docx(table)
+    try:
+        body = _body_xml_text(table, plan).encode("utf-8")
+    except ExhibitError as err:
+        raise ExhibitError(f"Word table '{table.title}': {err}") from None
+    members = []
+    for name, attributes, data in blank_members(plan.size_pt):
+        if name == "word/document.xml":
+            # the body's XML before the blank body's section properties, parsed once as a
+            # whole (which checks it) and written as python-docx writes a part
+            head, section = data.split(b"<w:sectPr", 1)
+            data = serialize_part_xml(parse_xml(head + body + b"<w:sectPr" + section))
+        elif name == "docProps/core.xml":
+            core = parse_xml(data)
+            core.title_text, core.author_text, core.comments_text = table.title, "", ""
+            data = serialize_part_xml(core)
+        members.append((name, attributes, data))
+    return archive(members)
 
 
 def read_cells(data: bytes) -> list[list[str]]:

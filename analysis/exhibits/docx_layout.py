@@ -19,6 +19,7 @@ metric-compatible stand-ins, such as Liberation Serif, share):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,7 +65,13 @@ _WIDTH = {char: width / 1000 for width, chars in TIMES_WIDTHS.items() for char i
 
 def text_width(text: str, size_pt: float) -> float:
     """Printed width of ``text`` (as typeset: true minus signs, symbols) in points."""
-    return size_pt * sum(_WIDTH.get(char, 0.5) for char in typeset(text))
+    return size_pt * _ems(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _ems(text: str) -> float:
+    """Width of ``text`` in ems (cached: a table's plan measures each cell many times)."""
+    return sum(_WIDTH.get(char, 0.5) for char in typeset(text))
 
 
 def longest_word(text: str, size_pt: float) -> float:
@@ -93,6 +100,7 @@ def line_height(size_pt: float) -> float:
 # --------------------------------------------------------------------------- columns
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def number_parts(text: str, size_pt: float) -> tuple[float, float] | None:
     """Widths left and right of the decimal point of a displayed number (stars set as
     superscripts), or None when ``text`` is no number."""

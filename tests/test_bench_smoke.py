@@ -87,7 +87,10 @@ def _report(rerun_s: float, identical: bool) -> dict:
         "machine": {"date": "d", "cpu": "c", "cores": 2, "ram_gb": 1.0, "os": "o",
                     "python": "3", "packages": {"numpy": "2"}},
         "pipeline": {"imports": [], "import_s": 4.0, "import_baseline_mb": 200.0,
-                     "cold": {**run, "seconds": 6.0}, "reruns": [run], "rerun_s": rerun_s},
+                     "cold": {**run, "seconds": 6.0}, "reruns": [run], "rerun_s": rerun_s,
+                     "wider_imports": {"design card's packages": {
+                         "modules": ["numpy", "statsmodels.api"], "runs_s": [8.0, 8.0],
+                         "import_s": 8.0}}},
         "estimation": [{"n": 10, "path": "pipeline", "seconds": 3.0, "time_ratio": 1.2,
                         "peak_mb": 3000.0, "baseline_mb": 100.0, "data_mb": 1.0}],
         "bootstrap": {"reps": 19, "identical_across_workers": identical, "runs": [
@@ -116,6 +119,12 @@ def test_targets_and_table_rows(bench, rerun_s, identical):
                     "## Bootstrap of the breadth AMEs"):
         assert heading in table
     assert "| rerun 1 (nothing changed) |" in table and "| statsmodels loop | 1 |" in table
+    # the wider stack: a row of its own, and the cold run over it, with no verdict
+    assert ("| import the design card's packages (the bare stack and statsmodels.api) | 8.00 |"
+            in table)
+    assert met["(for the reader, no target) cold replication over the import of the design "
+               "card's packages"] is None
+    assert "6.00 s / 8.00 s = 0.75x" in table
 
 
 def test_step_lines_of_a_run_are_read(bench, monkeypatch):

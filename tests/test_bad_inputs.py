@@ -4,8 +4,9 @@ Every case must end in one clear message on stderr (naming the file, and the col
 row or value where they apply, plus what to do), a non-zero exit code, no partial outputs
 (the files of an earlier good run untouched, no temporary files left) and the raw data
 file unchanged. Data cases run on a small copy of the synthetic twin (80 records) written
-with pyreadstat (value labels and missing ranges kept); estimation cases run the estimate
-step on a tiny hand-made analysis frame with a one-family model specification.
+with pyreadstat (value labels and missing ranges kept); the estimation cases, on the
+estimate step with a tiny hand-made analysis frame, are in
+tests/test_bad_estimation_inputs.py.
 
 Decisions this catalogue fixes:
 - An outcome missing for everyone does not stop cleaning (the other outcome keeps the
@@ -29,7 +30,6 @@ Decisions this catalogue fixes:
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -38,32 +38,16 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from bad_input_checks import assert_one_message, sha256, temp_files, tree_state
 
 from analysis import config
-from analysis.context import Context, Paths
-from analysis.errors import ConvergenceError, ReplicationError, explain
 from analysis.runner import pipeline
-from analysis.tasks import estimate as estimate_step
 
 N_RECORDS = 80
 GOOD_STEPS = ("clean", "build", "describe", "disclosure")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def tree_state(root: Path) -> dict[str, str]:
-    """SHA-256 of every file below ``root`` except the run logs (rewritten on every run)."""
-    return {str(p.relative_to(root)): sha256(p) for p in sorted(root.rglob("*"))
-            if p.is_file() and "logs" not in p.relative_to(root).parts}
-
-
-def temp_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.name.endswith(".tmp")]
 
 
 def toml_string(path: Path) -> str:
@@ -106,14 +90,6 @@ def run_main(capsys, *args: object) -> tuple[int, str, str]:
     code = pipeline.main([str(a) for a in args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def assert_one_message(err: str, *needles: str) -> None:
-    """One message (one ``run_all:`` line, no traceback) containing every needle."""
-    assert "Traceback" not in err, err
-    assert err.count("run_all:") == 1, err
-    for needle in needles:
-        assert needle in err, f"{needle!r} not in message:\n{err}"
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -400,122 +376,6 @@ def test_output_folder_cannot_be_written(tmp_path, good_run, capsys):
     assert sha256(good_run["raw"]) == raw_sha
 
 
-# ------------------------------------------------------------------ estimation problems
-
-TINY_SPEC = """
-[defaults]
-estimator = "{estimator}"
-se = "robust"
-
-[blocks.main]
-label = "Main"
-display = "coefficients"
-variables = {variables}
-
-[outcomes]
-product = "Product innovation"
-
-[families.tiny]
-description = "one model"
-estimator = "{estimator}"
-outcomes = ["product"]
-main = ["main"]
-variants = {{ base = [] }}
-"""
-
-
-def tiny_frame(n: int = 60, seed: int = 3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x1 = rng.normal(size=n)
-    x2 = rng.normal(size=n)
-    y = (x1 + rng.normal(size=n) > 0).astype("int64")
-    return pd.DataFrame({"firm_id": np.arange(1, n + 1), "product": pd.array(y, dtype="Int64"),
-                         "x1": x1, "x2": x2})
-
-
-@pytest.fixture
-def estimate_case(tmp_path):
-    """Run the estimate step on a tiny analysis frame; check it fails and writes nothing.
-
-    The step is run on its own (through the runner, a hand-made analysis data set would be
-    replaced by the build step's, as a stale input); the message is the runner's line.
-    """
-
-    def run(frame: pd.DataFrame, variables: tuple[str, ...] = ("x1", "x2"),
-            estimator: str = "logit") -> str:
-        root = tmp_path / "est out"
-        (root / "data_clean").mkdir(parents=True)
-        data = root / "data_clean" / "analysis_data.parquet"
-        frame.to_parquet(data)
-        data_sha = sha256(data)
-        spec = tmp_path / "models.toml"
-        spec.write_text(TINY_SPEC.format(estimator=estimator, variables=list(variables)),
-                        encoding="utf-8")
-        ctx = Context(paths=Paths.under(root), study_config_path=config.DEFAULT_STUDY_CONFIG,
-                      model_spec_path=spec)
-        with pytest.raises(ReplicationError) as failure:
-            estimate_step.run(ctx)
-        err = f"run_all: step 'estimate' failed: {explain(failure.value)}"
-        assert not (root / "output" / "estimates").exists() or not any(
-            (root / "output" / "estimates").iterdir())
-        assert temp_files(root) == []
-        assert sha256(data) == data_sha
-        assert "What to do:" in err, err
-        return err
-
-    return run
-
-
-def test_outcome_missing_for_everyone(estimate_case):
-    frame = tiny_frame().assign(product=pd.array([pd.NA] * 60, dtype="Int64"))
-    err = estimate_case(frame)
-    # EmptyCellError (its hint) naming the model and the outcome
-    assert_one_message(err, "model 'tiny__product__base'", "'product'", "no usable observations")
-
-
-def test_empty_subsample_after_listwise_deletion(estimate_case):
-    err = estimate_case(tiny_frame().assign(x2=np.nan))
-    assert_one_message(err, "model 'tiny__product__base'", "no observations left", "'x2'")
-
-
 def test_everyone_screened_out(case, twin):
     err = case(modified_sav(twin, lambda f: f.assign(q1_emp=3.0)))
     assert_one_message(err, "bad.sav", "no record is left", f"screen_out: {N_RECORDS}")
-
-
-def test_constant_regressor(estimate_case):
-    err = estimate_case(tiny_frame().assign(x2=1.0))
-    assert_one_message(err, "model 'tiny__product__base'", "x2")
-
-
-def test_perfect_separation(estimate_case):
-    frame = tiny_frame()
-    frame["x2"] = (frame["product"] == 1).astype(float)
-    err = estimate_case(frame)
-    assert_one_message(err, "model 'tiny__product__base'", "'x2'", "predicts success perfectly")
-
-
-def test_collinear_dummy(estimate_case):
-    frame = tiny_frame()
-    frame["d_a"] = (frame["x1"] > 0).astype(float)
-    frame["d_b"] = 1.0 - frame["d_a"]  # d_a + d_b = constant
-    err = estimate_case(frame, variables=("x1", "d_a", "d_b"))
-    assert_one_message(err, "model 'tiny__product__base'", "d_b")
-
-
-def test_unknown_variable_in_specification(estimate_case):
-    err = estimate_case(tiny_frame(), variables=("x1", "x_unknown"))
-    assert_one_message(err, "models.toml", "x_unknown")
-
-
-def test_unknown_estimator(estimate_case):
-    err = estimate_case(tiny_frame(), estimator="tobit")
-    assert_one_message(err, "models.toml", "tobit")
-
-
-def test_non_convergence():
-    """Not reachable from the specification (no iteration option): the layer's error."""
-    from analysis.models.estimation import fit_model
-
-    with pytest.raises(ConvergenceError, match="model 'm1'.*did not converge in 1 iter"):
-        fit_model(tiny_frame(), "product", ["x1", "x2"], model_id="m1", max_iter=1)

@@ -14,6 +14,10 @@ from typing import Any
 from analysis import config, io
 from analysis.errors import ConfigError
 
+#: The file that lists every generated file (in the output folder; the README's exhibit
+#: map names it too).
+MANIFEST_NAME = "manifest.csv"
+
 
 @dataclass(frozen=True)
 class Paths:
@@ -116,6 +120,33 @@ class Paths:
     def flags_file(self, step: str) -> Path:
         return self.disclosure_flags / f"{step}.csv"
 
+    # The runner's own files (analysis.runner, analysis.provenance, analysis.output_tree).
+    @property
+    def manifest(self) -> Path:
+        """Path, size and SHA-256 of every generated file, written after a successful run."""
+        return self.output / MANIFEST_NAME
+
+    @property
+    def run_log(self) -> Path:
+        """The run log (JSON; its Markdown twin beside it, ``.md``)."""
+        return self.logs / "run_log.json"
+
+    @property
+    def run_state(self) -> Path:
+        """pytask's state (``pytask.lock`` and the root file it is kept for) and the stored
+        import analysis: a folder of the run's own, so runs never share it."""
+        return self.logs / "pytask"
+
+    @property
+    def verify_report(self) -> Path:
+        """What ``run_all.py --verify`` found, file by file."""
+        return self.logs / "verify.csv"
+
+    @property
+    def other_studies(self) -> Path:
+        """Where runs on other studies write, each in a folder of its own."""
+        return self.output / "studies"
+
     @classmethod
     def default(cls) -> Paths:
         return cls(root=config.ROOT, data_clean=config.DATA_CLEAN, output=config.OUTPUT)
@@ -129,7 +160,7 @@ class Paths:
             return cls.under(Path(output_root).resolve())
         if Path(study_config).resolve() == config.DEFAULT_STUDY_CONFIG.resolve():
             return cls.default()
-        return cls.under(config.OUTPUT / "studies" / study_folder_name(study_config))
+        return cls.under(cls.default().other_studies / study_folder_name(study_config))
 
     @classmethod
     def under(cls, base: Path, root: Path | None = None) -> Paths:

@@ -195,7 +195,7 @@ def removable(paths: Paths, path: Path) -> bool:
     or another study's output."""
     path = Path(os.path.abspath(path))
     inside = path.is_relative_to(paths.data_clean) or path.is_relative_to(paths.output)
-    kept = [paths.logs, paths.output / "studies", paths.output / "manifest.csv"]
+    kept = [paths.logs, paths.other_studies, paths.manifest]
     return (inside and path.name not in HAND_WRITTEN
             and not any(path == k or path.is_relative_to(k) for k in kept))
 
@@ -278,7 +278,7 @@ def prepare(ctx: Context, inputs: Mapping[str, Iterable[Path]], products: Mappin
 
 def manifest(paths: Paths) -> dict[str, tuple[int, str]]:
     """The generated files of a run: not the logs, the manifest, other studies, READMEs."""
-    skip = [paths.logs, paths.output / "manifest.csv", paths.output / "studies",
+    skip = [paths.logs, paths.manifest, paths.other_studies,
             *(folder / name for folder in (paths.data_clean, paths.output)
               for name in HAND_WRITTEN)]
     base = Path(os.path.commonpath([paths.data_clean.resolve(), paths.output.resolve()]))
@@ -288,7 +288,7 @@ def manifest(paths: Paths) -> dict[str, tuple[int, str]]:
 def write_manifest(paths: Paths) -> int:
     """Write ``<output>/manifest.csv`` (path, size, SHA-256 of every output); how many."""
     files = manifest(paths)
-    io.write_rows(paths.output / "manifest.csv", ("path", "size", "sha256"),
+    io.write_rows(paths.manifest, ("path", "size", "sha256"),
                   ((path, *entry) for path, entry in files.items()))
     return len(files)
 
@@ -299,6 +299,6 @@ def compare_trees(fresh: Paths, paths: Paths) -> tuple[list[dict], int, Path]:
     reference = manifest(fresh)
     rows = io.compare_manifests(reference, manifest(paths))
     columns = ("path", "status", "old_size", "new_size", "old_sha256", "new_sha256")
-    report = io.write_rows(paths.logs / "verify.csv", columns,
+    report = io.write_rows(paths.verify_report, columns,
                            ([row[c] for c in columns] for row in rows))
     return rows, len(reference), report

@@ -110,7 +110,7 @@ def write_run_log(ctx: Context, result: dict[str, Any], argv: list[str]) -> Path
            "study_config": file_fact(ctx.study_config_path),
            "model_spec": file_fact(ctx.model_spec_path), "options": ctx.options,
            "paths": {k: str(getattr(ctx.paths, k)) for k in ("root", "data_clean", "output")}}
-    write_text(ctx.paths.logs / "run_log.json", json.dumps(log, indent=2, default=str) + "\n")
+    write_text(ctx.paths.run_log, json.dumps(log, indent=2, default=str) + "\n")
     dirty = {True: "yes", False: "no", None: "unknown"}[git["dirty"]]
     if git["available"]:
         commit = f"- Git commit: `{git['commit']}` (uncommitted changes to tracked files: {dirty})"
@@ -149,4 +149,4 @@ def write_run_log(ctx: Context, result: dict[str, Any], argv: list[str]) -> Path
         *(f"| {name} | {version or 'not installed'} |"
           for name, version in log["packages"].items()),
     ]
-    return write_text(ctx.paths.logs / "run_log.md", "\n".join(lines) + "\n")
+    return write_text(ctx.paths.run_log.with_suffix(".md"), "\n".join(lines) + "\n")

@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.context import MANIFEST_NAME
 from analysis.errors import ExhibitError
 
 START, END = "<!-- exhibits:start -->", "<!-- exhibits:end -->"
 #: The runner's manifest: in the map, written after every step (so no step reads it).
-MANIFEST = "manifest.csv"
+MANIFEST = MANIFEST_NAME
 
 
 @dataclass(frozen=True)

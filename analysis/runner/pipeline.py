@@ -69,7 +69,7 @@ def execute(ctx: Context, selected: Sequence[str], force: bool, debug: bool,
     clock = time.perf_counter()
     failures: list[tuple[str | None, BaseException]] = []
     reports, aside = {}, None
-    state = ctx.paths.logs / "pytask" / "pytask.toml"  # pytask's root: its state goes here
+    state = ctx.paths.run_state / "pytask.toml"  # pytask's root: its state goes here
     try:
         tasks = build_tasks(ctx, registry(), set(selected) if force else set())
         check_before_run(ctx, tasks)
@@ -162,7 +162,7 @@ def run(ctx: Context, selected: Sequence[str], args: argparse.Namespace, argv: l
         for folder in (ctx.paths.data_clean, ctx.paths.output):
             io.check_writable(folder)
         io.remove_stale_temp_files([ctx.paths.data_clean, ctx.paths.output],
-                                   skip=[ctx.paths.output / "studies"])
+                                   skip=[ctx.paths.other_studies])
         result = execute(ctx, selected, args.force, args.debug, screen)
         if result["status"] == "success":
             result["manifest_files"] = output_tree.write_manifest(ctx.paths)
@@ -182,7 +182,7 @@ def run(ctx: Context, selected: Sequence[str], args: argparse.Namespace, argv: l
               file=sys.stderr)
     if result["status"] == "success":
         print(f"{PROG}: {len(selected)} step(s) in {result['duration_s']:.2f} s: {counts}; "
-              f"manifest {display(ctx.paths.output / 'manifest.csv')} "
+              f"manifest {display(ctx.paths.manifest)} "
               f"({result['manifest_files']} files); log {log}")
         return EXIT_OK
     print(f"{PROG}: {result['status']} after {result['duration_s']:.2f} s ({counts}); log {log}")

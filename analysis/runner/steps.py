@@ -35,6 +35,8 @@ from analysis.io import special_file_kind, tree_sha256, write_text
 from analysis.provenance import git_state
 
 ENVIRONMENT_FILES = ("pyproject.toml", "uv.lock")
+#: The import analysis of the last run, beside pytask's state.
+IMPORTS_FILE = "imports.json"
 #: Optional flags of a step module -> pytask's marker: among the steps ready to run, those
 #: marked try_first start first, those marked try_last when no other is ready.
 PRIORITIES = {"RUN_FIRST": "try_first", "RUN_LAST": "try_last"}
@@ -142,7 +144,7 @@ class StepTask(TaskWithoutPath):
         """What changed since its last run ("" when nothing did, or it never ran)."""
         if self.last is None:
             return ""
-        root = (self.ctx.paths.logs / "pytask").resolve()
+        root = self.ctx.paths.run_state.resolve()
         old = {**self.last.get("depends_on", {}), **self.last.get("produces", {})}
         changed: dict[str, list[str]] = {}
         for kind, nodes in [*self.depends_on.items(), ("outputs", self.produces["outputs"])]:
@@ -174,7 +176,7 @@ def change_text(kind: str, names: list[str]) -> str:
 def previous_runs(ctx: Context) -> dict[str, dict[str, Any]]:
     """The entries of ``pytask.lock`` in the run's state folder, by task."""
     try:
-        lock = tomllib.loads((ctx.paths.logs / "pytask" / "pytask.lock").read_text("utf-8"))
+        lock = tomllib.loads((ctx.paths.run_state / "pytask.lock").read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return {}
     return {str(entry.get("id")): entry for entry in lock.get("task", [])}
@@ -259,7 +261,7 @@ def build_tasks(ctx: Context, steps: list[Step], forced: set[str]) -> list[StepT
 def stored_imports(ctx: Context) -> dict[str, tuple[str, list[str]]]:
     """The import analysis of the last run (``imports.json`` beside pytask's state)."""
     try:
-        return json.loads((ctx.paths.logs / "pytask" / "imports.json").read_text("utf-8"))
+        return json.loads((ctx.paths.run_state / IMPORTS_FILE).read_text("utf-8"))
     except (OSError, ValueError):
         return {}
 
@@ -267,7 +269,7 @@ def stored_imports(ctx: Context) -> dict[str, tuple[str, list[str]]]:
 def save_stored_imports(ctx: Context, stored: dict[str, tuple[str, list[str]]]) -> None:
     """Keep the import analysis for the next run (a cache: a failed write costs time only)."""
     with contextlib.suppress(OSError, OutputError):
-        write_text(ctx.paths.logs / "pytask" / "imports.json",
+        write_text(ctx.paths.run_state / IMPORTS_FILE,
                    json.dumps(stored, sort_keys=True))
 
 
@@ -275,7 +277,7 @@ def plan(ctx: Context, tasks: list[StepTask]
          ) -> tuple[dict[str, list[Path]], dict[Path, str], dict[Path, str]]:
     """What each task reads (the settings files included), which task writes each file, and
     what the last runs wrote (``pytask.lock``: file -> SHA-256), for analysis.output_tree."""
-    root = ctx.paths.logs / "pytask"
+    root = ctx.paths.run_state
     reads = {task.name: [*task.reads, *(node.path for node in task.depends_on["settings"])]
              for task in tasks}
     products = {node.path: task.name for task in tasks for node in task.produces["outputs"]}

@@ -44,7 +44,7 @@ def unread(ctx: Context) -> list[Path]:
     manifest, the folder's README), other studies' folders, the report (the report step
     screens it as it writes) and this step's own exhibits. The rest is its input: any
     change to a checked file reruns the check."""
-    return [ctx.paths.logs, ctx.paths.output / "studies", ctx.paths.output / "manifest.csv",
+    return [ctx.paths.logs, ctx.paths.other_studies, ctx.paths.manifest,
             ctx.paths.output / "README.md", ctx.paths.report, *outputs(ctx)]
 
 

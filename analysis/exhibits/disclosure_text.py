@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.io import read_toml_text
+
 DEFAULT_THRESHOLD = 5
 ID_ROLES = ("firm_id", "interview_id")
 UNITS = (r"obs|observations?|firms?|records?|rows?|cases?|respondents?|interviews?|"
@@ -86,7 +88,7 @@ def study_screen_settings(study_config: Path) -> tuple[int, list[str]]:
     """Threshold and identifier column names of a study configuration, read leniently
     (defaults when the file is unreadable: the steps report that in their own words)."""
     try:
-        data = tomllib.loads(Path(study_config).read_text(encoding="utf-8-sig"))
+        data = tomllib.loads(read_toml_text(study_config))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         data = {}
     section = data.get("disclosure") if isinstance(data.get("disclosure"), dict) else {}

@@ -1,10 +1,12 @@
-"""Shared fixtures: one end-to-end run of the whole pipeline per test session."""
+"""Shared fixtures: one end-to-end run of the whole pipeline per test session, and a
+package of fake steps for the runner's tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from fake_steps import FakeProject
 
 from analysis import config
 from analysis.data.study_config import load_study_config
@@ -31,3 +33,12 @@ def default_spec() -> ModelSpec:
     """The model specification in the default study's words (as the steps read it)."""
     wording = load_study_config(config.DEFAULT_STUDY_CONFIG).wording
     return with_wording(load_model_spec(config.DEFAULT_MODEL_SPEC), wording.fill)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, capsys) -> FakeProject:
+    """Fake steps a <- raw_a, b <- a's output, c <- raw_c (tests/fake_steps.py), for the
+    runner's tests in tests/test_pipeline.py and tests/test_pipeline_runs.py."""
+    fake = FakeProject(tmp_path, monkeypatch, capsys)
+    fake.add_chain()
+    return fake

@@ -13,19 +13,8 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-from fake_steps import FakeProject
-
 from analysis import code_graph, config
 from analysis.runner import steps
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch, capsys) -> FakeProject:
-    fake = FakeProject(tmp_path, monkeypatch, capsys)
-    fake.add_chain()
-    return fake
-
 
 # --------------------------------------------------------------------------- order and selection
 

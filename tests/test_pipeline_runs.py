@@ -12,19 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_steps import FakeProject
 
 from analysis import config, io
 from analysis.context import Paths, parse_option
 from analysis.runner import steps
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch, capsys) -> FakeProject:
-    fake = FakeProject(tmp_path, monkeypatch, capsys)
-    fake.add_chain()
-    return fake
-
 
 # --------------------------------------------------------------------------- failures
 

@@ -15,7 +15,7 @@ from analysis import config, io
 from analysis.errors import ConfigError
 
 #: The file that lists every generated file (in the output folder; the README's exhibit
-#: map names it too).
+#: map names it too). It is written after every step, so no step reads it.
 MANIFEST_NAME = "manifest.csv"
 
 

@@ -73,9 +73,11 @@ def same_text(first: Path, second: Path, renames: list[tuple[bytes, bytes]]) -> 
     if first.suffix != ".pdf":
         return False
     a, b = pdf_text(first), pdf_text(second)
+    if a is None or b is None:
+        return False
     for old, new in renames:
-        a = a.replace(old.decode(), new.decode()) if a is not None else None
-    return a is not None and a == b
+        a = a.replace(old.decode(), new.decode())
+    return a == b
 
 
 def compare(first: Path, second: Path, renames: list[tuple[bytes, bytes]]) -> list[str]:

@@ -1,20 +1,17 @@
 """Checks shared by the bad-input tests (tests/test_bad_inputs.py and
-tests/test_bad_estimation_inputs.py): file digests, leftover temporary files, and the one
-message a failed run must print."""
+tests/test_bad_estimation_inputs.py): the digests of a tree (analysis.io.file_sha256 for
+one file), leftover temporary files, and the one message a failed run must print."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+from analysis.io import file_sha256
 
 
 def tree_state(root: Path) -> dict[str, str]:
     """SHA-256 of every file below ``root`` except the run logs (rewritten on every run)."""
-    return {str(p.relative_to(root)): sha256(p) for p in sorted(root.rglob("*"))
+    return {str(p.relative_to(root)): file_sha256(p) for p in sorted(root.rglob("*"))
             if p.is_file() and "logs" not in p.relative_to(root).parts}
 
 

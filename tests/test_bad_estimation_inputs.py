@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from bad_input_checks import assert_one_message, sha256, temp_files
+from bad_input_checks import assert_one_message, temp_files
 
 from analysis import config
 from analysis.context import Context, Paths
 from analysis.errors import ConvergenceError, ReplicationError, explain
+from analysis.io import file_sha256
 from analysis.tasks import estimate as estimate_step
 
 TINY_SPEC = """
@@ -60,7 +61,7 @@ def estimate_case(tmp_path):
         (root / "data_clean").mkdir(parents=True)
         data = root / "data_clean" / "analysis_data.parquet"
         frame.to_parquet(data)
-        data_sha = sha256(data)
+        data_sha = file_sha256(data)
         spec = tmp_path / "models.toml"
         spec.write_text(TINY_SPEC.format(estimator=estimator, variables=list(variables)),
                         encoding="utf-8")
@@ -72,7 +73,7 @@ def estimate_case(tmp_path):
         assert not (root / "output" / "estimates").exists() or not any(
             (root / "output" / "estimates").iterdir())
         assert temp_files(root) == []
-        assert sha256(data) == data_sha
+        assert file_sha256(data) == data_sha
         assert "What to do:" in err, err
         return err
 

@@ -38,9 +38,10 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
-from bad_input_checks import assert_one_message, sha256, temp_files, tree_state
+from bad_input_checks import assert_one_message, temp_files, tree_state
 
 from analysis import config
+from analysis.io import file_sha256
 from analysis.runner import pipeline
 
 N_RECORDS = 80
@@ -127,14 +128,14 @@ def case(tmp_path, good_run, twin, capsys):
         shutil.copytree(good_run["root"], root)
         before = tree_state(root)
         raw = make(tmp_path)
-        raw_sha = sha256(raw) if raw.is_file() else None
+        raw_sha = file_sha256(raw) if raw.is_file() else None
         study = write_study_config(tmp_path / "cfg", raw, extra, replace)
         code, _, err = run_main(capsys, "--config", study, "--output-root", root)
         assert code != 0, err
         assert tree_state(root) == before, "outputs of the earlier run were changed"
         assert temp_files(root) == []
         if raw_sha is not None:
-            assert sha256(raw) == raw_sha, "the raw data file was modified"
+            assert file_sha256(raw) == raw_sha, "the raw data file was modified"
         assert "What to do:" in err, err
         return err
 
@@ -366,14 +367,14 @@ def test_bad_disclosure_setting(case, twin):
 def test_output_folder_cannot_be_written(tmp_path, good_run, capsys):
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
-    raw_sha = sha256(good_run["raw"])
+    raw_sha = file_sha256(good_run["raw"])
     code, _, err = run_main(capsys, "--config", good_run["study"], "--output-root",
                             blocker / "out")
     assert code != 0
     assert_one_message(err, str(blocker / "out" / "data_clean"), "cannot write",
                        "--output-root")
     assert blocker.read_text() == "not a folder"
-    assert sha256(good_run["raw"]) == raw_sha
+    assert file_sha256(good_run["raw"]) == raw_sha
 
 
 def test_everyone_screened_out(case, twin):

@@ -17,8 +17,6 @@ from analysis.context import MANIFEST_NAME
 from analysis.errors import ExhibitError
 
 START, END = "<!-- exhibits:start -->", "<!-- exhibits:end -->"
-#: The runner's manifest: in the map, written after every step (so no step reads it).
-MANIFEST = MANIFEST_NAME
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ def listed_outputs(readme: str) -> set[str]:
 
 def exhibit_files(entries: list[MapEntry], own: str) -> list[str]:
     """Every file of the map the report reads (not itself ``own``, not the manifest)."""
-    return list(dict.fromkeys(f for e in entries for f in e.files if f not in (own, MANIFEST)))
+    return list(dict.fromkeys(f for e in entries for f in e.files if f not in (own, MANIFEST_NAME)))
 
 
 def read_map(path: Path) -> list[MapEntry]:

@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.context import MANIFEST_NAME
 from analysis.errors import ExhibitError
-from analysis.exhibits.exhibit_map import MANIFEST, MapEntry
+from analysis.exhibits.exhibit_map import MapEntry
 from analysis.exhibits.html import STYLE, exhibit_fragment
 from analysis.io import file_sha256
 from analysis.provenance import git_state, package_versions
@@ -135,7 +136,7 @@ def entry_content(entry: MapEntry, files: Mapping[str, bytes | None], own: str) 
         return parts
     for name in entry.files:
         data = present.get(name)
-        if name == MANIFEST:
+        if name == MANIFEST_NAME:
             parts.append("<p>Written after this page (it lists this page's checksum too); "
                          "the checksums of every exhibit at the time this page was made are "
                          'in <a href="#verification">the verification state</a>.</p>')
@@ -151,7 +152,7 @@ def entry_html(entry: MapEntry, files: Mapping[str, bytes | None], own: str) -> 
     """One exhibit's section: title, program, files (missing ones marked), content."""
     listed = ", ".join(f"<code>{esc(f)}</code>" + (" (not produced by this run)"
                                                    if files.get(f) is None and f != own
-                                                   and f != MANIFEST else "")
+                                                   and f != MANIFEST_NAME else "")
                        for f in entry.files)
     return "\n".join([
         f'<section class="entry" id="{esc(entry.anchor)}" data-exhibit="{esc(entry.title)}">',
